@@ -1,0 +1,1 @@
+"""The headless core: config, data, models, training, adapters, generation. Never imports Qt."""
