@@ -1,0 +1,67 @@
+"""``igrag-gui``: the desktop entry point.
+
+Order matters here: ``freeze_support`` first (a frozen training child must not open a second
+window), a console-less stdout/stderr replaced before anything imports transformers, and the
+window painted before torch is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+def _ensure_streams() -> None:
+    """A windowed (console=False) build has ``sys.stdout`` None; libraries that print crash."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+
+
+def has_display() -> bool:
+    """Whether Qt can open a window here (an explicit QT_QPA_PLATFORM counts as yes)."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="igrag-gui", description="Desktop app for LoRA fine-tuning "
+                                     "with PEFT. Opens the demo config when no PATH is given.")
+    parser.add_argument("path", nargs="?", help="a YAML run config to open")
+    parser.add_argument("--version", action="version", version=f"igrag-gui {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    _ensure_streams()
+    args = build_parser().parse_args(argv)
+    if not has_display():
+        print("igrag-gui: no display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the window "
+              "cannot open; train headless instead with: igrag train configs/demo.yaml",
+              file=sys.stderr)
+        return 2
+    from PySide6.QtWidgets import QApplication
+
+    from .resources import demo_config_path
+    from .ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("igrag-gui")
+    app.setOrganizationName("IGRAG")
+    window = MainWindow(Path(args.path) if args.path else demo_config_path())
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ``igrag`` command line: the core's first client, headless."""

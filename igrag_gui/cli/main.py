@@ -1,0 +1,72 @@
+"""``igrag``: subcommands, and the one place that turns errors into exit codes.
+
+A user's mistake prints ``igrag: error: ...`` lines on stderr and exits 2; a bug exits 1 and
+names the log file holding its traceback. Never a traceback on the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from .. import __version__
+from ..core.errors import UserError
+from ..core.logs import log_exception
+from . import params_cmd, validate_cmd
+
+COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
+    ("params", params_cmd.register),
+    ("validate", validate_cmd.register),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line plus where to look, exit 2
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="igrag", description="LoRA fine-tuning of Hugging Face models with PEFT, "
+                                               "headless. The desktop app is igrag-gui.")
+    parser.add_argument("--version", action="version", version=f"igrag {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for _, register in COMMANDS:
+        register(sub)
+    return parser
+
+
+def _quiet_libraries() -> None:
+    """Library deprecation chatter is for us, not for the user's terminal."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_libraries()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        for line in exc.lines:
+            print(f"igrag: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("igrag: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        path = log_exception(exc, context=f"igrag {' '.join(sys.argv[1:] if argv is None else argv)}")
+        print(f"igrag: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+              f" (this is a bug; the traceback is in {path})", file=sys.stderr)
+        return 1
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

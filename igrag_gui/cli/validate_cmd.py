@@ -1,0 +1,22 @@
+"""``igrag validate CONFIG``: every problem of a config at once, before any weights load."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import add_config_args, load_checked
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a config (values, files, model modules)",
+                       description="Check every value of a config, the files it names and the "
+                                   "base model's module names, reading config.json only.")
+    add_config_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg, described = load_checked(args)
+    info = described[0]
+    print(f"{cfg.source}: ok ({info.architecture}, {info.kind}, method {cfg.method})")
+    return 0

@@ -1,0 +1,57 @@
+"""One resource helper finds the shipped files from a checkout, an installed wheel and a bundle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from igrag_gui import resources
+from igrag_gui.core.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_checkout_finds_configs_and_demo_assets():
+    assert resources.data_root() == ROOT
+    assert resources.demo_model_path() == ROOT / "resources" / "demo" / "model"
+    assert (resources.demo_model_path() / "config.json").is_file()
+    assert resources.demo_config_path().is_file()
+
+
+def test_demo_config_is_valid_as_shipped():
+    cfg, warnings = load_config(resources.demo_config_path())
+    assert warnings == [] and cfg.validate() == []
+
+
+def test_pyinstaller_bundle_root_comes_first(tmp_path, monkeypatch):
+    (tmp_path / "resources").mkdir()
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    resources.data_root.cache_clear()
+    try:
+        assert resources.resource_path("icon.svg") == tmp_path / "resources" / "icon.svg"
+    finally:
+        resources.data_root.cache_clear()
+
+
+@pytest.mark.slow
+def test_installed_wheel_carries_resources_and_configs(tmp_path):
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                            "-q", "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    wheel = next(tmp_path.glob("igrag_gui-*.whl"))
+    assert wheel.stat().st_size < 15_000_000
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = ("from igrag_gui import resources; from igrag_gui.core.config import load_config\n"
+            "cfg, w = load_config(resources.demo_config_path())\n"
+            "bad = [str(p) for p in cfg.validate() if p.field != 'training.output_dir']\n"
+            "print(resources.data_root()); assert not bad, bad\n"
+            "assert (resources.demo_model_path() / 'model.safetensors').is_file()")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": ""},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(site / "igrag_gui" / "_data")
