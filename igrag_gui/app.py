@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="igrag-gui", description="Desktop app for LoRA fine-tuning "
                                      "with PEFT. Opens the demo config when no PATH is given.")
     parser.add_argument("path", nargs="?", help="a YAML run config to open")
+    parser.add_argument("--screenshot", metavar="DIR",
+                        help="render every tab to DIR/<tab>.png once the window is ready, then exit")
     parser.add_argument("--version", action="version", version=f"igrag-gui {__version__}")
     return parser
 
@@ -44,22 +46,39 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()
     _ensure_streams()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--cli"]:  # the frozen app runs its training child through itself
+        from .cli.main import main as cli_main
+
+        return cli_main(argv[1:])
     args = build_parser().parse_args(argv)
     if not has_display():
         print("igrag-gui: no display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the window "
               "cannot open; train headless instead with: igrag train configs/demo.yaml",
               file=sys.stderr)
         return 2
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .resources import demo_config_path
-    from .ui.main_window import MainWindow
+    from .resources import demo_config_path, resource_path
+    from .ui.main_window import MainWindow, render_screenshots
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("igrag-gui")
     app.setOrganizationName("IGRAG")
+    app.setDesktopFileName("igrag-gui")
+    app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     window = MainWindow(Path(args.path) if args.path else demo_config_path())
     window.show()
+    if args.screenshot:
+        def shoot() -> None:
+            for path in render_screenshots(window, Path(args.screenshot)):
+                print(path)
+            window.close()
+            app.quit()
+        # give the background readers (model, counts, data preview) time to fill the tab
+        QTimer.singleShot(int(os.environ.get("IGRAG_SCREENSHOT_DELAY_MS", "8000")), shoot)
     return app.exec()
 
 

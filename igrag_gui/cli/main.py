@@ -13,11 +13,12 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..core.errors import UserError
 from ..core.logs import log_exception
-from . import params_cmd, validate_cmd
+from . import params_cmd, train_cmd, validate_cmd
 
 COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("params", params_cmd.register),
     ("validate", validate_cmd.register),
+    ("train", train_cmd.register),
 ]
 
 

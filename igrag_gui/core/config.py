@@ -111,7 +111,7 @@ class TrainingSection:
     )
     learning_rate: float = _spec(
         3e-4, "Peak learning rate of the linear schedule (LoRA usually wants 1e-4 to 1e-3).",
-        float, min_exclusive=0, max=10,
+        float, min_exclusive=0,
     )
     weight_decay: float = _spec(0.0, "AdamW weight decay.", float, min=0, max=10)
     warmup_steps: int = _spec(0, "Steps of linear learning-rate warm-up.", int, min=0)
@@ -266,7 +266,8 @@ class RunConfig:
             seen[name] = key
             if key != name:
                 self.spellings[f"{section}.{name}"] = key
-            setattr(target, name, _coerce(value, names[name].metadata["kind"]))
+            meta = names[name].metadata
+            setattr(target, name, _coerce(value, meta["kind"], meta.get("choices", ())))
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML layout, known keys in their order, unknown keys after them, aliases kept."""
@@ -393,6 +394,10 @@ class RunConfig:
         if {"training.max_steps", "training.num_train_epochs"} <= ok and t.max_steps == 0:
             out.append(Problem("training.max_steps", "is 0, so nothing would train; use -1 to train "
                                                      "for num_train_epochs, or a positive step count"))
+        if "training.learning_rate" in ok and t.learning_rate > 0.1:
+            out.append(Problem("training.learning_rate", f"{t.learning_rate:g} is unusually high (LoRA usually "
+                                                         f"trains at 1e-4 to 1e-3); training may diverge",
+                               severity="warning"))
         if "lora.target_modules" in ok and isinstance(self.lora.target_modules, str) \
                 and self.lora.target_modules != "all-linear":
             out.append(Problem("lora.target_modules", f"must be a list of module names such as "
@@ -464,9 +469,12 @@ def _kind_ok(value: Any, kind: type | tuple) -> bool:
     return False
 
 
-def _coerce(value: Any, kind: type | tuple) -> Any:
-    """Undo YAML 1.1's one surprise: ``2e-4`` (no dot) loads as text; numbers are meant."""
+def _coerce(value: Any, kind: type | tuple, choices: tuple = ()) -> Any:
+    """Undo YAML 1.1's two surprises: ``2e-4`` (no dot) loads as text, and ``eval_strategy: no``
+    loads as false; a number and the word "no" are meant."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
+    if value is False and "no" in choices:
+        return "no"
     if float in kinds and isinstance(value, str):
         try:
             number = float(value)

@@ -90,6 +90,20 @@ def test_save_elsewhere_rebases_relative_paths(make_config, tmp_path):
     assert messages(reloaded) == []
 
 
+def test_yaml_no_means_the_strategy_no(make_config):
+    cfg, _ = load_config(make_config(raw="training:\n  eval_strategy: no\n  save_strategy: no\n"))
+    assert (cfg.training.eval_strategy, cfg.training.save_strategy) == ("no", "no")
+    assert [str(p) for p in cfg.validate() if p.field.startswith("training")] == []
+
+
+def test_very_high_learning_rate_is_a_warning(make_config):
+    cfg, _ = load_config(make_config(training={"learning_rate": 5}))
+    problems = cfg.validate()
+    assert [(p.field, p.severity) for p in problems] == [("training.learning_rate", "warning")]
+    assert str(problems[0]) == ("training.learning_rate: 5 is unusually high (LoRA usually trains at 1e-4 to "
+                                "1e-3); training may diverge")
+
+
 def test_yaml_floats_without_a_dot_are_numbers(make_config):
     cfg, _ = load_config(make_config(raw="training:\n  learning_rate: 2e-4\n"))
     assert cfg.training.learning_rate == pytest.approx(2e-4)

@@ -1,0 +1,80 @@
+"""Training events as a terminal progress display (a live bar on a TTY, plain lines otherwise)."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO
+
+from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
+                           Started)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class TerminalProgress:
+    """A sink for engine events that writes to ``stream`` (stderr by default)."""
+
+    def __init__(self, stream: IO[str] | None = None, live: bool | None = None, width: int = 24):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.width = width
+        self.loss: float | None = None
+        self.lr: float | None = None
+        self._bar_shown = False
+
+    def _line(self, text: str) -> None:
+        if self._bar_shown:
+            self.stream.write("\r\x1b[2K")
+            self._bar_shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _bar(self, step: int, total: int, epoch: float, elapsed: float, eta: float | None) -> str:
+        frac = step / total if total else 0.0
+        filled = int(self.width * frac)
+        loss = f" loss {self.loss:.4f}" if self.loss is not None else ""
+        lr = f" lr {self.lr:.2e}" if self.lr is not None else ""
+        return (f"step {step}/{total} [{'#' * filled}{'.' * (self.width - filled)}] {100 * frac:3.0f}%"
+                f"{loss}{lr} epoch {epoch:.2f} | {_duration(elapsed)} elapsed, ETA {_duration(eta)}")
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Started):
+            resumed = f", resuming at step {event.start_step}" if event.resumed_from else ""
+            self._line(f"training: {event.trainable:,} trainable of {event.total:,} parameters "
+                       f"({event.percent:.2f}%), {event.num_train_examples} examples, "
+                       f"{event.max_steps} steps of {event.effective_batch_size} on {event.world_size} "
+                       f"{event.device} process(es), {event.precision}{resumed}")
+        elif isinstance(event, Progress):
+            if self.live:
+                self.stream.write("\r\x1b[2K" + self._bar(event.step, event.max_steps, event.epoch,
+                                                          event.elapsed, event.eta))
+                self.stream.flush()
+                self._bar_shown = True
+        elif isinstance(event, Logged):
+            self.loss, self.lr = event.loss, event.learning_rate
+            if not self.live:
+                self._line(self._bar(event.step, event.max_steps, event.epoch, event.elapsed, event.eta))
+        elif isinstance(event, Evaluated):
+            best = "  (best so far)" if event.best else ""
+            self._line(f"eval at step {event.step}: loss {event.eval_loss:.4f}, BLEU-4 {event.eval_bleu:.2f}{best}")
+        elif isinstance(event, CheckpointSaved):
+            self._line(f"checkpoint saved: {event.path}")
+        elif isinstance(event, Message):
+            self._line(f"igrag: {event.level}: {event.text}")
+        elif isinstance(event, Finished):
+            if event.stopped:
+                self._line(f"stopped at step {event.step}; resumable checkpoint: {event.checkpoint}\n"
+                           f"resume with: igrag train CONFIG --resume")
+            else:
+                best = (f"; best BLEU-4 {event.best_bleu:.2f} in {event.best_checkpoint}"
+                        if event.best_bleu is not None else "")
+                self._line(f"done in {_duration(event.seconds)}: adapter saved in {event.output_dir}{best}")
+        elif isinstance(event, Failed):
+            pass  # the CLI prints it as an error line

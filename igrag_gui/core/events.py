@@ -1,0 +1,151 @@
+"""What a training run reports: plain, typed, serialisable events.
+
+The engine emits them to any sink (a callable). The CLI prints them, metrics.jsonl stores them,
+and the GUI, which runs training in a child process, reads them as JSON lines from its pipe.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable, ClassVar
+
+
+@dataclass
+class Event:
+    kind: ClassVar[str] = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, **asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=True)
+
+
+@dataclass
+class Started(Event):
+    """Training is about to take its first step."""
+
+    kind: ClassVar[str] = "started"
+    trainable: int
+    total: int
+    percent: float
+    max_steps: int
+    num_train_examples: int
+    num_val_examples: int
+    effective_batch_size: int
+    world_size: int = 1
+    device: str = "cpu"
+    precision: str = "fp32"
+    resumed_from: str | None = None
+    start_step: int = 0
+    output_dir: str = ""
+
+
+@dataclass
+class Logged(Event):
+    """A training log line (every ``logging_steps``)."""
+
+    kind: ClassVar[str] = "log"
+    step: int
+    max_steps: int
+    epoch: float
+    loss: float
+    learning_rate: float
+    grad_norm: float | None = None
+    samples_per_second: float | None = None
+    elapsed: float = 0.0
+    eta: float | None = None
+
+
+@dataclass
+class Progress(Event):
+    """An optimizer step finished (no loss: that comes with ``Logged``)."""
+
+    kind: ClassVar[str] = "progress"
+    step: int
+    max_steps: int
+    epoch: float
+    elapsed: float
+    eta: float | None = None
+
+
+@dataclass
+class Evaluated(Event):
+    kind: ClassVar[str] = "eval"
+    step: int
+    epoch: float
+    eval_loss: float
+    eval_bleu: float
+    best: bool = False
+
+
+@dataclass
+class CheckpointSaved(Event):
+    kind: ClassVar[str] = "checkpoint"
+    step: int
+    path: str
+
+
+@dataclass
+class Message(Event):
+    """A warning or note for the user (truncated prompts, fp16 on a CPU, ...)."""
+
+    kind: ClassVar[str] = "message"
+    level: str
+    text: str
+
+
+@dataclass
+class Finished(Event):
+    kind: ClassVar[str] = "finished"
+    step: int
+    output_dir: str
+    stopped: bool = False
+    checkpoint: str | None = None
+    best_checkpoint: str | None = None
+    best_bleu: float | None = None
+    seconds: float = 0.0
+    train_samples_per_second: float | None = None
+
+
+@dataclass
+class Failed(Event):
+    """The run ended on an error the user can act on (``message`` says how)."""
+
+    kind: ClassVar[str] = "failed"
+    message: str
+    step: int | None = None
+    checkpoint: str | None = None
+    details: str = ""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (Started, Logged, Progress, Evaluated, CheckpointSaved, Message, Finished, Failed)
+}
+
+Sink = Callable[[Event], None]
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from ``to_dict`` output (unknown keys from newer versions are dropped)."""
+    cls = EVENT_TYPES[data["event"]]
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def event_from_json(line: str) -> Event:
+    return event_from_dict(json.loads(line))
+
+
+@dataclass
+class Collect:
+    """A sink that keeps every event (tests, the GUI's run history)."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, cls: type[Event]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, cls)]

@@ -1,0 +1,513 @@
+"""The training engine: transformers' Trainer + PEFT on a validated RunConfig, reporting events.
+
+What it adds to a plain Trainer script, and why:
+- the loss is the true token-mean cross-entropy over the whole accumulated batch (and over all
+  processes), so gradient accumulation and several processes change neither the logged loss nor
+  the gradients (T5 under transformers 5 does not do this by itself);
+- checkpoints are written to a staging folder and renamed into place, so a kill during a save
+  never damages the previous checkpoint;
+- BLEU-4 on the validation split at every evaluation (sharded over processes), and ``best/``;
+- one callback turns Trainer hooks into ``events`` and honours a stop request at the next step;
+- a NaN loss stops the run with a message instead of saving broken weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback
+
+from .checkpoints import (CHECKPOINT_RE, STAGING, check_resume_compatible, fsync_tree, latest_checkpoint,
+                          replace_dir, resolve_resume, rotate, save_adapter)
+from .config import RunConfig, check_targets
+from .data import TokenizedData, make_collator, read_examples, tokenize_examples
+from .errors import UserError
+from .events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
+                     Sink, Started)
+from .methods import build_peft_config
+from .models import load_model, load_tokenizer, model_kind, load_model_config, resolve_model_ref
+
+
+
+# ---------------------------------------------------------------------------------- processes
+def world() -> tuple[int, int]:
+    """(rank, world size) of this process under torchrun / accelerate, else (0, 1)."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def is_main_process() -> bool:
+    return world()[0] == 0
+
+
+# ---------------------------------------------------------------------------------- the loss
+def token_mean_loss(outputs: Any, labels: Any, num_items_in_batch: Any = None, shift: bool = False) -> Any:
+    """Summed token cross-entropy over the micro-batch, divided by the number of label tokens in
+    the whole accumulated batch (``num_items_in_batch``, counted over all processes by the
+    Trainer). Summed over the accumulation steps this is the true token mean."""
+    import torch.nn.functional as F
+
+    logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+    if shift:
+        logits, labels = logits[..., :-1, :], labels[..., 1:]
+    total = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                            ignore_index=-100, reduction="sum")
+    count = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
+    return total / count
+
+
+# ---------------------------------------------------------------------------------- the callback
+@dataclass
+class RunState:
+    """What the callback learns during the run, read by ``train`` when it ends."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    stopped: bool = False
+    nan_step: int | None = None
+    best_bleu: float | None = None
+    best_dir: Path | None = None
+    last_checkpoint: Path | None = None
+    start_time: float = 0.0
+    start_step: int = 0
+
+
+class EngineCallback(TrainerCallback):
+    """Turns Trainer hooks into events (rank 0 only) and carries stop requests into the loop."""
+
+    def __init__(self, sink: Sink, state: RunState, metrics_path: Path | None, started: dict[str, Any],
+                 effective_batch: int):
+        self.sink, self.run, self.metrics_path = sink, state, metrics_path
+        self.started, self.effective_batch = started, effective_batch
+        self.trainer: Any = None
+
+    def _emit(self, event: Event, record: bool = True) -> None:
+        if not is_main_process():
+            return
+        if record and self.metrics_path is not None:
+            with self.metrics_path.open("a", encoding="utf-8") as fh:
+                fh.write(event.to_json() + "\n")
+        self.sink(event)
+
+    def _timing(self, state: Any) -> tuple[float, float | None]:
+        elapsed = time.monotonic() - self.run.start_time
+        done = state.global_step - self.run.start_step
+        left = state.max_steps - state.global_step
+        return elapsed, (elapsed / done * left if done > 0 else None)
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.run.start_time = time.monotonic()
+        self.run.start_step = state.global_step
+        self._emit(Started(max_steps=state.max_steps, start_step=state.global_step, **self.started))
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        stop, nan = self.run.stop.is_set(), self.trainer is not None and self.trainer.nan_step is not None
+        stop, nan = _agree_across_processes(stop, nan)
+        if nan:
+            self.run.nan_step = self.run.nan_step or (self.trainer.nan_step if self.trainer else state.global_step)
+            control.should_training_stop = True
+            control.should_save = False  # never checkpoint NaN weights
+            control.should_evaluate = False
+            control.should_log = False
+        elif stop:
+            self.run.stopped = True
+            control.should_training_stop = True
+            control.should_save = True  # a resumable checkpoint at this very step
+            control.should_evaluate = False
+        elapsed, eta = self._timing(state)
+        self._emit(Progress(step=state.global_step, max_steps=state.max_steps, epoch=float(state.epoch or 0),
+                            elapsed=round(elapsed, 3), eta=None if eta is None else round(eta, 3)), record=False)
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+        logs = logs or {}
+        if "loss" not in logs or "eval_loss" in logs:
+            return
+        elapsed, eta = self._timing(state)
+        done = state.global_step - self.run.start_step
+        grad_norm = logs.get("grad_norm")
+        self._emit(Logged(
+            step=state.global_step, max_steps=state.max_steps, epoch=float(logs.get("epoch", state.epoch or 0)),
+            loss=float(logs["loss"]), learning_rate=float(logs.get("learning_rate", 0.0)),
+            grad_norm=None if grad_norm is None else float(grad_norm),
+            samples_per_second=round(done * self.effective_batch / elapsed, 3) if elapsed > 0 and done else None,
+            elapsed=round(elapsed, 3), eta=None if eta is None else round(eta, 3),
+        ))
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict | None = None,
+                    model: Any = None, **kwargs: Any) -> None:
+        metrics = metrics or {}
+        if "eval_loss" not in metrics:
+            return
+        bleu = float(metrics.get("eval_bleu", float("nan")))
+        best = not math.isnan(bleu) and (self.run.best_bleu is None or bleu > self.run.best_bleu)
+        if best:
+            self.run.best_bleu = bleu
+            if is_main_process() and model is not None:
+                self.run.best_dir = save_adapter(model, Path(args.output_dir) / "best",
+                                                 extra={"step": state.global_step, "eval_bleu": bleu,
+                                                        "eval_loss": float(metrics["eval_loss"])})
+        self._emit(Evaluated(step=state.global_step, epoch=float(state.epoch or 0),
+                             eval_loss=float(metrics["eval_loss"]), eval_bleu=bleu, best=best))
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if path.is_dir():
+            self.run.last_checkpoint = path
+            self._emit(CheckpointSaved(step=state.global_step, path=str(path)))
+
+
+def _agree_across_processes(*flags: bool) -> tuple[bool, ...]:
+    """Every process must stop at the same step, or the others wait forever in an all-reduce."""
+    if world()[1] <= 1:
+        return flags
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_available() or not dist.is_initialized():
+        return flags
+    t = torch.tensor([1.0 if f else 0.0 for f in flags])
+    if dist.get_backend() == "nccl":
+        t = t.cuda()
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return tuple(bool(v) for v in t.tolist())
+
+
+# ---------------------------------------------------------------------------------- the trainer
+def _trainer_class(kind: str) -> type:
+    """Our Trainer: the transformers one (Seq2SeqTrainer for seq2seq) plus atomic checkpoints,
+    NaN detection and BLEU-4 at evaluation."""
+    from transformers import Seq2SeqTrainer, Trainer
+
+    base = Seq2SeqTrainer if kind == "seq2seq" else Trainer
+
+    class IgragTrainer(base):  # type: ignore[misc, valid-type]
+        nan_step: int | None = None
+        bleu_examples: list = []
+        bleu_settings: dict = {}
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            loss = super().training_step(model, inputs, num_items_in_batch)
+            if self.nan_step is None and not bool(loss.isfinite()):
+                self.nan_step = self.state.global_step + 1
+            return loss
+
+        def _save_checkpoint(self, model, trial):
+            """Write into ``.staging/`` and rename into place once complete."""
+            run_dir = Path(self._get_output_dir(trial=trial))
+            name = f"checkpoint-{self.state.global_step}"
+            staging_root = run_dir / STAGING
+            original = self._get_output_dir
+            self._get_output_dir = lambda trial=None: str(staging_root)
+            try:
+                super()._save_checkpoint(model, trial)
+            finally:
+                self._get_output_dir = original
+            if self.args.should_save:
+                staged = staging_root / name
+                if self.state.best_global_step:
+                    best = run_dir / f"checkpoint-{self.state.best_global_step}"
+                    if self.state.best_global_step == self.state.global_step or best.is_dir():
+                        self.state.best_model_checkpoint = str(best)
+                        self.state.save_to_json(str(staged / "trainer_state.json"))
+                fsync_tree(staged)
+                replace_dir(staged, run_dir / name)
+                rotate(run_dir, self.args.save_total_limit, self.state.best_model_checkpoint)
+            if self.args.world_size > 1:
+                import torch.distributed as dist
+
+                dist.barrier()
+
+        def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None,
+                            metric_key_prefix="eval"):
+            output = super().evaluation_loop(dataloader, description, prediction_loss_only=prediction_loss_only,
+                                             ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
+            if self.bleu_examples:
+                output.metrics[f"{metric_key_prefix}_bleu"] = round(self._bleu(), 4)
+            return output
+
+        def _bleu(self) -> float:
+            from .bleu import BleuStats
+            from .generation import generate_texts
+
+            rank, size = world()
+            shard = self.bleu_examples[rank::size]
+            s = self.bleu_settings
+            hyps = generate_texts(self.model, s["tokenizer"], [e.prompt for e in shard], s["kind"],
+                                  s["max_source"], s["max_new_tokens"], s["batch_size"])
+            stats = BleuStats()
+            for hyp, ex in zip(hyps, shard):
+                stats.add(hyp, [ex.caption])
+            if size > 1:
+                import torch
+                import torch.distributed as dist
+
+                t = torch.tensor(stats.as_list(), dtype=torch.float64)
+                if dist.get_backend() == "nccl":
+                    t = t.cuda()
+                dist.all_reduce(t)
+                stats = BleuStats.from_list(t.tolist())
+            return stats.score()
+
+    return IgragTrainer
+
+
+# ---------------------------------------------------------------------------------- the run
+@dataclass
+class PreparedRun:
+    """Everything built before the first step (kept apart so benchmarks can time the loop)."""
+
+    trainer: Any
+    callback: EngineCallback
+    state: RunState
+    resume: Path | None
+    output_dir: Path
+
+
+def _precision(cfg: RunConfig, sink: Sink) -> tuple[bool, bool, str]:
+    import torch
+
+    fp16, bf16 = cfg.training.fp16, cfg.training.bf16
+    if (fp16 or bf16) and not torch.cuda.is_available():
+        which = "fp16" if fp16 else "bf16"
+        sink(Message("warning", f"training.{which} is true but there is no CUDA GPU here; training in "
+                                f"fp32 on the CPU instead"))
+        return False, False, "fp32"
+    return fp16, bf16, "fp16" if fp16 else "bf16" if bf16 else "fp32"
+
+
+def _write_run_yaml(cfg: RunConfig, output_dir: Path) -> None:
+    import peft
+    import torch
+    import transformers
+    import yaml
+
+    from .. import __version__
+
+    resolved = cfg.rebased(output_dir).to_dict()
+    resolved["versions"] = {"igrag_gui": __version__, "torch": str(torch.__version__),
+                            "transformers": transformers.__version__, "peft": peft.__version__}
+    tmp = output_dir / ".run.yaml.tmp"
+    tmp.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, output_dir / "run.yaml")
+
+
+def _trim_metrics(path: Path, up_to_step: int) -> None:
+    """On resume, forget what was logged after the checkpoint (it will be logged again)."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            step = json.loads(line).get("step")
+        except ValueError:
+            continue  # a line cut short by a kill
+        if step is None or step <= up_to_step:
+            kept.append(line)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: int | None = None,
+            resume: str | bool | None = None) -> PreparedRun:
+    """Load model, tokenizer and data, wrap with PEFT, and build the Trainer."""
+    import torch
+    from peft import get_peft_model
+    from transformers import Seq2SeqTrainingArguments, TrainingArguments
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+    state = state or RunState()
+    rank, size = world()
+    main = rank == 0
+    errors = cfg.errors()
+    if errors:
+        raise UserError(*(str(p) for p in errors))
+    output_dir = cfg.output_path.resolve()
+    resume_path = resolve_resume(cfg, resume)
+    if resume_path is not None:
+        check_resume_compatible(resume_path, cfg)
+    if main:
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            probe = output_dir / ".write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise UserError(f"training.output_dir: cannot write to '{output_dir}' ({exc.strerror}); "
+                            f"choose a folder you can write to") from None
+        shutil.rmtree(output_dir / STAGING, ignore_errors=True)  # left by a killed run
+
+    ref = resolve_model_ref(cfg)
+    kind = model_kind(load_model_config(ref, cfg.model.trust_remote_code), cfg.model.type)
+    fp16, bf16, precision = _precision(cfg, sink if main else (lambda e: None))
+
+    tokenizer = load_tokenizer(ref, cfg.model.trust_remote_code)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    train_examples = read_examples(cfg.train_file, cfg.data.prompt_field, cfg.data.caption_field)
+    evaluate = cfg.training.eval_strategy != "no"
+    val_examples = (read_examples(cfg.val_file, cfg.data.prompt_field, cfg.data.caption_field)
+                    if evaluate and cfg.val_file else [])
+    limits = (cfg.data.max_source_length, cfg.data.max_target_length)
+    train_data = tokenize_examples(train_examples, tokenizer, kind, *limits, source=cfg.train_file)
+    val_data = tokenize_examples(val_examples, tokenizer, kind, *limits, source=cfg.val_file) if val_examples else None
+    if main:
+        for data in (train_data, val_data):
+            for text in (data.warnings if data else []):
+                sink(Message("warning", text))
+
+    base = load_model(ref, kind, cfg.model.trust_remote_code)
+    from .models import adaptable_modules
+
+    problems = check_targets(cfg.lora.target_modules, adaptable_modules(base)[0])
+    if problems:
+        raise UserError(*(str(p) for p in problems))
+    collator = make_collator(tokenizer, base, kind)
+    from transformers import set_seed
+
+    set_seed(cfg.training.seed)  # the same seed gives the same LoRA initialisation
+    model = get_peft_model(base, build_peft_config(cfg, kind))
+    trainable, total = model.get_nb_trainable_parameters()
+
+    t = cfg.training
+    steps = max_steps if max_steps and max_steps > 0 else t.max_steps
+    use_cpu = not torch.cuda.is_available()
+    args_class = Seq2SeqTrainingArguments if kind == "seq2seq" else TrainingArguments
+    args = args_class(
+        output_dir=str(output_dir),
+        num_train_epochs=float(t.num_train_epochs),
+        max_steps=steps if steps and steps > 0 else -1,
+        per_device_train_batch_size=t.train_batch_size,
+        per_device_eval_batch_size=t.eval_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        learning_rate=float(t.learning_rate),
+        weight_decay=float(t.weight_decay),
+        warmup_steps=t.warmup_steps,
+        lr_scheduler_type="linear",
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        logging_nan_inf_filter=False,
+        eval_strategy=t.eval_strategy if val_data else "no",
+        eval_steps=t.eval_steps,
+        save_strategy=t.save_strategy,
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
+        metric_for_best_model="bleu" if val_data else None,
+        greater_is_better=True,
+        seed=t.seed,
+        data_seed=t.seed,
+        fp16=fp16,
+        bf16=bf16,
+        use_cpu=use_cpu,
+        ddp_backend=("gloo" if use_cpu else "nccl") if size > 1 else None,
+        ddp_find_unused_parameters=False if size > 1 else None,
+        report_to=([] if t.report_to in ("none", None, []) else
+                   [t.report_to] if isinstance(t.report_to, str) else list(t.report_to)),
+        disable_tqdm=True,
+        log_level="error",
+        prediction_loss_only=True,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=not use_cpu,
+        average_tokens_across_devices=True,
+    )
+    effective = t.train_batch_size * t.gradient_accumulation_steps * size
+    metrics_path = output_dir / "metrics.jsonl" if main else None
+    started = dict(trainable=int(trainable), total=int(total), percent=round(100 * trainable / total, 4),
+                   num_train_examples=len(train_data), num_val_examples=len(val_data or []),
+                   effective_batch_size=effective, world_size=size, device="cpu" if use_cpu else "cuda",
+                   precision=precision, resumed_from=str(resume_path) if resume_path else None,
+                   output_dir=str(output_dir))
+    callback = EngineCallback(sink, state, metrics_path, started, effective)
+    shift = kind == "causal"
+    trainer = _trainer_class(kind)(
+        model=model, args=args, train_dataset=train_data, eval_dataset=val_data,
+        data_collator=collator, processing_class=tokenizer, callbacks=[callback],
+        compute_loss_func=lambda outputs, labels, num_items_in_batch=None:
+            token_mean_loss(outputs, labels, num_items_in_batch, shift=shift),
+    )
+    callback.trainer = trainer
+    trainer.remove_callback(PrinterCallback)  # our events replace its raw dict prints
+    trainer.bleu_examples = val_examples if val_data else []
+    trainer.bleu_settings = dict(tokenizer=tokenizer, kind=kind, max_source=limits[0],
+                                 max_new_tokens=limits[1], batch_size=t.eval_batch_size)
+    if main:
+        _write_run_yaml(cfg, output_dir)
+        if metrics_path is not None:
+            if resume_path is not None:
+                _trim_metrics(metrics_path, int(CHECKPOINT_RE.match(resume_path.name).group(1))
+                              if CHECKPOINT_RE.match(resume_path.name) else 0)
+            else:
+                metrics_path.unlink(missing_ok=True)
+    return PreparedRun(trainer, callback, state, resume_path, output_dir)
+
+
+def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: int | None = None,
+          resume: str | bool | None = None) -> Event:
+    """Run training to the end, a stop request, or a failure; return the closing event
+    (``Finished`` or ``Failed``), which has also gone to ``sink``."""
+    start = time.monotonic()
+    run = prepare(cfg, sink, state, max_steps, resume)
+    trainer, main = run.trainer, is_main_process()
+    try:
+        result = trainer.train(resume_from_checkpoint=str(run.resume) if run.resume else None)
+    except Exception as exc:  # noqa: BLE001 - out-of-memory and friends become a message
+        closing = _failure_from_exception(exc, trainer, run)
+        if closing is None:
+            raise
+        if main:
+            run.callback._emit(closing)
+        return closing
+    step = trainer.state.global_step
+    last = latest_checkpoint(run.output_dir)
+    if run.state.nan_step is not None:
+        closing: Event = Failed(
+            message=(f"the training loss became NaN at step {run.state.nan_step}; lower "
+                     f"training.learning_rate (now {cfg.training.learning_rate:g}) and resume or restart"
+                     + (f"; the last good checkpoint is {last}" if last else "")),
+            step=run.state.nan_step, checkpoint=str(last) if last else None)
+    else:
+        if not run.state.stopped and main:
+            _save_final(trainer.model, run.output_dir)
+        closing = Finished(
+            step=step, output_dir=str(run.output_dir), stopped=run.state.stopped,
+            checkpoint=str(last) if last else None,
+            best_checkpoint=str(run.state.best_dir) if run.state.best_dir else None,
+            best_bleu=run.state.best_bleu, seconds=round(time.monotonic() - start, 3),
+            train_samples_per_second=result.metrics.get("train_samples_per_second"))
+    if main:
+        run.callback._emit(closing)
+    return closing
+
+
+def _save_final(model: Any, output_dir: Path) -> None:
+    """The final adapter lands in output_dir itself, each file renamed into place."""
+    staged = save_adapter(model, output_dir / STAGING / "final")
+    for name in os.listdir(staged):
+        os.replace(staged / name, output_dir / name)
+    shutil.rmtree(output_dir / STAGING, ignore_errors=True)
+
+
+def _failure_from_exception(exc: Exception, trainer: Any, run: PreparedRun) -> Failed | None:
+    import torch
+
+    last = latest_checkpoint(run.output_dir)
+    where = f"; the last good checkpoint is {last}" if last else ""
+    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+        return Failed(message=("out of memory at step "
+                               f"{trainer.state.global_step}; lower training.train_batch_size (and raise "
+                               f"gradient_accumulation_steps to keep the effective batch) or "
+                               f"data.max_source_length{where}"),
+                      step=trainer.state.global_step, checkpoint=str(last) if last else None,
+                      details=str(exc))
+    return None

@@ -1,0 +1,100 @@
+"""``igrag train`` as a process: progress, Ctrl+C, SIGKILL, resume, two processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from igrag_gui.resources import demo_config_path
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def env() -> dict:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+
+
+def train_args(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "igrag_gui", "train", str(demo_config_path()),
+            "--set", f"training.output_dir={out}", "--set", "training.eval_strategy=no", *extra]
+
+
+def wait_for(predicate, proc: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"training ended early: {proc.returncode} {proc.stderr.read() if proc.stderr else ''}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def test_ctrl_c_saves_a_resumable_checkpoint_and_exits_0(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(train_args(out, "--max-steps", "200", "--events", str(tmp_path / "events.jsonl")),
+                            cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    events = tmp_path / "events.jsonl"
+    wait_for(lambda: events.exists() and '"event": "log"' in events.read_text(), proc)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    stopped = [line for line in stderr.splitlines() if line.startswith("stopped at step ")]
+    assert len(stopped) == 1, stderr
+    step = int(stopped[0].split()[3].rstrip(";"))
+    assert stopped[0] == f"stopped at step {step}; resumable checkpoint: {out / f'checkpoint-{step}'}"
+    assert "resume with: igrag train CONFIG --resume" in stderr
+    assert (out / f"checkpoint-{step}" / "trainer_state.json").is_file()
+
+
+def test_sigkill_mid_run_leaves_a_loadable_checkpoint_that_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(train_args(out, "--max-steps", "400", "--set", "training.save_strategy=steps",
+                                       "--set", "training.save_steps=2", "--set", "training.save_total_limit=2"),
+                            cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: (out / "checkpoint-4").is_dir(), proc)
+    time.sleep(0.3)  # land somewhere inside the next steps or saves
+    proc.kill()
+    proc.wait(timeout=30)
+    from peft import PeftModel
+    from transformers import AutoModelForSeq2SeqLM
+
+    from igrag_gui.core.checkpoints import latest_checkpoint
+    from igrag_gui.resources import demo_model_path
+
+    last = latest_checkpoint(out)
+    assert last is not None and int(last.name.split("-")[1]) >= 4
+    PeftModel.from_pretrained(AutoModelForSeq2SeqLM.from_pretrained(demo_model_path()), str(last))
+    step = int(last.name.split("-")[1])
+    resumed = subprocess.run(train_args(out, "--max-steps", str(step + 2), "--resume"), cwd=ROOT, env=env(),
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming at step {step}" in resumed.stderr
+    assert (out / "adapter_model.safetensors").is_file()
+
+
+def test_two_cpu_processes_with_torchrun(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "igrag_gui", "train", str(demo_config_path()), "--set", f"training.output_dir={out}",
+           "--set", "training.eval_strategy=steps", "--set", "training.eval_steps=4",
+           "--set", "training.save_strategy=steps", "--set", "training.save_steps=4",
+           "--set", "training.logging_steps=1", "--max-steps", "4"]
+    result = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("training: ") == 1  # only rank 0 reports
+    assert "on 2 cpu process(es)" in result.stderr
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if m["event"] == "log"] == [1, 2, 3, 4]
+    assert sum(m["event"] == "eval" for m in metrics) == 1
+    assert (out / "checkpoint-4" / "adapter_model.safetensors").is_file()
+    assert (out / "adapter_model.safetensors").is_file()

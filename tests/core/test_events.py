@@ -1,0 +1,30 @@
+"""Events survive a trip through JSON (the GUI reads them from a child process's pipe)."""
+
+from __future__ import annotations
+
+import math
+
+from igrag_gui.core.events import (EVENT_TYPES, CheckpointSaved, Evaluated, Failed, Finished, Logged, Message,
+                                   Progress, Started, event_from_json)
+
+
+def test_every_event_round_trips_through_json():
+    samples = [
+        Started(trainable=10, total=100, percent=10.0, max_steps=5, num_train_examples=3, num_val_examples=1,
+                effective_batch_size=2),
+        Logged(step=1, max_steps=5, epoch=0.2, loss=1.5, learning_rate=1e-4, grad_norm=0.3),
+        Progress(step=1, max_steps=5, epoch=0.2, elapsed=0.5, eta=2.0),
+        Evaluated(step=5, epoch=1.0, eval_loss=1.2, eval_bleu=12.5, best=True),
+        CheckpointSaved(step=5, path="/x/checkpoint-5"),
+        Message(level="warning", text="careful"),
+        Finished(step=5, output_dir="/x", best_bleu=12.5),
+        Failed(message="NaN at step 3", step=3),
+    ]
+    assert {type(e) for e in samples} == set(EVENT_TYPES.values())
+    for event in samples:
+        assert event_from_json(event.to_json()) == event
+
+
+def test_nan_loss_survives_json():
+    back = event_from_json(Logged(step=1, max_steps=2, epoch=0.5, loss=float("nan"), learning_rate=1.0).to_json())
+    assert math.isnan(back.loss)

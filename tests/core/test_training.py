@@ -1,0 +1,235 @@
+"""The training engine, for real, on the demo model: nothing about the loop is mocked."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from igrag_gui.core.config import load_config
+from igrag_gui.core.errors import UserError
+from igrag_gui.core.events import (CheckpointSaved, Collect, Evaluated, Failed, Finished, Logged, Message,
+                                   Started)
+from igrag_gui.resources import demo_config_path, demo_model_path
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def quiet_model(tmp_path_factory) -> Path:
+    """The demo model with its dropout off, so that two runs can be compared number for number."""
+    folder = tmp_path_factory.mktemp("model") / "demo-no-dropout"
+    shutil.copytree(demo_model_path(), folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["dropout_rate"] = 0.0
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.fixture
+def small_run(tmp_path):
+    """A demo config writing into tmp_path, with a 16-example validation split."""
+
+    def make(*overrides: str, val_examples: int = 16):
+        val = tmp_path / "val.jsonl"
+        lines = (demo_config_path().parent / "../resources/demo/data/val.jsonl").resolve().read_text().splitlines()
+        val.write_text("\n".join(lines[:val_examples]) + "\n")
+        cfg, _ = load_config(demo_config_path(), [f"training.output_dir={tmp_path / 'out'}",
+                                                  f"data.val_path={val}", "training.logging_steps=1",
+                                                  *overrides])
+        return cfg
+
+    return make
+
+
+def run(cfg, **kwargs):
+    from igrag_gui.core.training import train
+
+    sink = Collect()
+    closing = train(cfg, sink, **kwargs)
+    return closing, sink
+
+
+def test_events_files_and_adapter_of_a_short_run(small_run):
+    cfg = small_run("training.eval_strategy=steps", "training.eval_steps=3", "training.save_strategy=steps",
+                    "training.save_steps=3", "training.save_total_limit=2")
+    closing, sink = run(cfg, max_steps=6)
+    assert isinstance(closing, Finished) and closing.step == 6 and not closing.stopped
+    started = sink.of(Started)[0]
+    from igrag_gui.core.params import count_parameters
+    stats = count_parameters(cfg)
+    assert (started.trainable, started.total) == (stats.trainable, stats.total)
+    logs = sink.of(Logged)
+    assert [e.step for e in logs] == [1, 2, 3, 4, 5, 6]
+    assert all(e.loss > 0 and e.learning_rate >= 0 and e.grad_norm is not None for e in logs)
+    assert logs[-1].learning_rate > logs[0].learning_rate  # warming up
+    evals = sink.of(Evaluated)
+    assert [e.step for e in evals] == [3, 6] and all(0 <= e.eval_bleu <= 100 for e in evals)
+    out = cfg.output_path
+    assert [p.name for p in sorted(out.glob("checkpoint-*"))] == ["checkpoint-3", "checkpoint-6"]
+    assert [e.step for e in sink.of(CheckpointSaved)] == [3, 6]
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        assert (out / name).is_file() and (out / "best" / name).is_file()
+    assert not (out / ".staging").exists()
+    adapter_config = json.loads((out / "adapter_config.json").read_text())
+    assert Path(adapter_config["base_model_name_or_path"]) == demo_model_path().resolve()
+    run_yaml = yaml.safe_load((out / "run.yaml").read_text())
+    assert set(run_yaml["versions"]) == {"igrag_gui", "torch", "transformers", "peft"}
+    assert run_yaml["lora"]["r"] == cfg.lora.r
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert lines[0]["event"] == "started" and {"trainable", "total", "percent"} <= set(lines[0])
+    assert {"step", "epoch", "loss", "learning_rate", "grad_norm"} <= set(lines[1])
+    assert any(line["event"] == "eval" and "eval_bleu" in line and "eval_loss" in line for line in lines)
+
+
+def test_adapter_loads_in_plain_peft_and_generates_the_same(small_run):
+    from peft import PeftModel
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from igrag_gui.core.generation import generate_texts
+
+    cfg = small_run("training.eval_strategy=no", "training.save_strategy=no")
+    closing, _ = run(cfg, max_steps=8)
+    prompts = [json.loads(line)["prompt"] for line in cfg.train_file.read_text().splitlines()[:3]]
+    tokenizer = AutoTokenizer.from_pretrained(demo_model_path())
+    plain = PeftModel.from_pretrained(AutoModelForSeq2SeqLM.from_pretrained(demo_model_path()), closing.output_dir)
+    plain.eval()
+    expected = []
+    for prompt in prompts:
+        ids = tokenizer(prompt, return_tensors="pt")
+        out = plain.generate(**ids, max_new_tokens=cfg.data.max_target_length, do_sample=False)
+        expected.append(tokenizer.decode(out[0], skip_special_tokens=True).strip())
+    ours = generate_texts(plain, tokenizer, prompts, "seq2seq", cfg.data.max_source_length,
+                          cfg.data.max_target_length)
+    assert ours == expected and all(expected)
+
+
+def _first_step(cfg, quiet_model, batch: int, accumulation: int):
+    """The first logged loss and the accumulated gradients just before the first optimizer step."""
+    from transformers import TrainerCallback
+
+    from igrag_gui.core.training import prepare
+
+    cfg.model.base_model_path = str(quiet_model)
+    cfg.training.train_batch_size, cfg.training.gradient_accumulation_steps = batch, accumulation
+    cfg.lora.dropout = 0.0
+    grads = {}
+
+    class Grab(TrainerCallback):
+        def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+            grads.update({n: p.grad.detach().clone() for n, p in model.named_parameters() if p.requires_grad})
+
+    sink = Collect()
+    prepared = prepare(cfg, sink, max_steps=1)
+    prepared.trainer.add_callback(Grab())
+    prepared.trainer.train()
+    return sink.of(Logged)[0].loss, grads
+
+
+def test_loss_and_gradients_do_not_depend_on_accumulation(small_run, quiet_model):
+    """8 examples in one batch, or in 4 accumulated batches of 2: the same true token-mean loss,
+    and the same update (the prompts differ in length, so a mean of means would differ)."""
+    import torch
+
+    loss_1, grads_1 = _first_step(small_run("training.eval_strategy=no", "training.save_strategy=no",
+                                              "training.warmup_steps=0"), quiet_model, 8, 1)
+    loss_4, grads_4 = _first_step(small_run("training.eval_strategy=no", "training.save_strategy=no",
+                                              "training.warmup_steps=0"), quiet_model, 2, 4)
+    assert loss_4 == pytest.approx(loss_1, rel=1e-4)
+    assert grads_1 and grads_1.keys() == grads_4.keys()
+    for name, g in grads_1.items():
+        torch.testing.assert_close(grads_4[name], g, rtol=1e-3, atol=1e-4 * float(g.abs().max()))
+
+
+def test_stop_then_resume_continues_the_same_curve(small_run, quiet_model):
+    common = ("training.eval_strategy=no", "training.save_strategy=steps", "training.save_steps=100",
+              f"model.base_model_path={quiet_model}")
+    straight, sink = run(small_run(*common, "training.output_dir=" + str(Path(small_run().output_path.parent) / "a")),
+                         max_steps=6)
+    reference = {e.step: e.loss for e in sink.of(Logged)}
+
+    from igrag_gui.core.training import RunState
+
+    state = RunState()
+    cfg = small_run(*common)
+
+    def stop_at_3(event):  # asked during step 3's log: honoured at the end of the next step
+        if isinstance(event, Logged) and event.step == 3:
+            state.stop.set()
+    collected = Collect()
+    closing = __import__("igrag_gui.core.training", fromlist=["train"]).train(
+        cfg, lambda e: (collected(e), stop_at_3(e)), state, max_steps=6)
+    assert isinstance(closing, Finished) and closing.stopped and closing.step == 4
+    assert Path(closing.checkpoint).name == "checkpoint-4"
+    assert not (cfg.output_path / "adapter_model.safetensors").exists()  # the final adapter is not written on stop
+
+    resumed, sink2 = run(small_run(*common), max_steps=6, resume=True)
+    assert sink2.of(Started)[0].start_step == 4
+    assert isinstance(resumed, Finished) and resumed.step == 6
+    after = {e.step: e.loss for e in sink2.of(Logged)}
+    assert sorted(after) == [5, 6]
+    for step in (5, 6):
+        assert after[step] == pytest.approx(reference[step], rel=1e-4)
+    metrics = [json.loads(line) for line in (cfg.output_path / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if m["event"] == "log"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_with_another_lora_shape_is_refused(small_run):
+    cfg = small_run("training.eval_strategy=no", "training.save_strategy=steps", "training.save_steps=2")
+    run(cfg, max_steps=2)
+    changed = small_run("training.eval_strategy=no", "lora.r=4", "lora.target_modules=[q, k, v]")
+    with pytest.raises(UserError) as err:
+        run(changed, resume=True)
+    assert str(err.value) == (f"cannot resume from '{cfg.output_path / 'checkpoint-2'}': it was trained with "
+                              f"r=16 on [q, v] but the config asks for r=4 on [k, q, v]; resume with the "
+                              f"original LoRA settings, or start a new run in another output_dir")
+
+
+def test_resume_without_a_checkpoint(small_run):
+    cfg = small_run()
+    with pytest.raises(UserError) as err:
+        run(cfg, resume=True)
+    assert str(err.value) == (f"--resume: no checkpoint in '{cfg.output_path}' to resume from; train without "
+                              f"--resume first, or name a checkpoint folder")
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(small_run):
+    cfg = small_run("training.eval_strategy=no", "training.save_strategy=steps", "training.save_steps=1",
+                    "training.save_total_limit=10", "training.learning_rate=1e30", "training.warmup_steps=0",
+                    "lora.target_modules=[q, k]")  # huge q and k updates: attention scores overflow
+    closing, sink = run(cfg, max_steps=8)
+    assert isinstance(closing, Failed), closing
+    step = closing.step
+    good = cfg.output_path / f"checkpoint-{step - 1}"
+    assert closing.message == (f"the training loss became NaN at step {step}; lower training.learning_rate "
+                               f"(now 1e+30) and resume or restart; the last good checkpoint is {good}")
+    assert not (cfg.output_path / f"checkpoint-{step}").exists()
+    assert not (cfg.output_path / "adapter_model.safetensors").exists()
+
+
+def test_fp16_on_a_cpu_trains_in_fp32_with_a_warning(small_run):
+    cfg = small_run("training.fp16=true", "training.eval_strategy=no", "training.save_strategy=no")
+    closing, sink = run(cfg, max_steps=1)
+    assert isinstance(closing, Finished)
+    assert "training.fp16 is true but there is no CUDA GPU here; training in fp32 on the CPU instead" in [
+        m.text for m in sink.of(Message)]
+    assert sink.of(Started)[0].precision == "fp32"
+
+
+def test_truncation_is_reported(small_run):
+    cfg = small_run("data.max_source_length=8", "training.eval_strategy=no", "training.save_strategy=no")
+    closing, sink = run(cfg, max_steps=1)
+    n = len(cfg.train_file.read_text().splitlines())
+    assert (f"every one of the {n} prompts in train.jsonl are longer than data.max_source_length=8 tokens and "
+            f"were truncated; raise max_source_length if that loses information") in [m.text for m in sink.of(Message)]
+
+
+def test_bad_data_line_names_file_and_line(small_run, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "a", "caption": "b"}\n{"prompt": "a"\n')
+    with pytest.raises(UserError) as err:
+        run(small_run(f"data.train_path={bad}"))
+    assert str(err.value).startswith(f"{bad}:2: not valid JSON")
