@@ -1,49 +1,235 @@
-"""The main window. For now: the loaded config and the command that trains it; the Train,
-Inspect and Playground tabs come with their own issues."""
+"""The main window: tabs, menus, status bar, settings, drag and drop, and a safe quit."""
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QMainWindow, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
-from ..core.config import format_problem, load_config
+from .. import __version__
 from ..core.errors import UserError
+from ..resources import resource_path
+from .train_tab import TrainTab
+
+MAX_RECENT = 8
+YAML_FILTER = "YAML configs (*.yaml *.yml);;All files (*)"
+
+
+def _empty_state(title: str, text: str) -> QWidget:
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addStretch(1)
+    head = QLabel(f"<h2>{title}</h2>")
+    head.setAlignment(Qt.AlignCenter)
+    body = QLabel(text)
+    body.setAlignment(Qt.AlignCenter)
+    body.setWordWrap(True)
+    layout.addWidget(head)
+    layout.addWidget(body)
+    layout.addStretch(2)
+    return page
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 class MainWindow(QMainWindow):
-    """Shows one run config: its problems (if any), its YAML and the equivalent CLI line."""
-
-    def __init__(self, config_path: Path):
+    def __init__(self, config_path: Path | None = None, settings: QSettings | None = None):
         super().__init__()
-        self.setWindowTitle(f"igrag-gui — {config_path.name}")
-        self.resize(900, 640)
-        self.config_path = config_path
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.yaml_view = QPlainTextEdit(readOnly=True)
-        self.yaml_view.setFont(QFont("monospace"))
-        train = QWidget()
-        layout = QVBoxLayout(train)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.yaml_view)
-        tabs = QTabWidget()
-        tabs.addTab(train, "Train")
-        self.setCentralWidget(tabs)
-        self.load(config_path)
+        self.settings = settings or QSettings()
+        self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+        self.setAcceptDrops(True)
+        self.train_tab = TrainTab()
+        self.train_tab.status_message.connect(self.statusBar().showMessage)
+        self.train_tab.modified_changed.connect(lambda _: self._update_title())
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.train_tab, "Train")
+        self.tabs.addTab(_empty_state("Inspect", "Drop a PEFT checkpoint here to see what it really is: "
+                                      "method, rank, targets, tensors and consistency checks.\n"
+                                      "The inspector is not built yet."), "Inspect")
+        self.tabs.addTab(_empty_state("Playground", "Load a base model with an adapter and compare their "
+                                      "captions side by side.\nThe playground is not built yet."), "Playground")
+        self.setCentralWidget(self.tabs)
+        self._build_menus()
+        self.resize(1280, 820)
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = self.settings.value("train/splitter")
+        if isinstance(splitter, QByteArray):
+            self.train_tab.splitter.restoreState(splitter)
+        if config_path is not None:
+            self.open_config(Path(config_path))
+        self._update_title()
 
-    def load(self, path: Path) -> None:
+    # ------------------------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open config…", self.open_dialog, QKeySequence.Open)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._action(file_menu, "&Save", self.save, QKeySequence.Save)
+        self._action(file_menu, "Save &as…", self.save_as, QKeySequence.SaveAs)
+        self._action(file_menu, "Re&vert", self.revert)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About igrag-gui", self.about)
+        self._fill_recent()
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(lambda checked=False: slot())
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        return action
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent/files", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember(self, path: Path) -> None:
+        files = [str(path)] + [f for f in self.recent_files() if f != str(path)]
+        self.settings.setValue("recent/files", files[:MAX_RECENT])
+        self.settings.setValue("recent/last_config", str(path))
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for f in self.recent_files():
+            self.recent_menu.addAction(f, lambda f=f: self.open_config(Path(f)))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    # ------------------------------------------------------------------------------ files
+    def open_config(self, path: Path) -> bool:
+        if not self._may_discard():
+            return False
         try:
-            cfg, warnings = load_config(path)
+            self.train_tab.load_file(path)
         except UserError as exc:
-            self.status_label.setText("\n".join(exc.lines))
-            self.yaml_view.clear()
+            QMessageBox.warning(self, "Cannot open config", "\n".join(exc.lines))
+            return False
+        self._remember(path)
+        self._update_title()
+        return True
+
+    def open_dialog(self) -> None:
+        start = str(self.train_tab.config().base_dir)
+        path, _ = QFileDialog.getOpenFileName(self, "Open config", start, YAML_FILTER)
+        if path:
+            self.open_config(Path(path))
+
+    def save(self) -> bool:
+        if self.train_tab.config().source is None:
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        start = str(self.train_tab.config().source or Path.cwd() / "run.yaml")
+        path, _ = QFileDialog.getSaveFileName(self, "Save config as", start, YAML_FILTER)
+        return bool(path) and self._save_to(Path(path))
+
+    def _save_to(self, path: Path | None) -> bool:
+        try:
+            saved = self.train_tab.save(path)
+        except (UserError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot save config", str(exc))
+            return False
+        self._remember(saved)
+        self._update_title()
+        return True
+
+    def revert(self) -> None:
+        self.train_tab.revert()
+        self._update_title()
+
+    def _may_discard(self) -> bool:
+        """Nothing lost: unsaved edits are saved, discarded or kept on the user's word."""
+        if not self.train_tab.modified:
+            return True
+        answer = QMessageBox.question(self, "Unsaved changes", "The config has unsaved changes. Save them?",
+                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def _update_title(self) -> None:
+        source = self.train_tab.config().source
+        name = source.name if source else "untitled"
+        self.setWindowTitle(f"{name}{' *' if self.train_tab.modified else ''} — igrag-gui")
+        self.setWindowModified(self.train_tab.modified)
+
+    # ------------------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        urls = event.mimeData().urls()
+        if urls and all(u.isLocalFile() and u.toLocalFile().endswith((".yaml", ".yml")) for u in urls[:1]):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        urls = event.mimeData().urls()
+        if urls:
+            self.open_config(Path(urls[0].toLocalFile()))
+            event.acceptProposedAction()
+
+    # ------------------------------------------------------------------------------ about, quit
+    def about(self) -> None:
+        versions = ", ".join(f"{name} {_version(name)}" for name in ("torch", "transformers", "peft"))
+        QMessageBox.about(self, "About igrag-gui",
+                          f"<b>igrag-gui {__version__}</b><p>LoRA fine-tuning of Hugging Face models with PEFT, "
+                          f"for IGRAG captioning.</p><p>{versions}, Qt {pyside_version}</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        if self.train_tab.is_running():
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "Stop training (saving a resumable checkpoint) and quit?", QMessageBox.Yes | QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+            self.stop_training_and_wait()
+        if not self._may_discard():
+            event.ignore()
             return
-        problems = [format_problem(cfg, p) for p in cfg.validate()]
-        lines = problems + warnings
-        head = (f"Loaded {path}. Ready to train: igrag train {path}" if not problems
-                else "This config has problems:")
-        self.status_label.setText("\n".join([head, *lines]))
-        self.yaml_view.setPlainText(cfg.to_yaml())
-        self.statusBar().showMessage(f"{path}")
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("train/splitter", self.train_tab.splitter.saveState())
+        event.accept()
+
+    def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
+        """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""
+        runner = self.train_tab.runner
+        if runner is None:
+            return
+        self.statusBar().showMessage("Stopping training and saving a checkpoint…")
+        runner.request_stop()
+        if not runner.wait(timeout_ms):
+            runner.kill()
+            runner.wait(10_000)
+        QApplication.processEvents()
+
+
+def render_screenshots(window: MainWindow, folder: Path) -> list[Path]:
+    """Render every tab to ``folder/<tab>.png`` (the README's screenshots come from here)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        name = window.tabs.tabText(index).lower()
+        path = folder / f"{name}.png"
+        window.grab().save(str(path))
+        written.append(path)
+    window.tabs.setCurrentIndex(0)
+    return written
+
+
+def wait_then(ms: int, fn) -> None:
+    QTimer.singleShot(ms, fn)

@@ -12,17 +12,20 @@ from igrag_gui.resources import demo_config_path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_window_opens_with_the_demo_config(qtbot):
+def test_window_opens_with_the_demo_config(qtbot, settings):
+    from PySide6.QtCore import QThreadPool
+
     from igrag_gui.ui.main_window import MainWindow
 
-    window = MainWindow(demo_config_path())
+    window = MainWindow(demo_config_path(), settings=settings)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    assert "demo.yaml" in window.windowTitle()
-    assert window.status_label.text().startswith("Loaded ")
-    assert "Ready to train" in window.status_label.text()
-    assert "base_model_path" in window.yaml_view.toPlainText()
+    assert window.windowTitle() == "demo.yaml — igrag-gui"
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Train", "Inspect", "Playground"]
+    assert window.train_tab.reason_label.text() == "Ready to train."
+    assert window.train_tab.start_button.isEnabled()
+    QThreadPool.globalInstance().waitForDone(60_000)
 
 
 def test_without_a_display_it_names_the_headless_command():

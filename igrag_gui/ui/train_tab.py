@@ -1,0 +1,482 @@
+"""The Train tab: the config form, live parameter stats, data preview, and runs.
+
+Data flows one way: the form edits a ``RunConfig``; ``RunConfig.validate()`` judges it (the tab
+paints the problems and disables Start with the reason); background tasks read the model's
+config.json (module names, parameter counts) and the data file (preview); a ``TrainingRunner``
+runs ``igrag train`` in a child process and streams its events into the live view.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from PySide6.QtCore import QTimer, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMenu, QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+
+from ..core.checkpoints import latest_checkpoint
+from ..core.config import SECTIONS, Problem, RunConfig, load_config
+from ..core.errors import UserError
+from ..core.events import CheckpointSaved, Event, Failed, Finished, Started
+from .config_form import ConfigForm
+from .live_view import LiveView, format_params
+from .training_runner import TrainingRunner, training_command
+from .workers import Latest
+
+DEBOUNCE_MS = 250
+PREVIEW_ROWS = 50
+
+
+@dataclass
+class DataPreview:
+    rows: list[tuple[str, str]]
+    count: int
+    too_long: int | None
+    max_source: int
+    path: Path
+
+
+def _describe(cfg: RunConfig) -> Any:
+    from ..core.models import describe_model
+
+    return describe_model(cfg)[0]
+
+
+def _count(cfg: RunConfig) -> Any:
+    from ..core.params import count_parameters
+
+    return count_parameters(cfg)
+
+
+def _preview(cfg: RunConfig) -> DataPreview:
+    from ..core.data import read_examples
+    from ..core.models import load_tokenizer, resolve_model_ref
+
+    examples = read_examples(cfg.train_file, cfg.data.prompt_field, cfg.data.caption_field)
+    too_long = None
+    try:
+        tokenizer = load_tokenizer(resolve_model_ref(cfg), cfg.model.trust_remote_code)
+    except UserError:
+        tokenizer = None  # the model problem is shown by validation; the table still helps
+    if tokenizer is not None:
+        ids = tokenizer([e.prompt for e in examples], truncation=False, verbose=False)["input_ids"]
+        too_long = sum(len(i) > cfg.data.max_source_length for i in ids)
+    return DataPreview([(e.prompt, e.caption) for e in examples[:PREVIEW_ROWS]], len(examples), too_long,
+                       cfg.data.max_source_length, cfg.train_file)
+
+
+def find_runs(cfg: RunConfig) -> list[Path]:
+    """Run folders (holding metrics.jsonl) at the config's output_dir and beside it, newest first."""
+    out = cfg.output_path
+    candidates = {out} | (set(out.parent.iterdir()) if out.parent.is_dir() else set())
+    runs = [p for p in candidates if (p / "metrics.jsonl").is_file()]
+    return sorted(runs, key=lambda p: (p / "metrics.jsonl").stat().st_mtime, reverse=True)
+
+
+def _flow(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000).strip()
+    return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text
+
+
+def command_line(cfg: RunConfig, saved: RunConfig | None, launcher: str = "igrag") -> str:
+    """The ``igrag train`` line for the file on disk plus ``--set`` for unsaved edits."""
+    path = cfg.source or Path("run.yaml")
+    parts = [f"igrag train {path}"] if launcher == "igrag" else \
+        [f"accelerate launch --num_processes 2 -m igrag_gui train {path}"]
+    if saved is not None:
+        now, before = cfg.to_dict(), saved.to_dict()
+        for section in SECTIONS:
+            for key, value in now.get(section, {}).items():
+                if before.get(section, {}).get(key) != value:
+                    parts.append(f"--set '{section}.{key}={_flow(value)}'")
+    return " ".join(parts)
+
+
+class TrainTab(QWidget):
+    """Edit, check and train one run config."""
+
+    status_message = Signal(str)
+    modified_changed = Signal(bool)
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.saved: RunConfig | None = None  # the config as on disk
+        self.model_info: Any = None
+        self.model_problem: str | None = None
+        self.model_key: tuple | None = None
+        self.runner: TrainingRunner | None = None
+        self.run_config_file: Path | None = None
+        self.closing_event: Event | None = None
+        self.last_checkpoint: str | None = None
+        self.modified = False
+        self._build()
+        self._model_task = Latest(self._model_ready, self._model_failed, self)
+        self._stats_task = Latest(self._stats_ready, self._stats_failed, self)
+        self._preview_task = Latest(self._preview_ready, self._preview_failed, self)
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._refresh_background)
+
+    # ------------------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.form = ConfigForm()
+        self.form.edited.connect(self._on_edited)
+
+        self.stats_label = QLabel("—")
+        self.stats_label.setObjectName("statsLabel")
+        font = self.stats_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.stats_label.setFont(font)
+        self.stats_detail = QLabel("Parameter counts appear here as you edit.")
+        self.stats_detail.setWordWrap(True)
+        stats_box = QGroupBox("Trainable / total parameters")
+        stats_layout = QVBoxLayout(stats_box)
+        stats_layout.addWidget(self.stats_label)
+        stats_layout.addWidget(self.stats_detail)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
+        self.copy_button = QToolButton(text="Copy command", popupMode=QToolButton.InstantPopup)
+        menu = QMenu(self.copy_button)
+        menu.addAction("igrag train …", lambda: self.copy_command("igrag"))
+        menu.addAction("accelerate launch …", lambda: self.copy_command("accelerate"))
+        self.copy_button.setMenu(menu)
+        self.start_button.clicked.connect(lambda: self.start())
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.reason_label = QLabel()
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setObjectName("reasonLabel")
+        self.outcome_label = QLabel()
+        self.outcome_label.setWordWrap(True)
+        self.outcome_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.details_button = QPushButton("Details…")
+        self.details_button.clicked.connect(self._show_details)
+        self.details_button.hide()
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.resume_button, self.copy_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        outcome = QHBoxLayout()
+        outcome.addWidget(self.outcome_label, 1)
+        outcome.addWidget(self.details_button)
+
+        self.live = LiveView()
+        self.preview_table = QTableWidget(0, 2)
+        self.preview_table.setHorizontalHeaderLabels(["prompt", "caption"])
+        self.preview_table.horizontalHeader().setStretchLastSection(True)
+        self.preview_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.preview_table.setWordWrap(False)
+        self.preview_label = QLabel("The first rows of the training data appear here.")
+        self.preview_label.setWordWrap(True)
+        data_page = QWidget()
+        data_layout = QVBoxLayout(data_page)
+        data_layout.addWidget(self.preview_label)
+        data_layout.addWidget(self.preview_table)
+
+        self.runs_list = QListWidget()
+        self.runs_list.currentItemChanged.connect(self._open_run)
+        self.run_view = LiveView()
+        self.run_config_view = QPlainTextEdit(readOnly=True)
+        runs_split = QSplitter(Qt.Horizontal)
+        runs_split.addWidget(self.runs_list)
+        run_detail = QTabWidget()
+        run_detail.addTab(self.run_view, "Curves")
+        run_detail.addTab(self.run_config_view, "run.yaml")
+        runs_split.addWidget(run_detail)
+        runs_split.setSizes([220, 700])
+
+        self.pages = QTabWidget()
+        self.pages.addTab(self.live, "Live")
+        self.pages.addTab(data_page, "Data")
+        self.pages.addTab(runs_split, "Runs")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(stats_box)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.reason_label)
+        right_layout.addLayout(outcome)
+        right_layout.addWidget(self.pages, 1)
+
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self._update_buttons([])
+
+    # ------------------------------------------------------------------------------ config
+    def load_file(self, path: Path) -> None:
+        """Open a YAML config; raises ``UserError`` (the window shows it) and keeps the old one."""
+        cfg, warnings = load_config(path)
+        self.set_config(cfg, saved=True)
+        for w in warnings:
+            self.live.append_log(f"warning: {w}")
+        self.status_message.emit(f"Opened {path}" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+
+    def set_config(self, cfg: RunConfig, saved: bool) -> None:
+        self.form.set_config(cfg)
+        if saved:
+            self.saved = cfg.copy()
+        self._set_modified(not saved)
+        self._validate()
+        self._refresh_background(force=True)
+        self._refresh_runs()
+
+    def config(self) -> RunConfig:
+        return self.form.config()
+
+    def save(self, path: Path | None = None) -> Path:
+        cfg = self.config()
+        target = Path(path) if path else cfg.source
+        if target is None:
+            raise UserError("this config has no file yet; use Save As")
+        cfg.save(target)
+        self.set_config(cfg, saved=True)
+        self.status_message.emit(f"Saved {target}")
+        return target
+
+    def revert(self) -> None:
+        if self.saved is not None:
+            self.set_config(self.saved.copy(), saved=True)
+
+    def _set_modified(self, value: bool) -> None:
+        if value != self.modified:
+            self.modified = value
+            self.modified_changed.emit(value)
+
+    @Slot()
+    def _on_edited(self) -> None:
+        cfg = self.config()
+        self._set_modified(self.saved is None or cfg.to_dict() != self.saved.to_dict())
+        self._validate(cfg)
+        self._debounce.start()
+
+    # ------------------------------------------------------------------------------ judgement
+    def problems(self, cfg: RunConfig | None = None) -> list[Problem]:
+        cfg = cfg or self.config()
+        info = self.model_info if self.model_key == self._model_key(cfg) else None
+        found = cfg.validate(model=info)
+        if self.model_problem and self.model_key == self._model_key(cfg):
+            found.append(Problem("model.base_model_path", self.model_problem))
+        return found
+
+    def _validate(self, cfg: RunConfig | None = None) -> list[Problem]:
+        found = self.problems(cfg)
+        self.form.set_problems(found)
+        self._update_buttons(found)
+        return found
+
+    def _update_buttons(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        running = self.runner is not None
+        self.start_button.setEnabled(not errors and not running)
+        self.stop_button.setEnabled(running)
+        cfg = self.config() if hasattr(self, "form") else None
+        can_resume = bool(cfg and not errors and not running and latest_checkpoint(cfg.output_path))
+        self.resume_button.setEnabled(can_resume)
+        if running:
+            self.reason_label.setText("Training is running.")
+        elif errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            self.reason_label.setText(f"Start is disabled: {first.field}: {first.message}{more}")
+        else:
+            self.reason_label.setText("Ready to train." if cfg else "")
+        self.start_button.setToolTip(self.reason_label.text())
+
+    # ------------------------------------------------------------------------------ background
+    @staticmethod
+    def _model_key(cfg: RunConfig) -> tuple:
+        return (str(cfg.base_dir), cfg.model.base_model_path, cfg.model.type, cfg.model.trust_remote_code)
+
+    @Slot()
+    def _refresh_background(self, force: bool = False) -> None:
+        cfg = self.config()
+        if force or self.model_key != self._model_key(cfg):
+            self.model_key = self._model_key(cfg)
+            self.model_info, self.model_problem = None, None
+            self.stats_detail.setText("Reading the model's config.json…")
+            self._model_task.submit(lambda c=cfg.copy(): _describe(c))
+        self._submit_stats(cfg)
+        self._preview_task.submit(lambda c=cfg.copy(): _preview(c))
+
+    def _submit_stats(self, cfg: RunConfig) -> None:
+        if any(p.severity == "error" and p.field.split(".")[0] in ("model", "lora", "method")
+               for p in cfg.validate(model=self.model_info, check_files=False)):
+            self.stats_label.setText("—")
+            self.stats_detail.setText("Fix the model and LoRA fields to see parameter counts.")
+            return
+        self.stats_detail.setText("Counting…")
+        self._stats_task.submit(lambda c=cfg.copy(): _count(c))
+
+    def _model_ready(self, info: Any) -> None:
+        self.model_info, self.model_problem = info, None
+        self.form.editor("lora.target_modules").set_modules(info.modules, output_layer=info.output_layer)
+        self._validate()
+
+    def _model_failed(self, message: str) -> None:
+        self.model_info, self.model_problem = None, message
+        self._validate()
+        self.stats_label.setText("—")
+        self.stats_detail.setText("The model could not be read (see the Base model field).")
+
+    def _stats_ready(self, stats: Any) -> None:
+        self.stats_label.setText(format_params(stats.trainable, stats.total, stats.percent))
+        per = ", ".join(f"{name}: {v['modules']} modules, {v['trainable']:,}" for name, v in stats.by_module.items())
+        self.stats_detail.setText(f"{stats.modules} adapted modules — {per}")
+
+    def _stats_failed(self, message: str) -> None:
+        self.stats_label.setText("—")
+        self.stats_detail.setText(message)
+
+    def _preview_ready(self, preview: DataPreview) -> None:
+        self.preview_table.setRowCount(len(preview.rows))
+        for r, (prompt, caption) in enumerate(preview.rows):
+            self.preview_table.setItem(r, 0, QTableWidgetItem(prompt.replace("\n", " ⏎ ")))
+            self.preview_table.setItem(r, 1, QTableWidgetItem(caption))
+        long_text = ("" if preview.too_long is None else
+                     f"; {preview.too_long} prompt(s) longer than max_source_length={preview.max_source} tokens "
+                     f"(they will be truncated)")
+        self.preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{long_text}. "
+                                   f"Showing the first {len(preview.rows)}.")
+
+    def _preview_failed(self, message: str) -> None:
+        self.preview_table.setRowCount(0)
+        self.preview_label.setText(message)
+
+    # ------------------------------------------------------------------------------ runs
+    def _refresh_runs(self) -> None:
+        self.runs_list.clear()
+        try:
+            runs = find_runs(self.config())
+        except OSError:
+            runs = []
+        for run in runs:
+            item = QListWidgetItem(run.name)
+            item.setData(Qt.UserRole, str(run))
+            item.setToolTip(str(run))
+            self.runs_list.addItem(item)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _open_run(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+        if item is None:
+            return
+        run = Path(item.data(Qt.UserRole))
+        self.run_view.clear()
+        try:
+            self.run_view.load_metrics(run / "metrics.jsonl")
+            text = (run / "run.yaml").read_text(encoding="utf-8") if (run / "run.yaml").exists() else "(no run.yaml)"
+        except OSError as exc:
+            text = f"cannot read this run: {exc}"
+        self.run_config_view.setPlainText(text)
+        self.run_view.redraw_now()
+
+    # ------------------------------------------------------------------------------ training
+    def start(self, resume: bool = False, max_steps: int | None = None) -> bool:
+        cfg = self.config()
+        if self.runner is not None or [p for p in self._validate(cfg) if p.severity == "error"]:
+            return False
+        folder = Path(tempfile.mkdtemp(prefix="igrag-run-"))
+        snapshot = cfg.copy()
+        snapshot.save(folder / "run.yaml")
+        self.run_config_file = folder / "run.yaml"
+        self.closing_event, self.last_checkpoint = None, None
+        self.live.clear()
+        self.outcome_label.clear()
+        self.details_button.hide()
+        self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
+        self.runner.event_received.connect(self._on_event)
+        self.runner.line_received.connect(self.live.append_log)
+        self.runner.ended.connect(self._on_ended)
+        self.runner.start()
+        self.pages.setCurrentWidget(self.live)
+        self.running_changed.emit(True)
+        self._update_buttons([])
+        self.status_message.emit("Resuming training…" if resume else "Training started")
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.request_stop()
+            self.stop_button.setEnabled(False)
+            self.reason_label.setText("Stopping at the next step and saving a checkpoint…")
+
+    @Slot(object)
+    def _on_event(self, event: Event) -> None:
+        self.live.on_event(event)
+        if isinstance(event, (Finished, Failed)):
+            self.closing_event = event
+        if isinstance(event, CheckpointSaved):
+            self.last_checkpoint = event.path
+        if isinstance(event, Started):
+            self.status_message.emit(f"Training: {event.max_steps} steps")
+
+    @Slot(int, str)
+    def _on_ended(self, code: int, tail: str) -> None:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.wait(5000)
+            runner.deleteLater()
+        cfg = self.config()
+        last = latest_checkpoint(cfg.output_path)
+        closing = self.closing_event
+        self._details = tail
+        if isinstance(closing, Finished) and closing.stopped:
+            text = f"Stopped at step {closing.step}. Resumable checkpoint: {closing.checkpoint}. Resume continues it."
+        elif isinstance(closing, Finished):
+            best = f"; best BLEU-4 {closing.best_bleu:.2f}" if closing.best_bleu is not None else ""
+            text = f"Finished at step {closing.step}: adapter saved in {closing.output_dir}{best}."
+        elif isinstance(closing, Failed):
+            text = f"Training failed: {closing.message}"
+            self._details = (closing.details + "\n\n" + tail).strip()
+        else:
+            why = (f"was killed by signal {-code}" if code < 0 else f"exited with code {code}")
+            errors = [line[len("igrag: error: "):] for line in tail.splitlines() if line.startswith("igrag: error: ")]
+            if errors:
+                text = "Training could not start: " + " ".join(errors)
+            else:
+                text = (f"The training process {why} before finishing. "
+                        + (f"The last good checkpoint is {last}; Resume continues from it." if last else
+                           "No checkpoint was saved."))
+        failed = not (isinstance(closing, Finished))
+        self.outcome_label.setText(text)
+        self.outcome_label.setStyleSheet("color: #c62828;" if failed else "")
+        self.details_button.setVisible(bool(self._details))
+        if self.run_config_file is not None:
+            import shutil
+
+            shutil.rmtree(self.run_config_file.parent, ignore_errors=True)
+            self.run_config_file = None
+        self.running_changed.emit(False)
+        self._validate()
+        self._refresh_runs()
+        self.status_message.emit(text)
+
+    def _show_details(self) -> None:
+        box = QMessageBox(QMessageBox.Information, "Training details", self.outcome_label.text(), parent=self)
+        box.setDetailedText(getattr(self, "_details", ""))
+        box.open()
+
+    def is_running(self) -> bool:
+        return self.runner is not None
+
+    def copy_command(self, launcher: str) -> str:
+        text = command_line(self.config(), self.saved, launcher)
+        QGuiApplication.clipboard().setText(text)
+        self.status_message.emit(f"Copied: {text}")
+        return text

@@ -1,0 +1,206 @@
+"""The Train tab, clicked for real: form, validation, live stats, training in a child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from igrag_gui.resources import demo_config_path
+from igrag_gui.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG = 240_000  # ms: a child process imports torch, loads the model and trains
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(demo_config_path(), settings=settings)
+    win.show()
+    yield win
+    if win.train_tab.is_running():
+        win.stop_training_and_wait()
+    win._may_discard = lambda: True  # tests leave edits unsaved on purpose: no dialog at close
+    QThreadPool.globalInstance().waitForDone(60_000)
+    qtbot.wait(50)
+    win.close()
+    win.deleteLater()
+
+
+def set_output(tab, folder: Path, **fields) -> None:
+    """Point the run at ``folder`` and set other fields through their real widgets."""
+    tab.form.editor("training.output_dir").setText(str(folder))
+    for key, value in fields.items():
+        editor = tab.form.editor(key.replace("__", "."))
+        if hasattr(editor, "setCurrentText"):
+            editor.setCurrentText(value)
+        else:
+            editor.setValue(value)
+
+
+def test_demo_config_ready_to_train_with_live_parameter_counts(window, qtbot):
+    tab = window.train_tab
+    qtbot.waitUntil(lambda: "/" in tab.stats_label.text(), timeout=60_000)
+    from igrag_gui.core.params import count_parameters
+    stats = count_parameters(tab.config())
+    assert tab.stats_label.text() == f"{stats.trainable:,} / {stats.total:,} ({stats.percent:.2f}%)"
+    assert "q: " in tab.stats_detail.text() and "v: " in tab.stats_detail.text()
+    assert tab.start_button.isEnabled()
+    assert tab.reason_label.text() == "Ready to train."
+    qtbot.waitUntil(lambda: "examples" in tab.preview_label.text(), timeout=60_000)
+    assert tab.preview_label.text().startswith("train.jsonl: 1,000 examples; 0 prompt(s) longer than")
+    assert tab.preview_table.rowCount() == 50
+    picker = tab.form.editor("lora.target_modules")
+    qtbot.waitUntil(lambda: "wi_0" in picker.modules(), timeout=60_000)
+    assert picker.value() == ["q", "v"]
+
+
+def test_stats_follow_an_edit_of_r(window, qtbot):
+    tab = window.train_tab
+    qtbot.waitUntil(lambda: "/" in tab.stats_label.text(), timeout=60_000)
+    before = tab.stats_label.text()
+    tab.form.editor("lora.r").setValue(4)
+    qtbot.waitUntil(lambda: tab.stats_label.text() not in (before, "—"), timeout=30_000)
+    from igrag_gui.core.params import count_parameters
+    assert tab.stats_label.text().startswith(f"{count_parameters(tab.config()).trainable:,} / ")
+    assert window.windowTitle().startswith("demo.yaml *")
+
+
+def test_invalid_values_disable_start_with_the_reason(window, qtbot, tmp_path):
+    tab = window.train_tab
+    fp16 = tab.form.editor("training.fp16")
+    bf16 = tab.form.editor("training.bf16")
+    qtbot.mouseClick(fp16, Qt.LeftButton)
+    qtbot.mouseClick(bf16, Qt.LeftButton)
+    assert not tab.start_button.isEnabled()
+    assert tab.reason_label.text() == ("Start is disabled: training.bf16: fp16 and bf16 are both true; choose one "
+                                       "precision (set the other to false)")
+    assert tab.form.message_label("training.bf16").text().startswith("fp16 and bf16 are both true")
+    qtbot.mouseClick(bf16, Qt.LeftButton)
+    assert tab.start_button.isEnabled()
+    train_path = tab.form.editor("data.train_path")
+    train_path.setText(str(tmp_path / "missing.jsonl"))
+    assert not tab.start_button.isEnabled()
+    assert "data.train_path: file" in tab.reason_label.text()
+
+
+def test_train_from_the_tab_for_real(window, qtbot, tmp_path):
+    tab = window.train_tab
+    set_output(tab, tmp_path / "run", training__max_steps=6, training__eval_strategy="steps", training__eval_steps=3,
+               training__logging_steps=1)
+    with qtbot.waitSignal(tab.running_changed, timeout=5000):
+        qtbot.mouseClick(tab.start_button, Qt.LeftButton)
+    assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
+    with qtbot.waitSignal(tab.running_changed, timeout=LONG):
+        pass
+    assert tab.outcome_label.text().startswith("Finished at step 6: adapter saved in")
+    tab.live.redraw_now()
+    assert tab.live.point_count() == 6 and tab.live.eval_count() == 2
+    assert (tmp_path / "run" / "adapter_model.safetensors").is_file()
+    assert tab.runs_list.count() >= 1
+
+
+def test_stop_then_resume_from_the_tab(window, qtbot, tmp_path):
+    tab = window.train_tab
+    set_output(tab, tmp_path / "run", training__max_steps=12, training__eval_strategy="no", training__logging_steps=1)
+    qtbot.mouseClick(tab.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.live.redraw_now() or tab.live.point_count() >= 2, timeout=LONG)
+    with qtbot.waitSignal(tab.running_changed, timeout=LONG):
+        qtbot.mouseClick(tab.stop_button, Qt.LeftButton)
+    text = tab.outcome_label.text()
+    assert text.startswith("Stopped at step ") and "Resumable checkpoint:" in text
+    stopped_at = int(text.split()[3].rstrip("."))
+    assert tab.resume_button.isEnabled()
+    with qtbot.waitSignal(tab.running_changed, timeout=5000):
+        qtbot.mouseClick(tab.resume_button, Qt.LeftButton)
+    with qtbot.waitSignal(tab.running_changed, timeout=LONG):
+        pass
+    assert tab.outcome_label.text().startswith("Finished at step 12")
+    tab.live.redraw_now()
+    steps = tab.live.data()["step"]
+    assert steps[0] == stopped_at + 1 or steps[0] == 1  # the resumed run's curve continues
+
+
+def test_a_killed_child_is_reported_and_the_window_stays(window, qtbot, tmp_path):
+    tab = window.train_tab
+    set_output(tab, tmp_path / "run", training__max_steps=400, training__eval_strategy="no",
+               training__save_strategy="steps", training__save_steps=2, training__logging_steps=1)
+    qtbot.mouseClick(tab.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: (tmp_path / "run" / "checkpoint-2").is_dir(), timeout=LONG)
+    with qtbot.waitSignal(tab.running_changed, timeout=60_000):
+        os.kill(tab.runner.child_pid(), signal.SIGKILL)
+    text = tab.outcome_label.text()
+    assert text.startswith("The training process was killed by signal 9 before finishing. The last good "
+                           "checkpoint is ")
+    assert text.endswith("; Resume continues from it.")
+    assert tab.resume_button.isEnabled() and window.isVisible()
+
+
+def test_yaml_round_trip_through_the_ui(window, qtbot, tmp_path):
+    source = tmp_path / "mine.yaml"
+    doc = yaml.safe_load(demo_config_path().read_text())
+    doc["lora"]["alpha"] = doc["lora"].pop("lora_alpha")
+    doc["lora"]["my_note"] = "keep"
+    for key in ("train_path", "val_path"):
+        doc["data"][key] = str((demo_config_path().parent / doc["data"][key]).resolve())
+    doc["model"]["base_model_path"] = str((demo_config_path().parent / doc["model"]["base_model_path"]).resolve())
+    source.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert window.open_config(source)
+    window.train_tab.form.editor("lora.r").setValue(8)
+    assert window.windowTitle().startswith("mine.yaml *")
+    assert window.save()
+    saved = yaml.safe_load(source.read_text())
+    assert saved["lora"]["r"] == 8 and saved["lora"]["alpha"] == doc["lora"]["alpha"]
+    assert saved["lora"]["my_note"] == "keep" and "lora_alpha" not in saved["lora"]
+    assert window.windowTitle().startswith("mine.yaml —")
+    assert str(source) == window.recent_files()[0]
+
+
+def test_copy_command_carries_unsaved_edits(window, qtbot):
+    window.train_tab.form.editor("lora.r").setValue(8)
+    text = window.train_tab.copy_command("igrag")
+    assert text == f"igrag train {demo_config_path()} --set 'lora.r=8'"
+    assert QGuiApplication.clipboard().text() == text
+    accel = window.train_tab.copy_command("accelerate")
+    assert accel.startswith("accelerate launch --num_processes 2 -m igrag_gui train ")
+
+
+def test_dropping_a_yaml_opens_it(window, qtbot, tmp_path):
+    other = tmp_path / "dropped.yaml"
+    other.write_text(demo_config_path().read_text().replace("../", str(demo_config_path().parent.parent) + "/"))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    assert window.windowTitle().startswith("dropped.yaml")
+
+
+def test_quitting_during_a_run_stops_it_and_leaves_no_child(window, qtbot, tmp_path, monkeypatch):
+    tab = window.train_tab
+    set_output(tab, tmp_path / "run", training__max_steps=400, training__eval_strategy="no", training__logging_steps=1)
+    qtbot.mouseClick(tab.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.live.redraw_now() or tab.live.point_count() >= 1, timeout=LONG)
+    pid = tab.runner.child_pid()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.close()
+    qtbot.waitUntil(lambda: not tab.is_running(), timeout=60_000)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert any(p.name.startswith("checkpoint-") for p in (tmp_path / "run").iterdir())
+
+
+def test_screenshot_option_renders_every_tab(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "IGRAG_SCREENSHOT_DELAY_MS": "1500",
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    result = subprocess.run([sys.executable, "-m", "igrag_gui.app", "--screenshot", str(tmp_path / "shots")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "shots").iterdir()) == ["inspect.png", "playground.png", "train.png"]
