@@ -73,13 +73,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     if args.screenshot:
         def shoot() -> None:
+            from PySide6.QtCore import QThreadPool
+
+            QThreadPool.globalInstance().waitForDone(30_000)
+            app.processEvents()
             for path in render_screenshots(window, Path(args.screenshot)):
                 print(path)
             window.close()
             app.quit()
         # give the background readers (model, counts, data preview) time to fill the tab
         QTimer.singleShot(int(os.environ.get("IGRAG_SCREENSHOT_DELAY_MS", "8000")), shoot)
-    return app.exec()
+    code = app.exec()
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(30_000)  # let background readers finish before exit
+    return code
 
 
 if __name__ == "__main__":

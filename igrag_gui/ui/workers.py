@@ -32,12 +32,16 @@ class _Task(QRunnable):
         try:
             result = self.fn()
         except UserError as exc:
-            self.signals.failed.emit("\n".join(exc.lines))
+            self._emit(self.signals.failed, "\n".join(exc.lines))
         except Exception as exc:  # noqa: BLE001 - reported, logged, and the app stays up
             path = log_exception(exc, context="background task")
-            self.signals.failed.emit(f"internal error: {type(exc).__name__}: {exc} (details in {path})")
+            self._emit(self.signals.failed, f"internal error: {type(exc).__name__}: {exc} (details in {path})")
         else:
-            self.signals.succeeded.emit(result)
+            self._emit(self.signals.succeeded, result)
+
+    def _emit(self, signal: Any, value: Any) -> None:
+        if shiboken6.isValid(self.signals):  # the app may be quitting: nobody left to tell
+            signal.emit(value)
 
 
 def pool() -> QThreadPool:
