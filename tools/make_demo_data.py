@@ -429,7 +429,8 @@ FAMILIES: tuple[Family, ...] = (
         {
             "who": (
                 opt("a giraffe", "a tall giraffe", "an adult giraffe", labels="giraffe"),
-                opt("two giraffes", "a pair of giraffes", "two tall giraffes", labels=("giraffe", "giraffe")),
+                opt("two giraffes", "a pair of giraffes", "two tall giraffes",
+                    labels=("giraffe", "giraffe")),
                 opt("a group of giraffes", "several giraffes", "a herd of giraffes",
                     labels=("giraffe", "giraffe", "giraffe")),
             ),
@@ -933,7 +934,8 @@ FAMILIES: tuple[Family, ...] = (
         {
             "what": (
                 opt("a laptop computer", "a laptop", "an open laptop", labels="laptop"),
-                opt("two laptops", "a pair of laptops", "two laptop computers", labels=("laptop", "laptop")),
+                opt("two laptops", "a pair of laptops", "two laptop computers",
+                    labels=("laptop", "laptop")),
                 opt("a desktop computer", "a computer monitor", "a computer", labels=("tv", "keyboard")),
             ),
             "where": (

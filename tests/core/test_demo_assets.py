@@ -121,7 +121,11 @@ def test_prompts_fit_comfortably(tokenizer):
 def test_model_has_flan_t5_module_names(model, tokenizer):
     import torch
 
-    linear_names = {name.rsplit(".", 1)[-1] for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    linear_names = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+    }
     assert {"q", "k", "v", "o", "wi_0", "wi_1", "wo"} <= linear_names
     assert model.config.feed_forward_proj == "gated-gelu"
     assert model.config.vocab_size == len(tokenizer)

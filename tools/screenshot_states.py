@@ -1,0 +1,102 @@
+"""Render the Train tab in each state a user meets: idle, invalid, training, finished, failed.
+
+    python tools/screenshot_states.py --out shots [--color-scheme dark] [--steps 40]
+
+It drives a real window (real child-process training of the demo, a few steps) and saves
+``<state>.png`` in the folder; use it to look at the app after a UI change, in light and dark,
+and at ``QT_SCALE_FACTOR=2`` for high DPI. Needs a display or ``QT_QPA_PLATFORM=offscreen``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system")
+    parser.add_argument("--steps", type=int, default=40, help="steps of the demo run to train")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtCore import QSettings, QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    from igrag_gui.resources import demo_config_path
+    from igrag_gui.ui.main_window import MainWindow
+    from igrag_gui.ui.theme import apply_color_scheme
+
+    app = QApplication(sys.argv[:1])
+    apply_color_scheme(app, args.color_scheme)
+    work = Path(tempfile.mkdtemp(prefix="igrag-shots-"))
+    window = MainWindow(demo_config_path(), settings=QSettings(str(work / "s.ini"), QSettings.IniFormat))
+    window.resize(1400, 900)
+    window.show()
+    tab = window.train_tab
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def wait(condition, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the window did not reach the expected state")
+            app.processEvents()
+            time.sleep(0.02)
+
+    def shot(name: str) -> None:
+        QThreadPool.globalInstance().waitForDone(60_000)
+        for _ in range(10):
+            app.processEvents()
+        path = args.out / f"{name}.png"
+        window.grab().save(str(path))
+        print(path)
+
+    wait(lambda: "/" in tab.stats_label.text() and "examples" in tab.preview_label.text())
+    shot("idle")
+
+    form = tab.form
+    form.editor("lora.lora_dropout").setValue(0.0)
+    form.editor("training.fp16").setChecked(True)
+    form.editor("training.bf16").setChecked(True)
+    form.editor("data.val_path").setText(str(work / "missing.jsonl"))
+    app.processEvents()
+    shot("invalid")
+    tab.revert()
+
+    form.editor("training.output_dir").setText(str(work / "run"))
+    form.editor("training.max_steps").setValue(args.steps)
+    form.editor("training.logging_steps").setValue(1)
+    form.editor("training.eval_strategy").setCurrentText("steps")
+    form.editor("training.eval_steps").setValue(max(1, args.steps // 2))
+    tab.start()
+    wait(lambda: tab.live.point_count() >= max(3, args.steps // 4) or not tab.is_running())
+    tab.live.redraw_now()
+    shot("training")
+    wait(lambda: not tab.is_running(), timeout=1800)
+    tab.live.redraw_now()
+    shot("finished")
+
+    bad = work / "bad.jsonl"
+    good = (ROOT / "resources/demo/data/train.jsonl").read_text().splitlines()[:20]
+    bad.write_text("\n".join(good[:7] + ['{"prompt": "a prompt", "caption": '] + good[7:]) + "\n")
+    form.editor("data.train_path").setText(str(bad))
+    form.editor("training.output_dir").setText(str(work / "run-bad"))
+    tab.start()
+    wait(lambda: not tab.is_running(), timeout=600)
+    shot("failed")
+
+    window._may_discard = lambda: True
+    window.close()
+    QThreadPool.globalInstance().waitForDone(60_000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
