@@ -39,8 +39,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("path", nargs="?", help="a YAML run config to open")
     parser.add_argument("--screenshot", metavar="DIR",
                         help="render every tab to DIR/<tab>.png once the window is ready, then exit")
+    parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system",
+                        help="follow the system's light/dark scheme (default) or force one")
     parser.add_argument("--version", action="version", version=f"igrag-gui {__version__}")
     return parser
+
+
+def open_window(path: str | None = None, color_scheme: str = "system"):
+    """Create the application and show the main window; returns ``(app, window)``.
+
+    Nothing here imports torch: the window paints first (``benchmarks/startup.py`` checks it).
+    """
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from .resources import demo_config_path, resource_path
+    from .ui.error_dialog import install_excepthook
+    from .ui.main_window import MainWindow
+    from .ui.theme import apply_color_scheme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("igrag-gui")
+    app.setOrganizationName("IGRAG")
+    app.setDesktopFileName("igrag-gui")
+    app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+    apply_color_scheme(app, color_scheme)
+    window = MainWindow(Path(path) if path else demo_config_path())
+    install_excepthook(lambda: window)
+    window.show()
+    return app, window
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,20 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               "cannot open; train headless instead with: igrag train configs/demo.yaml",
               file=sys.stderr)
         return 2
+    app, window = open_window(args.path, args.color_scheme)
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QIcon
-    from PySide6.QtWidgets import QApplication
 
-    from .resources import demo_config_path, resource_path
-    from .ui.main_window import MainWindow, render_screenshots
+    from .ui.main_window import render_screenshots
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("igrag-gui")
-    app.setOrganizationName("IGRAG")
-    app.setDesktopFileName("igrag-gui")
-    app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
-    window = MainWindow(Path(args.path) if args.path else demo_config_path())
-    window.show()
     if args.screenshot:
         def shoot() -> None:
             from PySide6.QtCore import QThreadPool

@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise TimeoutError("the window did not reach the expected state")
+                raise TimeoutError(f"the window did not reach the expected state: {tab.stats_label.text()!r} "
+                                   f"{tab.preview_label.text()!r} {tab.outcome_label.text()!r}")
             app.processEvents()
             time.sleep(0.02)
 
@@ -62,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     shot("idle")
 
     form = tab.form
-    form.editor("lora.lora_dropout").setValue(0.0)
     form.editor("training.fp16").setChecked(True)
     form.editor("training.bf16").setChecked(True)
     form.editor("data.val_path").setText(str(work / "missing.jsonl"))

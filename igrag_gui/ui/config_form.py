@@ -30,6 +30,7 @@ from ..core.config import SECTIONS, Problem, RunConfig, field_specs
 from .log_scale_field import LogScaleField
 from .model_picker import ModelPicker
 from .target_picker import TargetPicker
+from .theme import palette_watcher, status_hex
 
 SECTION_TITLES = {"model": "Model", "data": "Data", "training": "Training", "lora": "LoRA"}
 
@@ -85,19 +86,23 @@ REPORT_TO = ("none", "tensorboard", "wandb")
 DATA_FILTER = ("Data files (*.jsonl *.csv *.json);;JSON Lines (*.jsonl);;CSV (*.csv);;"
                "JSON (*.json);;All files (*)")
 
-ERROR_COLOR, WARNING_COLOR = "#c62828", "#b26a00"
-STYLE = f"""
+STYLE_TEMPLATE = """
 QFrame#fieldFrame {{ border: 2px solid transparent; border-radius: 4px; }}
-QFrame#fieldFrame[problem="error"] {{ border-color: {ERROR_COLOR}; }}
-QFrame#fieldFrame[problem="warning"] {{ border-color: {WARNING_COLOR}; }}
-QLabel[problem="error"], QCheckBox[problem="error"] {{ color: {ERROR_COLOR}; }}
-QLabel[problem="warning"], QCheckBox[problem="warning"] {{ color: {WARNING_COLOR}; }}
-QLabel[severity="error"] {{ color: {ERROR_COLOR}; }}
-QLabel[severity="warning"] {{ color: {WARNING_COLOR}; }}
-QLabel#problemSummary {{ color: {ERROR_COLOR}; border: 1px solid {ERROR_COLOR}; border-radius: 3px;
+QFrame#fieldFrame[problem="error"] {{ border-color: {error}; }}
+QFrame#fieldFrame[problem="warning"] {{ border-color: {warning}; }}
+QLabel[problem="error"], QCheckBox[problem="error"] {{ color: {error}; }}
+QLabel[problem="warning"], QCheckBox[problem="warning"] {{ color: {warning}; }}
+QLabel[severity="error"] {{ color: {error}; }}
+QLabel[severity="warning"] {{ color: {warning}; }}
+QLabel#problemSummary {{ color: {error}; border: 1px solid {error}; border-radius: 3px;
     padding: 4px 6px; margin: 4px 6px 0 6px; }}
 QLabel#unknownKeys {{ margin: 2px 8px 0 8px; }}
 """
+
+
+def form_style() -> str:
+    """The form's style sheet with status shades that suit the application's palette."""
+    return STYLE_TEMPLATE.format(error=status_hex("error"), warning=status_hex("warning"))
 
 
 def field_label(key: str) -> str:
@@ -215,7 +220,8 @@ class ConfigForm(QWidget):
         self._edited: set[str] = set()
         self._filling = False
 
-        self.setStyleSheet(STYLE)
+        self.setStyleSheet(form_style())
+        palette_watcher().changed.connect(self._restyle)
         self.summary_label = QLabel()
         self.summary_label.setObjectName("problemSummary")
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -254,6 +260,13 @@ class ConfigForm(QWidget):
         self.set_config(RunConfig())
 
     # ================================================================================= API
+    @Slot()
+    def _restyle(self) -> None:
+        """Follow a switch between light and dark palettes."""
+        style = form_style()
+        if style != self.styleSheet():
+            self.setStyleSheet(style)
+
     def set_config(self, cfg: RunConfig) -> None:
         """Show ``cfg`` (a copy is kept); emits nothing, forgets edits and problem marks."""
         self._base = cfg.copy()

@@ -9,8 +9,9 @@ Kept fast for long runs:
   labels at most every ``REDRAW_INTERVAL_MS`` and not at all while nothing new came in;
 - curves clip to the visible x range and downsample (peak) to the plot's pixel width.
 
-Only PySide6, pyqtgraph, numpy and the event types are imported here: no torch, so the window
-paints before any heavy import.
+Only PySide6, numpy and the event types are imported here: no torch, so the window paints before
+any heavy import. pyqtgraph (0.5 s to import, 0.2 s per view to build) comes in after the
+window's first frame: the plots are built then, or when data first arrives.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
+from .workers import after_first_paint
 from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
                            Started, event_from_json)
 
@@ -73,7 +77,8 @@ class _Columns:
     increasing."""
 
     def __init__(self, ncols: int, capacity: int = 1024):
-        self._data = np.empty((ncols, capacity))
+        self._ncols, self._capacity = ncols, capacity
+        self._data = None  # allocated on the first row: numpy is imported after the first frame
         self.n = 0
         self.last_x = -math.inf
 
@@ -81,6 +86,10 @@ class _Columns:
         return self.n
 
     def append(self, row: tuple[float, ...]) -> None:
+        import numpy as np
+
+        if self._data is None:
+            self._data = np.empty((self._ncols, self._capacity))
         n, data = self.n, self._data
         if n == data.shape[1]:
             grown = np.empty((data.shape[0], 2 * n))
@@ -91,35 +100,46 @@ class _Columns:
         self.last_x = row[0]
 
     def col(self, j: int) -> np.ndarray:
+        if self._data is None:
+            import numpy as np
+
+            return np.empty(0)
         return self._data[j, :self.n]
 
     def keep_before(self, x: float) -> None:
         """Drop the rows whose x is >= ``x``."""
+        import numpy as np
+
         self.n = int(np.searchsorted(self.col(0), x, side="left"))
         self.last_x = float(self._data[0, self.n - 1]) if self.n else -math.inf
 
     def reset(self) -> None:
-        self._data = np.empty((self._data.shape[0], 1024))
+        self._data = None
         self.n = 0
         self.last_x = -math.inf
 
 
-class _LrAxis(pg.AxisItem):
-    """Learning rates read best as ``5e-4`` rather than ``0.0005``, with as many digits as the
-    tick spacing needs (a constant rate zoomed in gives ``9.9e-4, 1e-3, 1.01e-3``)."""
+def _lr_axis(pg):
+    """An axis for learning rates (made on first use: pyqtgraph is imported lazily)."""
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph naming
-        if not values:
-            return []
-        largest = max(abs(v) for v in values) * scale
-        step = abs(spacing * scale)
-        digits = max(0, min(6, math.ceil(math.log10(largest / step)))) if largest and step else 0
-        out = []
-        for v in values:
-            mantissa, exponent = f"{v * scale:.{digits}e}".split("e")
-            mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
-            out.append("0" if float(mantissa) == 0 else f"{mantissa}e{int(exponent)}")
-        return out
+    class _LrAxis(pg.AxisItem):
+        """Learning rates read best as ``5e-4`` rather than ``0.0005``, with as many digits as the
+        tick spacing needs (a constant rate zoomed in gives ``9.9e-4, 1e-3, 1.01e-3``)."""
+
+        def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph naming
+            if not values:
+                return []
+            largest = max(abs(v) for v in values) * scale
+            step = abs(spacing * scale)
+            digits = max(0, min(6, math.ceil(math.log10(largest / step)))) if largest and step else 0
+            out = []
+            for v in values:
+                mantissa, exponent = f"{v * scale:.{digits}e}".split("e")
+                mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+                out.append("0" if float(mantissa) == 0 else f"{mantissa}e{int(exponent)}")
+            return out
+
+    return _LrAxis("left")
 
 
 class _Stat(QWidget):
@@ -169,6 +189,7 @@ class LiveView(QWidget):
         self._reset_state()
         self._apply_palette()
         self.redraw_now()
+        after_first_paint(self, self._build_plots_if_shown)
 
     # ----------------------------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -225,13 +246,53 @@ class LiveView(QWidget):
         head.addWidget(smoothing_label)
         head.addWidget(self.smoothing_spin)
 
-        # Plots: one graphics layout, three stacked plots sharing the step axis.
+        # Plots: built after the window's first frame (see ensure_plots).
+        self.plots = None
+        self._plot_slot = QWidget()
+        self._plot_slot.setMinimumHeight(240)
+
+        # Collapsible log.
+        self.log_toggle = QToolButton()
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.log_toggle.setAutoRaise(True)
+        self.log_toggle.toggled.connect(self.set_log_visible)
+        self.log_view = QPlainTextEdit(readOnly=True)
+        self.log_view.setMaximumBlockCount(LOG_MAX_LINES)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log_view.setVisible(False)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self._plot_slot)
+        self.splitter.addWidget(self.log_view)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 6)
+        layout.setSpacing(6)
+        layout.addLayout(head)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.run_label)
+        layout.addLayout(grid)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.log_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        self.run_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def ensure_plots(self) -> None:
+        """Build the three stacked plots (sharing the step axis) if they are not built yet."""
+        if self.plots is not None:
+            return
+        import pyqtgraph as pg
+
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumHeight(240)
         self.plots.ci.layout.setSpacing(4)
         self.plots.ci.setContentsMargins(4, 6, 10, 4)
         self.loss_plot = self.plots.addPlot(row=0, col=0)
-        self.lr_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": _LrAxis("left")})
+        self.lr_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": _lr_axis(pg)})
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
         self.bleu_plot = self.plots.addPlot(row=2, col=0)
         self.plots.ci.layout.setRowStretchFactor(0, 5)
@@ -245,6 +306,8 @@ class LiveView(QWidget):
             plot.hideButtons()
             plot.getViewBox().setDefaultPadding(0.03)
         self.bleu_plot.setLabel("bottom", "step")
+        for plot in (self.loss_plot, self.lr_plot, self.bleu_plot):
+            plot.getAxis("bottom").enableAutoSIPrefix(False)  # never "step (x0.001)"
         self.lr_plot.setXLink(self.loss_plot)
         self.bleu_plot.setXLink(self.loss_plot)
         self.loss_plot.getViewBox().setMouseEnabled(x=True, y=True)
@@ -265,35 +328,22 @@ class LiveView(QWidget):
             curve.setDownsampling(auto=True, method=method)
             curve.setData(autoDownsampleFactor=DOWNSAMPLE_PER_PIXEL)
 
-        # Collapsible log.
-        self.log_toggle = QToolButton()
-        self.log_toggle.setCheckable(True)
-        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.log_toggle.setAutoRaise(True)
-        self.log_toggle.toggled.connect(self.set_log_visible)
-        self.log_view = QPlainTextEdit(readOnly=True)
-        self.log_view.setMaximumBlockCount(LOG_MAX_LINES)
-        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log_view.setVisible(False)
+        sizes = self.splitter.sizes()
+        self.splitter.replaceWidget(0, self.plots)
+        self._plot_slot.deleteLater()
+        self.splitter.setSizes(sizes)
+        self._apply_plot_palette()
+        self._plots_dirty = True
+        self._schedule()
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.plots)
-        self.splitter.addWidget(self.log_view)
-        self.splitter.setStretchFactor(0, 4)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
+    def _build_plots_if_shown(self) -> None:
+        if self.isVisible():
+            self.ensure_plots()
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 6)
-        layout.setSpacing(6)
-        layout.addLayout(head)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.run_label)
-        layout.addLayout(grid)
-        layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.log_toggle, 0, Qt.AlignmentFlag.AlignLeft)
-        self.run_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
+        if self.plots is None:
+            after_first_paint(self, self.ensure_plots)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
         return QSize(900, 720)
@@ -306,6 +356,21 @@ class LiveView(QWidget):
         return QColor(_COLORS[name][1 if self._dark() else 0])
 
     def _apply_palette(self) -> None:
+        pal = self.palette()
+        base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+        muted = pal.color(QPalette.ColorRole.PlaceholderText)
+        for stat in self._stats.values():
+            stat.caption.setStyleSheet(f"color: {muted.name()};")
+        self.run_label.setStyleSheet(f"color: {muted.name()};")
+        self._style_status()
+        self._update_log_toggle()
+        self._apply_plot_palette()
+
+    def _apply_plot_palette(self) -> None:
+        if self.plots is None:
+            return
+        import pyqtgraph as pg
+
         pal = self.palette()
         base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
         muted = pal.color(QPalette.ColorRole.PlaceholderText)
@@ -340,11 +405,6 @@ class LiveView(QWidget):
         best = self._color("best")
         self.best_bleu_marker.setSymbolPen(pg.mkPen(best.darker(140) if not self._dark() else best, width=1))
         self.best_bleu_marker.setSymbolBrush(pg.mkBrush(best))
-        for stat in self._stats.values():
-            stat.caption.setStyleSheet(f"color: {muted.name()};")
-        self.run_label.setStyleSheet(f"color: {muted.name()};")
-        self._style_status()
-        self._update_log_toggle()
 
     def _style_status(self) -> None:
         color = self._color("error").name() if self._status_kind == "failed" else ""
@@ -398,6 +458,9 @@ class LiveView(QWidget):
         self._pending_log.clear()
         self.log_view.clear()
         self._reset_state()
+        if self.plots is not None:  # the last run's ranges must not frame the next one
+            for plot in (self.loss_plot, self.lr_plot, self.bleu_plot):
+                plot.enableAutoRange()
         self.redraw_now()
 
     @Slot(object)
@@ -456,7 +519,12 @@ class LiveView(QWidget):
         if not (self._plots_dirty or self._labels_dirty or self._pending_log):
             return
         self._redraws += 1
-        if self._plots_dirty:
+        if (self._plots_dirty and self.plots is None and self.isVisible()
+                and (len(self._train) or len(self._evals))):
+            self.ensure_plots()  # a hidden view builds its plots when it is first shown
+        if self._plots_dirty and self.plots is not None:
+            import numpy as np
+
             self._plots_dirty = False
             t, e = self._train, self._evals
             steps, aa = t.col(0), len(t) <= ANTIALIAS_MAX_POINTS
@@ -586,6 +654,8 @@ class LiveView(QWidget):
             columns.keep_before(cut)
         if self._best is not None and self._best[0] >= cut:
             self._best = None
+            import numpy as np
+
             bleu = self._evals.col(2)
             if np.isfinite(bleu).any():
                 i = int(np.nanargmax(bleu))

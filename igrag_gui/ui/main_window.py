@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
@@ -15,6 +14,7 @@ from .. import __version__
 from ..core.errors import UserError
 from ..resources import resource_path
 from .train_tab import TrainTab
+from .workers import hold_until_painted
 
 MAX_RECENT = 8
 YAML_FILTER = "YAML configs (*.yaml *.yml);;All files (*)"
@@ -36,6 +36,8 @@ def _empty_state(title: str, text: str) -> QWidget:
 
 
 def _version(dist: str) -> str:
+    from importlib import metadata  # 0.13 s to import: only when About opens
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -48,6 +50,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
         self.setAcceptDrops(True)
+        hold_until_painted(self)  # the first frame before any worker imports torch
         self.train_tab = TrainTab()
         self.train_tab.status_message.connect(self.statusBar().showMessage)
         self.train_tab.modified_changed.connect(lambda _: self._update_title())

@@ -12,13 +12,14 @@ import re
 from typing import Any, Iterable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
 )
 
+from .theme import status_color
+
 NAME_ROLE = Qt.ItemDataRole.UserRole
-MISSING_COLOR = QColor("#c62828")
 VISIBLE_ROWS = 8
 
 # Query/value pairs, by naming family: T5, Llama/Mistral/OPT, BERT, GPT-2 (fused qkv).
@@ -228,7 +229,7 @@ class TargetPicker(QWidget):
             item.setToolTip("A string target is passed to PEFT as it is")
         else:
             item.setText(f"{name}  — not in this model")
-            item.setForeground(QBrush(MISSING_COLOR))
+            item.setForeground(QBrush(status_color("error", self)))
             item.setToolTip(f"The model has no module named '{name}'. It is kept so that nothing "
                             f"is dropped silently; uncheck it or pick one of the model's names.")
 

@@ -17,8 +17,8 @@ import yaml
 from PySide6.QtCore import QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMenu, QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+                               QMenu, QMessageBox, QPlainTextEdit, QPushButton, QSizePolicy, QSplitter,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ..core.checkpoints import latest_checkpoint
 from ..core.config import SECTIONS, Problem, RunConfig, load_config
@@ -26,6 +26,7 @@ from ..core.errors import UserError
 from ..core.events import CheckpointSaved, Event, Failed, Finished, Started
 from .config_form import ConfigForm
 from .live_view import LiveView, format_params
+from .theme import status_hex
 from .training_runner import TrainingRunner, training_command
 from .workers import Latest
 
@@ -136,6 +137,7 @@ class TrainTab(QWidget):
         self.stats_detail = QLabel("Parameter counts appear here as you edit.")
         self.stats_detail.setWordWrap(True)
         stats_box = QGroupBox("Trainable / total parameters")
+        stats_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # never squeezed
         stats_layout = QVBoxLayout(stats_box)
         stats_layout.addWidget(self.stats_label)
         stats_layout.addWidget(self.stats_detail)
@@ -337,8 +339,10 @@ class TrainTab(QWidget):
 
     def _stats_ready(self, stats: Any) -> None:
         self.stats_label.setText(format_params(stats.trainable, stats.total, stats.percent))
-        per = ", ".join(f"{name}: {v['modules']} modules, {v['trainable']:,}" for name, v in stats.by_module.items())
+        per = ", ".join(f"{name}: {v['modules']}" for name, v in stats.by_module.items())
         self.stats_detail.setText(f"{stats.modules} adapted modules — {per}")
+        self.stats_detail.setToolTip("Trainable parameters by module type:\n" + "\n".join(
+            f"{name}: {v['modules']} modules, {v['trainable']:,} parameters" for name, v in stats.by_module.items()))
 
     def _stats_failed(self, message: str) -> None:
         self.stats_label.setText("—")
@@ -454,9 +458,11 @@ class TrainTab(QWidget):
                 text = (f"The training process {why} before finishing. "
                         + (f"The last good checkpoint is {last}; Resume continues from it." if last else
                            "No checkpoint was saved."))
+            # the engine could not say it failed: say it in the live view too
+            self.live.on_event(Failed(message=text, checkpoint=str(last) if last else None, details=tail))
         failed = not (isinstance(closing, Finished))
         self.outcome_label.setText(text)
-        self.outcome_label.setStyleSheet("color: #c62828;" if failed else "")
+        self.outcome_label.setStyleSheet(f"color: {status_hex('error', self)};" if failed else "")
         self.details_button.setVisible(bool(self._details))
         if self.run_config_file is not None:
             import shutil

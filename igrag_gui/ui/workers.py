@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from ..core.errors import UserError
 from ..core.logs import log_exception
@@ -63,11 +64,61 @@ def run_in_background(fn: Callable[[], Any], on_success: Callable[[Any], None] |
     _keep.add(task)
     task.signals.succeeded.connect(lambda *_: _keep.discard(task))
     task.signals.failed.connect(lambda *_: _keep.discard(task))
-    pool().start(task)
+    if _held is not None:
+        _held.append(task)
+    else:
+        pool().start(task)
     return task
 
 
 _keep: set[_Task] = set()  # tasks alive until their result is delivered
+_held: list[_Task] | None = None  # tasks waiting for the window's first frame; None: run at once
+
+
+class _FirstPaint(QObject):
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, release_held_tasks)  # after the frame is finished
+        return False
+
+
+def hold_until_painted(window: QWidget, fallback_ms: int = 3000) -> None:
+    """Keep background work queued until ``window`` has painted its first frame.
+
+    A worker importing torch holds the GIL for seconds and would delay the first paint several
+    times over (``benchmarks/startup.py`` measured 0.3 s -> 2.6 s). ``fallback_ms`` releases the
+    queue anyway for a window that is never shown.
+    """
+    global _held
+    if _held is None:
+        _held = []
+    window.installEventFilter(_FirstPaint(window))
+    QTimer.singleShot(fallback_ms, release_held_tasks)
+
+
+def release_held_tasks() -> None:
+    global _held
+    tasks, _held = _held or [], None
+    for task in tasks:
+        pool().start(task)
+    callbacks = list(_after_paint)
+    _after_paint.clear()
+    for owner, fn in callbacks:
+        if shiboken6.isValid(owner):
+            fn()
+
+
+_after_paint: list[tuple[QObject, Callable[[], None]]] = []
+
+
+def after_first_paint(owner: QObject, fn: Callable[[], None]) -> None:
+    """Call ``fn`` on the GUI thread once the window has painted its first frame (soon, if it
+    already has), unless ``owner`` has been deleted by then."""
+    if _held is None:
+        QTimer.singleShot(0, owner, fn)
+    else:
+        _after_paint.append((owner, fn))
 
 
 class Latest(QObject):

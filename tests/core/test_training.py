@@ -178,7 +178,8 @@ def test_stop_then_resume_continues_the_same_curve(small_run, quiet_model):
 
 
 def test_resume_with_another_lora_shape_is_refused(small_run):
-    cfg = small_run("training.eval_strategy=no", "training.save_strategy=steps", "training.save_steps=2")
+    cfg = small_run("training.eval_strategy=no", "training.save_strategy=steps", "training.save_steps=2",
+                    "lora.target_modules=[q, v]")
     run(cfg, max_steps=2)
     changed = small_run("training.eval_strategy=no", "lora.r=4", "lora.target_modules=[q, k, v]")
     with pytest.raises(UserError) as err:

@@ -36,3 +36,36 @@ def test_without_a_display_it_names_the_headless_command():
     assert result.stderr.strip() == ("igrag-gui: no display found ($DISPLAY and $WAYLAND_DISPLAY are unset), "
                                      "so the window cannot open; train headless instead with: "
                                      "igrag train configs/demo.yaml")
+
+
+def test_the_window_is_built_without_torch_pyqtgraph_or_numpy(tmp_path):
+    """What makes the first frame fast: heavy imports wait for it (benchmarks/startup.py)."""
+    code = ("import sys\n"
+            "from PySide6.QtCore import QSettings\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from igrag_gui.resources import demo_config_path\n"
+            "from igrag_gui.ui.main_window import MainWindow\n"
+            f"w = MainWindow(demo_config_path(), settings=QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat))\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'peft', 'pyqtgraph', 'numpy') if m in sys.modules))\n"
+            "import os; os._exit(0)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_background_work_and_plots_start_after_the_first_frame(qtbot, settings):
+    from PySide6.QtCore import QThreadPool
+
+    from igrag_gui.ui.main_window import MainWindow
+
+    window = MainWindow(demo_config_path(), settings=settings)
+    qtbot.addWidget(window)
+    assert window.train_tab.live.plots is None
+    assert QThreadPool.globalInstance().activeThreadCount() == 0  # counting waits for the frame
+    window.show()
+    qtbot.waitUntil(lambda: window.train_tab.live.plots is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: "/" in window.train_tab.stats_label.text(), timeout=120_000)
+    QThreadPool.globalInstance().waitForDone(60_000)

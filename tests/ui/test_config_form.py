@@ -45,19 +45,19 @@ def test_demo_config_shows_in_the_widgets(qtbot, form, demo):
     assert e("data.train_path").text() == "../resources/demo/data/train.jsonl"
     assert isinstance(e("data.max_source_length"), QSpinBox) and e("data.max_source_length").value() == 256
     assert isinstance(e("training.num_train_epochs"), QDoubleSpinBox)
-    assert e("training.num_train_epochs").value() == 3.0
+    assert e("training.num_train_epochs").value() == 2.0
     assert e("training.max_steps").value() == -1 and e("training.max_steps").text() == "use epochs"
     assert e("training.save_total_limit").value() == 2
-    assert e("training.train_batch_size").value() == 16
+    assert e("training.train_batch_size").value() == 8
     assert isinstance(e("training.fp16"), QCheckBox) and not e("training.fp16").isChecked()
     assert e("training.report_to").currentText() == "none"
     lr = e("training.learning_rate")
-    assert isinstance(lr, LogScaleField) and lr.value() == 1e-3 and lr.text() == "1e-03"
-    assert lr.slider.value() == -300
+    assert isinstance(lr, LogScaleField) and lr.value() == 2e-3 and lr.text() == "2e-03"
+    assert lr.slider.value() == -270  # 100 * log10(2e-3)
     assert e("lora.r").value() == 16 and e("lora.lora_alpha").value() == 32
     assert e("lora.dropout").value() == pytest.approx(0.05) and e("lora.dropout").singleStep() == 0.05
     assert isinstance(e("lora.target_modules"), TargetPicker)
-    assert e("lora.target_modules").value() == ["q", "v"]
+    assert e("lora.target_modules").value() == ["q", "k", "v", "o", "wi_0", "wi_1", "wo"]
     # Generated from field_specs: every field, its help as tooltip, in four titled groups.
     keys = [f"{s}.{f.name}" for s in SECTIONS for f in field_specs(s)]
     assert form.field_keys() == keys
@@ -189,7 +189,7 @@ def test_learning_rate_text_that_is_not_a_number_is_left_to_validate(qtbot, form
     lr.line_edit.clear()
     with qtbot.waitSignal(form.edited):
         qtbot.keyClicks(lr.line_edit, "fast")
-    assert lr.value() == 1e-3 and lr.text() == "fast"
+    assert lr.value() == 2e-3 and lr.text() == "fast"
     cfg = form.config()
     assert cfg.training.learning_rate == "fast"
     assert any(p.field == "training.learning_rate" for p in cfg.validate(check_files=False))

@@ -54,6 +54,7 @@ def view(qtbot):
     qtbot.addWidget(widget)
     widget.resize(1000, 760)
     widget.show()
+    widget.ensure_plots()  # in the app this happens after the window's first frame
     return widget
 
 
@@ -371,3 +372,15 @@ def test_metrics_lines_round_trip_through_the_view(view, tmp_path):
     assert len(shown(view, view.bleu_curve)[1]) == 0  # no BLEU, no point
     assert shown(view, view.eval_loss_curve)[1][0] == 1.25
     assert "BLEU-4 n/a" in view.log_text()
+
+
+def test_plots_wait_for_the_first_frame_and_a_hidden_view_for_being_shown(qtbot):
+    widget = LiveView()
+    qtbot.addWidget(widget)
+    widget.on_event(logged(1))
+    widget.redraw_now()
+    assert widget.plots is None and widget.point_count() == 1  # hidden: data kept, nothing built
+    widget.show()
+    qtbot.waitUntil(lambda: widget.plots is not None, timeout=10_000)
+    widget.redraw_now()
+    assert list(held(widget.raw_loss_curve)[0]) == [1.0]

@@ -60,7 +60,7 @@ def test_demo_config_ready_to_train_with_live_parameter_counts(window, qtbot):
     assert tab.preview_table.rowCount() == 50
     picker = tab.form.editor("lora.target_modules")
     qtbot.waitUntil(lambda: "wi_0" in picker.modules(), timeout=60_000)
-    assert picker.value() == ["q", "v"]
+    assert picker.value() == ["q", "k", "v", "o", "wi_0", "wi_1", "wo"]
 
 
 def test_stats_follow_an_edit_of_r(window, qtbot):

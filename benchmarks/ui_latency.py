@@ -1,0 +1,140 @@
+"""GUI-thread latency while the demo trains from the Train tab, and the tab's training speed
+versus ``igrag train`` on the same config.
+
+    .venv/bin/python benchmarks/ui_latency.py [--steps 60] [--rounds 2]
+
+A 10 ms precise timer probes the GUI event loop: each tick's lateness (time since the previous
+tick minus 10 ms) is how long the loop was busy. Probes are kept from the run's first event to
+its end, while the window parses events, redraws the plots and the log. Speed: the Trainer's
+own train_samples_per_second (the loop alone, not start-up) from the tab's run and from a
+plain ``igrag train --events`` process, alternating. Goals: p99 < 50 ms, max < 200 ms; speed
+ratio >= 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PROBE_MS = 10
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="igrag-latency-"))
+    os.environ["XDG_CONFIG_HOME"] = str(work / "config")  # fresh QSettings
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QThreadPool, QTimer
+    from igrag_gui.app import open_window
+    from igrag_gui.core.events import Started
+
+    app, window = open_window()
+    tab = window.train_tab
+    lateness: list[float] = []
+    state = {"probing": False, "last": None}
+    clock = QElapsedTimer()
+    clock.start()
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if state["probing"] and state["last"] is not None:
+            lateness.append(max(0.0, now - state["last"] - PROBE_MS))
+        state["last"] = now
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.timeout.connect(tick)
+    probe.start(PROBE_MS)
+
+    def wait(condition, timeout: float = 1800) -> None:
+        """Run the event loop (blocking, not polling: a busy loop here would steal the CPU the
+        training child needs) until ``condition()`` holds."""
+        loop = QEventLoop()
+        check = QTimer()
+        check.timeout.connect(lambda: condition() and loop.quit())
+        check.start(50)
+        QTimer.singleShot(int(timeout * 1000), loop.quit)
+        loop.exec()
+        check.stop()
+        if not condition():
+            raise TimeoutError("timed out")
+
+    def pump(seconds: float) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    wait(lambda: "/" in tab.stats_label.text() and "examples" in tab.preview_label.text())
+    QThreadPool.globalInstance().waitForDone(60_000)
+    form = tab.form
+    form.editor("training.output_dir").setText(str(work / "tab-run"))
+    form.editor("training.max_steps").setValue(args.steps)
+    form.editor("training.logging_steps").setValue(1)
+    form.editor("training.eval_strategy").setCurrentText("steps")
+    form.editor("training.eval_steps").setValue(max(1, args.steps // 2))
+    form.editor("training.save_strategy").setCurrentText("no")
+    config = work / "bench.yaml"
+    tab.save(config)
+
+    QThreadPool.globalInstance().waitForDone(60_000)  # the edits above recount in the background
+    pump(0.5)
+    state["probing"], state["last"] = True, None
+    pump(3.0)
+    idle = list(lateness)
+    lateness.clear()
+    state["probing"] = False
+
+    tab_speed, cli_speed = [], []
+    for r in range(args.rounds):
+        window.train_tab.start()
+        state["probing"], state["last"] = False, None
+        tab.runner.event_received.connect(
+            lambda ev: state.update(probing=True) if isinstance(ev, Started) else None)
+        wait(lambda: not tab.is_running())
+        state["probing"] = False
+        if tab.closing_event is None or tab.closing_event.kind != "finished":
+            raise SystemExit(f"the tab's run did not finish: {tab.outcome_label.text()}")
+        tab_speed.append(tab.closing_event.train_samples_per_second)
+
+        events = work / f"cli-{r}.jsonl"
+        subprocess.run([sys.executable, "-m", "igrag_gui", "train", str(config), "--events", str(events),
+                        "--set", f"training.output_dir={work / 'cli-run'}"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        finished = json.loads(events.read_text().splitlines()[-1])
+        cli_speed.append(finished["train_samples_per_second"])
+        print(f"round {r + 1}: tab {tab_speed[-1]:.1f} samples/s, igrag train {cli_speed[-1]:.1f} samples/s")
+
+    print(f"idle loop: {len(idle)} probes, p99 {percentile(idle, 0.99):.1f} ms, max {max(idle):.1f} ms")
+    print(f"while training ({args.steps} steps x {args.rounds} runs, logging every step, "
+          f"{args.rounds * 2} evaluations): {len(lateness)} probes, p50 {percentile(lateness, 0.5):.1f} ms, "
+          f"p99 {percentile(lateness, 0.99):.1f} ms, max {max(lateness):.1f} ms (goal p99 < 50, max < 200)")
+    ratio = statistics.median(tab_speed) / statistics.median(cli_speed)
+    print(f"samples/s: tab median {statistics.median(tab_speed):.1f}, igrag train median "
+          f"{statistics.median(cli_speed):.1f}, ratio {ratio:.3f} (goal >= 0.95)")
+    window._may_discard = lambda: True
+    window.close()
+    QThreadPool.globalInstance().waitForDone(60_000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

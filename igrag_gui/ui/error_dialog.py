@@ -1,0 +1,64 @@
+"""The last line of defence in the window: an exception that escapes a slot.
+
+A user's mistake (``UserError``) is shown as what it is. Anything else is a bug: its traceback
+goes to the log file, and a dialog says so, names the file and keeps the app running; nothing
+the user made (configs, runs, checkpoints) is touched.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+from typing import Callable
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ..core.errors import UserError
+from ..core.logs import log_exception
+
+_showing: list[QMessageBox] = []  # one dialog at a time; a cascade of errors only adds to the log
+
+
+def report_exception(parent: QWidget | None, exc: BaseException) -> QMessageBox | None:
+    """Log ``exc`` if it is a bug and show one non-blocking dialog about it."""
+    if isinstance(exc, UserError):
+        title, text, details = "igrag-gui", "\n".join(exc.lines), ""
+        icon = QMessageBox.Icon.Warning
+    else:
+        path = log_exception(exc, context="igrag-gui")
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        title = "igrag-gui: internal error"
+        text = (f"Something went wrong inside igrag-gui ({type(exc).__name__}: {first}).\n\n"
+                f"The app keeps running; your configs, runs and checkpoints are untouched. "
+                f"The full traceback is in the log file:\n{path}\n\n"
+                f"Please attach that file when you report this bug.")
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        icon = QMessageBox.Icon.Critical
+    if _showing:
+        return None
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    if details:
+        box.setDetailedText(details)
+    box.finished.connect(lambda _result: _showing.clear())
+    _showing.append(box)
+    box.open()
+    return box
+
+
+def install_excepthook(parent: Callable[[], QWidget | None]) -> None:
+    """Route exceptions that escape Qt slots to ``report_exception`` (tracebacks still reach
+    stderr for whoever started the app from a terminal)."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        traceback.print_exception(kind, exc, tb, file=sys.stderr)
+        try:
+            report_exception(parent(), exc)
+        except Exception:  # noqa: BLE001 - a failing error dialog must not recurse
+            sys.__excepthook__(kind, exc, tb)
+
+    sys.excepthook = hook

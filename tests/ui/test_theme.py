@@ -1,0 +1,44 @@
+"""Light and dark palettes: forcing a scheme works even where the platform cannot switch, and
+the form's status colours follow the palette."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from igrag_gui.resources import demo_config_path
+from igrag_gui.ui import theme
+
+
+@pytest.fixture
+def restore_palette(qapp):
+    style, palette = qapp.style().name(), qapp.palette()
+    yield qapp
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
+
+def test_forcing_dark_then_light(restore_palette):
+    app = restore_palette
+    theme.apply_color_scheme(app, "dark")
+    assert theme.is_dark()
+    assert theme.status_hex("error") == "#ff7b72"
+    theme.apply_color_scheme(app, "light")
+    assert not theme.is_dark()
+    assert theme.status_hex("error") == "#c62828"
+
+
+def test_the_form_restyles_when_the_palette_turns_dark(qtbot, restore_palette, settings):
+    from PySide6.QtCore import QThreadPool
+
+    from igrag_gui.ui.main_window import MainWindow
+
+    window = MainWindow(demo_config_path(), settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    form = window.train_tab.form
+    assert "#c62828" in form.styleSheet()
+    theme.apply_color_scheme(QApplication.instance(), "dark")
+    qtbot.waitUntil(lambda: "#ff7b72" in form.styleSheet(), timeout=3000)
+    QThreadPool.globalInstance().waitForDone(60_000)
+    window._may_discard = lambda: True
