@@ -13,12 +13,13 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..core.errors import UserError
 from ..core.logs import log_exception
-from . import params_cmd, train_cmd, validate_cmd
+from . import inspect_cmd, params_cmd, train_cmd, validate_cmd
 
 COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("params", params_cmd.register),
     ("validate", validate_cmd.register),
     ("train", train_cmd.register),
+    ("inspect", inspect_cmd.register),
 ]
 
 
@@ -61,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("igrag: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `igrag ... | head` closed the pipe: not an error of ours
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python must not fail flushing stdout at exit
+        return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         path = log_exception(exc, context=f"igrag {' '.join(sys.argv[1:] if argv is None else argv)}")
         print(f"igrag: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
