@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="igrag-gui", description="Desktop app for LoRA fine-tuning "
                                      "with PEFT. Opens the demo config when no PATH is given.")
-    parser.add_argument("path", nargs="?", help="a YAML run config to open")
+    parser.add_argument("path", nargs="?", help="a YAML run config to open in the Train tab, or an adapter "
+                        "(folder, adapter_config.json or adapter_model.safetensors) to open in Inspect")
     parser.add_argument("--screenshot", metavar="DIR",
                         help="render every tab to DIR/<tab>.png once the window is ready, then exit")
     parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system",
@@ -64,8 +65,14 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     app.setDesktopFileName("igrag-gui")
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_color_scheme(app, color_scheme)
-    window = MainWindow(Path(path) if path else demo_config_path())
+    from .ui.inspect_tab import looks_like_adapter
+
+    given = Path(path) if path else None
+    adapter = given is not None and looks_like_adapter(given)
+    window = MainWindow(given if given is not None and not adapter else demo_config_path())
     install_excepthook(lambda: window)
+    if adapter:
+        window.inspect([given])
     window.show()
     return app, window
 

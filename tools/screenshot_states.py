@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system")
     parser.add_argument("--steps", type=int, default=40, help="steps of the demo run to train")
+    parser.add_argument("--inspect", type=Path, action="append", default=[], metavar="PATH",
+                        help="also render the Inspect tab with PATH (repeatable; a broken file shows its error)")
+    parser.add_argument("--skip-train", action="store_true", help="only the Inspect renders")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings, QThreadPool
@@ -60,6 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
 
     wait(lambda: "/" in tab.stats_label.text() and "examples" in tab.preview_label.text())
+    inspect = window.inspect_tab
+    for number, path in enumerate(args.inspect, 1):
+        known = len(inspect.reports)
+        window.inspect([path])
+        wait(lambda: inspect._pending == 0 and inspect._cancel is None)
+        inspect.pages.setCurrentIndex(1 if len(inspect.reports) > known else 0)
+        shot(f"inspect-{number}-{path.name}")
+    if args.skip_train:
+        window._may_discard = lambda: True
+        window.close()
+        return 0
+    window.tabs.setCurrentIndex(0)
     shot("idle")
 
     form = tab.form

@@ -32,7 +32,9 @@ from .workers import after_first_paint
 from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
                            Started, event_from_json)
 
-REDRAW_INTERVAL_MS = 150
+# 2.5 redraws a second: a curve needs no more, and each redraw costs the training child CPU time
+# on a small machine (benchmarks/ui_latency.py compares the tab's samples/s with the CLI's).
+REDRAW_INTERVAL_MS = 400
 LOG_MAX_LINES = 5000
 DEFAULT_SMOOTHING = 0.9  # TensorBoard-style weight: EMA alpha = 1 - 0.9 = 0.1
 # Antialiased lines cost most of a paint; past this many points the step curves draw without.
@@ -381,6 +383,8 @@ class LiveView(QWidget):
                 axis.setPen(pg.mkPen(muted))
                 axis.setTextPen(pg.mkPen(text))
             plot.showGrid(x=True, y=True, alpha=0.18)
+            for side in ("left", "bottom"):  # grid on major ticks only: minor lines cost a third of a paint
+                plot.getAxis(side).setStyle(maxTickLevel=0)
         legend_brush = QColor(base)
         legend_brush.setAlpha(210)
         for legend in (self.loss_legend, self.bleu_legend):

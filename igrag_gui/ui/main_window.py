@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 from .. import __version__
 from ..core.errors import UserError
 from ..resources import resource_path
+from .inspect_tab import InspectTab, looks_like_adapter
 from .train_tab import TrainTab
 from .workers import hold_until_painted
 
@@ -57,9 +58,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
-        self.tabs.addTab(_empty_state("Inspect", "Drop a PEFT checkpoint here to see what it really is: "
-                                      "method, rank, targets, tensors and consistency checks.\n"
-                                      "The inspector is not built yet."), "Inspect")
+        self.inspect_tab = InspectTab(self.settings)
+        self.inspect_tab.status_message.connect(self.statusBar().showMessage)
+        self.tabs.addTab(self.inspect_tab, "Inspect")
         self.tabs.addTab(_empty_state("Playground", "Load a base model with an adapter and compare their "
                                       "captions side by side.\nThe playground is not built yet."), "Playground")
         self.setCentralWidget(self.tabs)
@@ -71,6 +72,9 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value("train/splitter")
         if isinstance(splitter, QByteArray):
             self.train_tab.splitter.restoreState(splitter)
+        splitter = self.settings.value("inspect/splitter")
+        if isinstance(splitter, QByteArray):
+            self.inspect_tab.splitter.restoreState(splitter)
         if config_path is not None:
             self.open_config(Path(config_path))
         self._update_title()
@@ -172,16 +176,34 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.train_tab.modified)
 
     # ------------------------------------------------------------------------------ drag and drop
+    def open_path(self, path: Path) -> None:
+        """A YAML config opens in the Train tab; anything else goes to the inspector, which says
+        what it expected if it is not an adapter."""
+        path = Path(path)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            self.open_config(path)
+        else:
+            self.inspect([path])
+
+    def inspect(self, paths: list[Path]) -> None:
+        self.tabs.setCurrentWidget(self.inspect_tab)
+        self.inspect_tab.open_paths(paths)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
         urls = event.mimeData().urls()
-        if urls and all(u.isLocalFile() and u.toLocalFile().endswith((".yaml", ".yml")) for u in urls[:1]):
+        if urls and all(u.isLocalFile() for u in urls):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
-        urls = event.mimeData().urls()
-        if urls:
-            self.open_config(Path(urls[0].toLocalFile()))
-            event.acceptProposedAction()
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        configs = [p for p in paths if p.suffix.lower() in (".yaml", ".yml")]
+        if configs and not any(looks_like_adapter(p) for p in paths):
+            self.open_config(configs[0])
+        else:
+            self.inspect(paths)
 
     # ------------------------------------------------------------------------------ about, quit
     def about(self) -> None:
@@ -204,6 +226,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("train/splitter", self.train_tab.splitter.saveState())
+        self.settings.setValue("inspect/splitter", self.inspect_tab.splitter.saveState())
         event.accept()
 
     def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:

@@ -7,6 +7,7 @@ anything else is logged with its traceback and comes back as a message naming th
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import shiboken6
@@ -22,16 +23,29 @@ class _Signals(QObject):
     failed = Signal(str)
 
 
+# transformers resolves its names lazily and not thread-safely: two tasks importing it at once
+# failed with "cannot import name 'AutoModel' from 'transformers'". Tasks that load the ML stack
+# (serial=True, the default) therefore run one at a time; others (numpy, file headers) run freely.
+_ml_lock = threading.Lock()
+
+
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any]):
+    def __init__(self, fn: Callable[[], Any], serial: bool = True):
         super().__init__()
         self.fn = fn
+        self.serial = serial
         self.signals = _Signals()
+
+    def _call(self) -> Any:
+        if not self.serial:
+            return self.fn()
+        with _ml_lock:
+            return self.fn()
 
     @Slot()
     def run(self) -> None:
         try:
-            result = self.fn()
+            result = self._call()
         except UserError as exc:
             self._emit(self.signals.failed, "\n".join(exc.lines))
         except Exception as exc:  # noqa: BLE001 - reported, logged, and the app stays up
@@ -46,14 +60,20 @@ class _Task(QRunnable):
 
 
 def pool() -> QThreadPool:
-    return QThreadPool.globalInstance()
+    """The global pool, wide enough that serial tasks waiting their turn never hold up the others."""
+    shared = QThreadPool.globalInstance()
+    if shared.maxThreadCount() < 4:
+        shared.setMaxThreadCount(4)
+    return shared
 
 
 def run_in_background(fn: Callable[[], Any], on_success: Callable[[Any], None] | None = None,
-                      on_failure: Callable[[str], None] | None = None, receiver: QObject | None = None) -> _Task:
+                      on_failure: Callable[[str], None] | None = None, receiver: QObject | None = None,
+                      serial: bool = True) -> _Task:
     """Run ``fn`` on the thread pool; call back on the GUI thread (queued through ``receiver``'s
-    thread affinity). Returns the task, whose signals can also be connected directly."""
-    task = _Task(fn)
+    thread affinity). Returns the task, whose signals can also be connected directly.
+    ``serial=False`` for work that never imports torch/transformers/peft."""
+    task = _Task(fn, serial)
     if receiver is not None:
         task.signals.moveToThread(receiver.thread())
     if on_success is not None:
@@ -125,9 +145,11 @@ class Latest(QObject):
     """Latest-wins: only the newest request's result is delivered (older ones are dropped),
     so a slow computation for a stale form state never overwrites a newer one."""
 
-    def __init__(self, on_success: Callable[[Any], None], on_failure: Callable[[str], None], parent: QObject):
+    def __init__(self, on_success: Callable[[Any], None], on_failure: Callable[[str], None], parent: QObject,
+                 serial: bool = True):
         super().__init__(parent)
         self.on_success, self.on_failure = on_success, on_failure
+        self.serial = serial
         self.generation = 0
 
     def submit(self, fn: Callable[[], Any]) -> None:
@@ -145,4 +167,4 @@ class Latest(QObject):
             if current():
                 self.on_failure(message)
 
-        run_in_background(fn, success, failure, receiver=self)
+        run_in_background(fn, success, failure, receiver=self, serial=self.serial)

@@ -69,3 +69,31 @@ def test_background_work_and_plots_start_after_the_first_frame(qtbot, settings):
     qtbot.waitUntil(lambda: window.train_tab.live.plots is not None, timeout=10_000)
     qtbot.waitUntil(lambda: "/" in window.train_tab.stats_label.text(), timeout=120_000)
     QThreadPool.globalInstance().waitForDone(60_000)
+
+
+def test_a_fresh_window_gets_its_counts_while_other_tasks_import_transformers(tmp_path):
+    """Regression: model reading, counting and the data preview start together after the first
+    frame; importing transformers from two threads at once failed with "cannot import name
+    'AutoModel'". A fresh process is the only place where the imports really race."""
+    code = ("import os, sys\n"
+            "from PySide6.QtCore import QSettings, QTimer\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from igrag_gui.resources import demo_config_path\n"
+            "from igrag_gui.ui.main_window import MainWindow\n"
+            f"w = MainWindow(demo_config_path(), settings=QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat))\n"
+            "w.show()\n"
+            "tab = w.train_tab\n"
+            "def check():\n"
+            "    if '/' in tab.stats_label.text() and 'examples' in tab.preview_label.text():\n"
+            "        print('OK', tab.stats_label.text()); os._exit(0)\n"
+            "    if 'error' in tab.stats_detail.text():\n"
+            "        print('FAILED', tab.stats_detail.text()); os._exit(1)\n"
+            "timer = QTimer(); timer.timeout.connect(check); timer.start(50)\n"
+            "QTimer.singleShot(240_000, lambda: (print('TIMEOUT', tab.stats_detail.text()), os._exit(1)))\n"
+            "app.exec()\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "IGRAG_LOG_DIR": str(tmp_path / "logs")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("OK 237,568 / 1,533,696")
