@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
@@ -13,7 +14,6 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 from .. import __version__
 from ..core.errors import UserError
 from ..resources import resource_path
-from .inspect_tab import InspectTab, looks_like_adapter
 from .train_tab import TrainTab
 from .workers import hold_until_painted
 
@@ -45,6 +45,18 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+class _TabHost(QWidget):
+    """A tab page whose content is built on first use."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def set_content(self, widget: QWidget) -> None:
+        self._layout.addWidget(widget)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, config_path: Path | None = None, settings: QSettings | None = None):
         super().__init__()
@@ -58,9 +70,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
-        self.inspect_tab = InspectTab(self.settings)
-        self.inspect_tab.status_message.connect(self.statusBar().showMessage)
-        self.tabs.addTab(self.inspect_tab, "Inspect")
+        # Tabs other than Train are built when first shown (or used): a faster first frame.
+        self._inspect_tab: Any = None
+        self._inspect_host = _TabHost()
+        self.tabs.addTab(self._inspect_host, "Inspect")
         self.tabs.addTab(_empty_state("Playground", "Load a base model with an adapter and compare their "
                                       "captions side by side.\nThe playground is not built yet."), "Playground")
         self.setCentralWidget(self.tabs)
@@ -72,12 +85,30 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value("train/splitter")
         if isinstance(splitter, QByteArray):
             self.train_tab.splitter.restoreState(splitter)
-        splitter = self.settings.value("inspect/splitter")
-        if isinstance(splitter, QByteArray):
-            self.inspect_tab.splitter.restoreState(splitter)
+        self.tabs.currentChanged.connect(self._build_shown_tab)
         if config_path is not None:
             self.open_config(Path(config_path))
         self._update_title()
+
+    # ------------------------------------------------------------------------------ lazy tabs
+    @property
+    def inspect_tab(self) -> Any:
+        """The Inspect tab (an ``InspectTab``), built on first use."""
+        if self._inspect_tab is None:
+            from .inspect_tab import InspectTab
+
+            tab = InspectTab(self.settings)
+            tab.status_message.connect(self.statusBar().showMessage)
+            splitter = self.settings.value("inspect/splitter")
+            if isinstance(splitter, QByteArray):
+                tab.splitter.restoreState(splitter)
+            self._inspect_host.set_content(tab)
+            self._inspect_tab = tab
+        return self._inspect_tab
+
+    def _build_shown_tab(self, index: int) -> None:
+        if self.tabs.widget(index) is self._inspect_host:
+            self.inspect_tab  # noqa: B018 - builds it
 
     # ------------------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -186,7 +217,7 @@ class MainWindow(QMainWindow):
             self.inspect([path])
 
     def inspect(self, paths: list[Path]) -> None:
-        self.tabs.setCurrentWidget(self.inspect_tab)
+        self.tabs.setCurrentWidget(self._inspect_host)
         self.inspect_tab.open_paths(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
@@ -199,6 +230,8 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
+        from .inspect_tab import looks_like_adapter
+
         configs = [p for p in paths if p.suffix.lower() in (".yaml", ".yml")]
         if configs and not any(looks_like_adapter(p) for p in paths):
             self.open_config(configs[0])
@@ -226,7 +259,8 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("train/splitter", self.train_tab.splitter.saveState())
-        self.settings.setValue("inspect/splitter", self.inspect_tab.splitter.saveState())
+        if self._inspect_tab is not None:
+            self.settings.setValue("inspect/splitter", self._inspect_tab.splitter.saveState())
         event.accept()
 
     def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:

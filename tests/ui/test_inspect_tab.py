@@ -141,7 +141,7 @@ def test_the_window_sends_dropped_adapters_to_inspect_and_yaml_to_train(qtbot, s
     qtbot.addWidget(window)
     window.show()
     drop(window, [adapters("ia3")])
-    assert window.tabs.currentWidget() is window.inspect_tab
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Inspect"
     qtbot.waitUntil(lambda: settled(window.inspect_tab) and window.inspect_tab.current is not None, timeout=60_000)
     assert window.inspect_tab.verdict_label.text() == "IA³"
     QThreadPool.globalInstance().waitForDone(60_000)
