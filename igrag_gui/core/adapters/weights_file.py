@@ -12,6 +12,7 @@ in that path alone. What the restricted loader rejects is refused, never unpickl
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 from contextlib import ExitStack
@@ -41,10 +42,7 @@ class Listed:
 
     @property
     def numel(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
 
 @dataclass
