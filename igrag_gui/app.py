@@ -54,7 +54,7 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .resources import demo_config_path, resource_path
+    from .resources import resource_path, startup_config_path
     from .ui.error_dialog import install_excepthook
     from .ui.main_window import MainWindow
     from .ui.theme import apply_color_scheme
@@ -69,7 +69,7 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)
-    window = MainWindow(given if given is not None and not adapter else demo_config_path())
+    window = MainWindow(given if given is not None and not adapter else startup_config_path())
     install_excepthook(lambda: window)
     if adapter:
         window.inspect([given])

@@ -46,3 +46,45 @@ def demo_model_path() -> Path:
 
 def demo_config_path() -> Path:
     return config_path("demo.yaml")
+
+
+def is_source_checkout() -> bool:
+    """Whether the resources are a repository's (writable, next to ``runs/``), not an install's."""
+    return data_root() == _PACKAGE.parent
+
+
+def user_home() -> Path:
+    """Where an installed app keeps the user's configs and runs (``IGRAG_HOME`` overrides it)."""
+    import os
+
+    return Path(os.environ.get("IGRAG_HOME") or Path.home() / "igrag-gui").expanduser()
+
+
+def startup_config_path() -> Path:
+    """The config the app opens when given none.
+
+    In a checkout: ``configs/demo.yaml`` (its runs go to the checkout's ``runs/``). In a bundle or
+    a wheel the shipped config sits in a read-only place and its ``../runs`` would write into the
+    installation, so the user gets a copy in ``user_home()`` with absolute model and data paths
+    and runs under ``user_home()/runs`` (rewritten when the installation has moved).
+    """
+    if is_source_checkout():
+        return demo_config_path()
+    from .core.config import load_config
+
+    home = user_home()
+    target = home / "demo.yaml"
+    if target.is_file():
+        try:
+            cfg, _ = load_config(target)
+            if cfg.resolve_path(cfg.model.base_model_path).is_dir():
+                return target
+        except Exception:  # noqa: BLE001 - an unreadable copy is replaced by a fresh one
+            pass
+    cfg, _ = load_config(demo_config_path())
+    cfg.model.base_model_path = str(demo_model_path())
+    cfg.data.train_path = str(resource_path("demo", "data", "train.jsonl"))
+    cfg.data.val_path = str(resource_path("demo", "data", "val.jsonl"))
+    cfg.training.output_dir = str(home / "runs" / "demo")
+    home.mkdir(parents=True, exist_ok=True)
+    return cfg.save(target)

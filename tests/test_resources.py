@@ -55,3 +55,30 @@ def test_installed_wheel_carries_resources_and_configs(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(site / "igrag_gui" / "_data")
+
+
+def test_an_installed_app_opens_a_writable_copy_of_the_demo_config(tmp_path, monkeypatch):
+    from igrag_gui import resources
+    from igrag_gui.core.config import load_config
+
+    monkeypatch.setattr(resources, "is_source_checkout", lambda: False)
+    monkeypatch.setenv("IGRAG_HOME", str(tmp_path / "home"))
+    path = resources.startup_config_path()
+    assert path == tmp_path / "home" / "demo.yaml"
+    cfg, _ = load_config(path)
+    assert cfg.output_path == tmp_path / "home" / "runs" / "demo"
+    assert cfg.resolve_path(cfg.model.base_model_path) == resources.demo_model_path()
+    assert cfg.resolve_path(cfg.data.train_path).is_file()
+    cfg.lora.r = 4  # the user's edits survive the next start
+    cfg.save(path)
+    assert load_config(resources.startup_config_path())[0].lora.r == 4
+    cfg.model.base_model_path = str(tmp_path / "moved-away")  # the installation moved: fresh copy
+    cfg.save(path)
+    assert load_config(resources.startup_config_path())[0].lora.r == 16
+
+
+def test_a_checkout_opens_the_repository_demo_config():
+    from igrag_gui import resources
+
+    assert resources.is_source_checkout()
+    assert resources.startup_config_path() == resources.demo_config_path()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Build the onedir PyInstaller bundle (dist/igrag-gui/) from this checkout, then smoke-test it.
+#   bash scripts/build_bundle.sh            # build + smoke test
+#   IGRAG_SKIP_SMOKE=1 bash scripts/build_bundle.sh
+# Prints the build time, the bundle's size and its ten largest contributors.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+bash scripts/setup.sh
+.venv/bin/python -m pip --disable-pip-version-check install --quiet "pyinstaller>=6.10,<7"
+start=$(date +%s)
+.venv/bin/pyinstaller --noconfirm --log-level WARN igrag.spec
+end=$(date +%s)
+echo "bundle: built dist/igrag-gui in $((end - start)) s"
+echo "bundle: size $(du -sh dist/igrag-gui | cut -f1); largest contributors:"
+du -sk dist/igrag-gui/_internal/* | sort -rn | head -10 | awk '{printf "  %8.1f MB  %s\n", $1/1024, $2}'
+if [ -z "${IGRAG_SKIP_SMOKE:-}" ]; then
+    QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen} .venv/bin/python packaging/smoke_test.py dist/igrag-gui
+fi
