@@ -1,0 +1,186 @@
+"""Merge an adapter into its base model, save a full model folder, and prove it right.
+
+The merge is made on a fresh copy of the base model (loaded from the same place), never on the
+session's own model: merging in place and unmerging afterwards would leave the session's weights
+a rounding error away from the base. The folder (safetensors weights, config, generation config,
+tokenizer) is written under a temporary name and renamed into place. Then the saved folder is
+loaded back and compared with the session's base+adapter: greedy outputs on a few prompts, and
+the largest difference of their logits on those prompts (teacher-forced on the adapter's output).
+
+Memory: while it runs there is a second copy of the base model (the one being merged, then the
+one read back), freed before it returns.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from ..errors import UserError
+from ..prompts import DetectedObject, build_prompt
+from .settings import GenerationSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .session import Session
+
+BUSY_MERGE = "a merge is using the model; wait for it to finish"
+LOGIT_TOLERANCE = 1e-3  # float32: a merge moves logits by ~1e-6; more means something is wrong
+
+DEFAULT_VERIFY_PROMPTS = [
+    build_prompt(["a man riding a wave on top of a surfboard.", "a surfer rides a large wave in the ocean."],
+                 [DetectedObject("person", "center"), DetectedObject("surfboard", "bottom")]),
+    build_prompt(["a plate of food with broccoli and rice.", "a white plate topped with meat and vegetables."],
+                 [DetectedObject("broccoli", "center"), DetectedObject("dining table", "bottom")]),
+    build_prompt(["two giraffes standing next to a tree.", "a giraffe eating leaves from a tall tree."],
+                 [DetectedObject("giraffe", "left"), DetectedObject("giraffe", "right")]),
+]
+
+
+@dataclass
+class MergeReport:
+    out_dir: Path
+    params: int
+    same_outputs: bool
+    max_logit_diff: float
+    seconds: float
+    adapter: str = ""
+    base: str = ""
+    files: list[str] = field(default_factory=list)
+    bytes: int = 0
+    prompts: list[str] = field(default_factory=list)
+    adapter_outputs: list[str] = field(default_factory=list)
+    merged_outputs: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.same_outputs and self.max_logit_diff <= LOGIT_TOLERANCE
+
+    def lines(self) -> list[str]:
+        out = [f"merged adapter '{self.adapter}' into {self.base}",
+               f"saved {self.out_dir} ({', '.join(self.files)}; {self.bytes / 2**20:.1f} MiB, "
+               f"{self.params:,} parameters) in {self.seconds:.1f} s",
+               f"verified on {len(self.prompts)} prompts: greedy outputs "
+               f"{'identical to' if self.same_outputs else 'DIFFERENT from'} base+adapter; "
+               f"max |logit difference| {self.max_logit_diff:.2e}"]
+        for i, (a, m) in enumerate(zip(self.adapter_outputs, self.merged_outputs), 1):
+            if a != m:
+                out.append(f"  prompt {i}: base+adapter '{a}' vs merged '{m}'")
+        return out
+
+
+def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"'{out_dir}' is a file; give a folder for the merged model")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise UserError(f"'{out_dir}' already exists and is not empty; choose a new folder (or allow "
+                        f"overwriting it)")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create '{out_dir.parent}': {exc.strerror or exc}") from None
+
+
+def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
+                   verify_prompts: Sequence[str] | None = None,
+                   progress: Callable[[str], None] | None = None, overwrite: bool = False) -> MergeReport:
+    """Merge ``adapter`` into a copy of the session's base model, save it as a full model folder
+    in ``out_dir`` (``model.safetensors``, config, tokenizer), load it back and compare it with
+    the session's base+adapter on ``verify_prompts`` (default: three IGRAG prompts)."""
+    import torch
+    from peft import PeftModel
+
+    from ..checkpoints import replace_dir
+    from ..generation import generate_batched
+    from ..models import ModelRef, load_model
+
+    say = progress or (lambda line: None)
+    start = time.perf_counter()
+    if adapter is None:
+        raise UserError("choose an adapter to merge; the base model alone needs no merging")
+    session._known(adapter)
+    meta = session._metas[adapter]
+    if meta.is_prompt_learning:
+        raise UserError(f"adapter '{adapter}' is a {meta.peft_type} adapter: its virtual tokens are not "
+                        f"weights of the model, so it cannot be merged; only LoRA-style adapters can")
+    out_dir = Path(out_dir).expanduser().resolve()
+    _check_out_dir(out_dir, overwrite)
+    prompts = list(verify_prompts) if verify_prompts else list(DEFAULT_VERIFY_PROMPTS)
+    session._check_prompts(prompts)
+    with session._lock.hold(BUSY_MERGE):
+        dtype = next(session._model.parameters()).dtype
+        say(f"loading a fresh copy of {session.base}")
+        fresh = load_model(session.ref, session.kind, dtype=dtype)
+        say(f"merging '{adapter}'")
+        try:
+            merged = PeftModel.from_pretrained(fresh, str(meta.folder)).merge_and_unload()
+        except Exception as exc:  # noqa: BLE001 - PEFT's reasons become a sentence
+            raise UserError(f"PEFT cannot merge adapter '{adapter}' ({meta.peft_type}): "
+                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+        staging = out_dir.with_name(f".{out_dir.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        say(f"saving to {out_dir}")
+        try:
+            merged.save_pretrained(str(staging))
+            with session._tok_lock:
+                session.tokenizer.save_pretrained(str(staging))
+            _usual_permissions(staging)
+            replace_dir(staging, out_dir)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise UserError(f"cannot save the merged model to '{out_dir}': {exc.strerror or exc}") from None
+        finally:
+            del merged, fresh
+            gc.collect()
+        files = sorted(p.name for p in out_dir.iterdir() if p.is_file())
+        size = sum((out_dir / f).stat().st_size for f in files)
+        say("loading the saved model back to verify it")
+        reloaded = load_model(ModelRef(str(out_dir), folder=out_dir), session.kind, dtype=dtype).to(session.device)
+        reloaded.eval()
+        try:
+            settings = GenerationSettings(max_new_tokens=40)
+            ours = session._generate_unlocked(prompts, settings, adapter, batch_size=len(prompts))
+            theirs = generate_batched(reloaded, session.tokenizer, prompts, session.kind, session.max_source_length,
+                                      settings.generate_kwargs(), len(prompts), tokenizer_lock=session._tok_lock)
+            diff = 0.0
+            with torch.no_grad(), session._activate(adapter) as model:
+                for prompt, text in zip(prompts, ours):
+                    inputs = _teacher_forced(session, prompt, text)
+                    a = model(**inputs).logits.float()
+                    b = reloaded(**inputs).logits.float()
+                    diff = max(diff, float((a - b).abs().max()))
+            params = sum(p.numel() for p in reloaded.parameters())
+        finally:
+            del reloaded
+            gc.collect()
+    return MergeReport(out_dir=out_dir, params=int(params), same_outputs=ours == theirs, max_logit_diff=diff,
+                       seconds=time.perf_counter() - start, adapter=adapter, base=session.base, files=files,
+                       bytes=size, prompts=prompts, adapter_outputs=ours, merged_outputs=theirs)
+
+
+def _teacher_forced(session: "Session", prompt: str, output: str) -> dict[str, Any]:
+    """Model inputs that score ``output`` after ``prompt`` (logits for every output position)."""
+    import torch
+
+    ids = session.prepare_prompt(prompt).input_ids
+    with session._tok_lock:
+        target = session.tokenizer(output or session.tokenizer.eos_token, add_special_tokens=True)["input_ids"]
+    device = session.device
+    if session.kind == "seq2seq":
+        return {"input_ids": torch.tensor([ids], device=device), "labels": torch.tensor([target], device=device)}
+    joined = torch.tensor([ids + target], device=device)
+    return {"input_ids": joined, "attention_mask": torch.ones_like(joined)}
+
+
+def _usual_permissions(folder: Path) -> None:
+    """transformers writes the weights through a private temporary file (mode 0600); give every
+    file the mode a plain write would have (0666 less the umask), as the rest of the folder has."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in folder.iterdir():
+        if path.is_file():
+            path.chmod(0o666 & ~umask)

@@ -1,0 +1,201 @@
+"""Streaming one generation: text as it comes, a stop that ends it at once, and its figures.
+
+``TextStream`` runs ``model.generate`` in a thread with a transformers ``TextIteratorStreamer``
+(subclassed to count tokens and time the first one) and a ``StoppingCriteria`` that reads a
+``threading.Event``. Iterating yields text pieces; ``stop()`` (or setting the event) ends the
+iteration at once and the generation thread after its current step; ``stats`` holds the figures.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+POLL_SECONDS = 0.02  # how often a waiting iterator looks at the stop event
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    """Figures of one streamed generation.
+
+    ``first_token_s``: from the ``stream`` call to the first generated token (None if none came);
+    ``new_tokens``: tokens generated (the end token included); ``seconds``: the whole call;
+    ``tokens_per_s``: ``new_tokens / seconds`` (prompt processing included, as a user waits for it);
+    ``truncated_prompt``: the prompt was longer than the model's limit and was cut;
+    ``stopped``: ended by a stop request.
+    """
+
+    first_token_s: float | None
+    new_tokens: int
+    tokens_per_s: float
+    truncated_prompt: bool
+    prompt_tokens: int = 0
+    seconds: float = 0.0
+    stopped: bool = False
+    adapter: str | None = None
+
+
+def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int], None]) -> Any:
+    from transformers import TextIteratorStreamer
+
+    class CountingStreamer(TextIteratorStreamer):
+        """TextIteratorStreamer that counts generated tokens and guards the tokenizer."""
+
+        def put(self, value: Any) -> None:
+            if self.skip_prompt and self.next_tokens_are_prompt:
+                self.next_tokens_are_prompt = False  # the prompt (or the decoder start token)
+                return
+            on_token(int(value.numel()))
+            with tokenizer_lock:
+                super().put(value)
+
+        def end(self) -> None:
+            with tokenizer_lock:
+                super().end()
+
+    return CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+
+
+def make_stop_criteria(event: threading.Event) -> Any:
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class EventStop(StoppingCriteria):
+        """Stops every sequence once ``event`` is set (checked after each generated token; the
+        answer tensors are made once per batch shape, as this runs for every token)."""
+
+        def __init__(self) -> None:
+            self.answers: dict[tuple[int, Any, bool], Any] = {}
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            key = (input_ids.shape[0], input_ids.device, event.is_set())
+            answer = self.answers.get(key)
+            if answer is None:
+                answer = self.answers[key] = torch.full(key[:1], key[2], dtype=torch.bool, device=key[1])
+            return answer
+
+    return StoppingCriteriaList([EventStop()])
+
+
+class TextStream:
+    """An iterator of text pieces from one generation running in its own thread.
+
+    Made by ``Session.stream``; the session's model lock is already held and is released by the
+    generation thread when it ends. Iterate it from one thread. To stop it from another thread
+    (a GUI's Stop button), set the ``stop`` event given to ``Session.stream``: that never blocks,
+    and the iterating thread ends within ``POLL_SECONDS``; ``stop()`` also waits for the
+    generation thread to finish its current step (milliseconds to a forward pass), after which
+    the model is free. ``stats`` is live while it runs and final once iteration has ended;
+    ``text`` is everything yielded so far. An event that is already set ends it at once.
+    """
+
+    def __init__(self, run: Callable[[Any, Any], None], tokenizer: Any, tokenizer_lock: Any,
+                 release: Callable[[], None], stop: threading.Event | None, truncated: bool,
+                 prompt_tokens: int, adapter: str | None, streaming: bool):
+        self._stop = stop if stop is not None else threading.Event()
+        self._start = time.perf_counter()
+        self._first: float | None = None
+        self._end: float | None = None
+        self._tokens = 0
+        self._truncated, self._prompt_tokens, self._adapter = truncated, prompt_tokens, adapter
+        self._error: BaseException | None = None
+        self._finished = False
+        self._stopped = False
+        self._release = release
+        self.text = ""
+        self._streamer = _make_streamer(tokenizer, tokenizer_lock, self._on_token) if streaming else None
+        self._queue: queue.Queue = self._streamer.text_queue if streaming else queue.Queue()
+        self._stop_signal = self._streamer.stop_signal if streaming else None
+        self._thread = threading.Thread(target=self._work, args=(run,), name="igrag-generate", daemon=True)
+        self._thread.start()
+
+    # ----------------------------------------------------------------------- generation thread
+    def _on_token(self, n: int) -> None:
+        if self._first is None:
+            self._first = time.perf_counter()
+        self._tokens += n
+
+    def _work(self, run: Callable[[Any, Any], None]) -> None:
+        try:
+            whole = run(self._streamer, make_stop_criteria(self._stop))
+            if self._streamer is None:  # beam search: no streaming, the text arrives whole
+                text, n = whole
+                self._on_token(n)
+                self._queue.put(text)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            self._error = exc
+        finally:
+            self._end = time.perf_counter()
+            self._stopped = self._stop.is_set()
+            self._release()
+            self._queue.put(self._stop_signal)
+
+    # ----------------------------------------------------------------------- consuming thread
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            if self._finished:
+                raise StopIteration
+            if self._stop.is_set():
+                self._finish()
+                raise StopIteration
+            try:
+                piece = self._queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if piece is self._stop_signal:
+                self._finish()
+                raise StopIteration
+            if piece:
+                self.text += piece
+                return piece
+
+    def _finish(self) -> None:
+        self._thread.join()
+        self._finished = True
+        if self._error is not None:
+            error, self._error = self._error, None
+            from ..errors import UserError
+
+            if isinstance(error, UserError):
+                raise error
+            if "out of memory" in str(error).lower():
+                raise UserError("out of memory while generating; lower max new tokens or the number of "
+                                "beams, or use a smaller model") from None
+            raise error
+
+    def stop(self) -> None:
+        """End the generation now: iteration stops at once, the thread after its current step.
+        Returns when the thread has ended (the session's lock is then free)."""
+        self._stop.set()
+        if not self._finished:
+            self._thread.join()
+            self._finished = True
+
+    close = stop
+
+    def wait(self) -> str:
+        """Consume the rest; returns the whole text."""
+        for _ in self:
+            pass
+        return self.text
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def stats(self) -> StreamStats:
+        end = self._end if self._end is not None else time.perf_counter()
+        seconds = max(end - self._start, 1e-9)
+        return StreamStats(
+            first_token_s=None if self._first is None else self._first - self._start,
+            new_tokens=self._tokens, tokens_per_s=self._tokens / seconds,
+            truncated_prompt=self._truncated, prompt_tokens=self._prompt_tokens,
+            seconds=seconds, stopped=self._stopped or (self._end is None and self._stop.is_set()),
+            adapter=self._adapter)

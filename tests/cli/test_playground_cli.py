@@ -1,0 +1,126 @@
+"""``igrag generate``, ``igrag eval`` and ``igrag merge`` as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from igrag_gui.core.playground import EMPTY_PROMPT
+from igrag_gui.resources import demo_model_path
+from tests.cli.test_cli import assert_user_error
+from tests.core.test_playground import demo_run_dir, reported_eval_bleu
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = str(demo_model_path().resolve())
+
+
+def igrag(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "igrag_gui", *args], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return demo_run_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def prompt(run):
+    return json.loads(run[1].read_text().splitlines()[1])["prompt"]
+
+
+def test_generate_side_by_side_streams_labelled_outputs(run, prompt):
+    result = igrag("generate", "--base", "demo", "--adapter", str(run[0]), "--side-by-side", prompt)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["[base]", "[playground-run]"]
+    assert lines[0] != lines[1].replace("[playground-run]", "[base]")
+    stats = [line for line in result.stderr.splitlines() if "first token" in line]
+    assert [s.split(":")[1].strip() for s in stats] == ["base", "playground-run"]
+    assert all("tokens/s" in s for s in stats) and "Traceback" not in result.stderr
+    # one adapter, the prompt from stdin, greedy: the adapter's line of the side-by-side run
+    single = igrag("generate", "--base", "demo", "--adapter", str(run[0]), "-", stdin=prompt + "\n")
+    assert single.returncode == 0, single.stderr
+    assert single.stdout == lines[1].split(" ", 1)[1] + "\n"
+
+
+def test_generate_refusals_are_one_line(run, tmp_path):
+    missing = tmp_path / "nowhere"
+    lines = assert_user_error(igrag("generate", "--base", str(missing), "a prompt"))
+    assert lines == [f"igrag: error: base model '{missing}' not found: there is no folder '{missing}'; give "
+                     f"a model folder (with config.json), a Hugging Face id from the local cache, or 'demo' for "
+                     f"the demo model"]
+    assert assert_user_error(igrag("generate", "--base", "demo", "-", stdin=" \n")) == [
+        f"igrag: error: {EMPTY_PROMPT}"]
+    assert assert_user_error(igrag("generate", "--base", "demo", "--top-p", "2", "x")) == [
+        "igrag: error: top_p must be above 0 and at most 1 (1 keeps every token), got 2.0"]
+    bad = tmp_path / "classifier"
+    bad.mkdir()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        (bad / name).write_bytes((run[0] / name).read_bytes())
+    config = json.loads((bad / "adapter_config.json").read_text())
+    (bad / "adapter_config.json").write_text(json.dumps({**config, "task_type": "SEQ_CLS"}))
+    assert assert_user_error(igrag("generate", "--base", "demo", "--adapter", str(bad), "x")) == [
+        f"igrag: error: adapter '{bad}' is a sequence classification adapter (task_type SEQ_CLS); it cannot "
+        f"generate text with '{DEMO}', a sequence-to-sequence (encoder-decoder) model: open an adapter trained "
+        f"with task_type SEQ_2_SEQ_LM"]
+
+
+def test_eval_prints_the_bleu_training_reported(run, tmp_path):
+    run_dir, val = run
+    out = tmp_path / "rows.csv"
+    result = igrag("eval", "configs/demo.yaml", "--set", f"training.output_dir={run_dir}",
+                   "--set", f"data.val_path={val}", "--set", "training.eval_batch_size=8", "--csv", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"BLEU-4 on {val} (24 examples; greedy, max_new_tokens 48")
+    scores = dict(line.split() for line in lines[1:3])
+    assert set(scores) == {"base", "playground-run"}
+    reported = reported_eval_bleu(run_dir)
+    assert float(scores["playground-run"]) == reported
+    assert lines[3].strip() == (f"(training reported {reported:.4f} at step 40, its last evaluation, on the "
+                                f"final weights, on its validation split)")
+    assert "igrag: eval 24/24 examples" in result.stderr
+    with out.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == ["line", "prompt", "reference", "base", "playground-run", "truncated"] and len(table) == 25
+
+
+def test_merge_saves_and_verifies(run, tmp_path):
+    out = tmp_path / "merged"
+    result = igrag("merge", "--base", "demo", "--adapter", str(run[0]), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"merged adapter 'playground-run' into {DEMO}" in result.stdout
+    assert "greedy outputs identical to base+adapter; max |logit difference|" in result.stdout
+    assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
+    again = igrag("merge", "--base", "demo", "--adapter", str(run[0]), "--out", str(out))
+    assert assert_user_error(again) == [f"igrag: error: '{out}' already exists and is not empty; choose a new "
+                                        f"folder, or add --overwrite to replace it"]
+
+
+def test_eval_warns_when_output_dir_holds_an_earlier_runs_adapter(tmp_path, capsys):
+    """A stopped run saves no final adapter: output_dir's adapter is then older than run.yaml."""
+    import os
+
+    from igrag_gui.cli.eval_cmd import _default_adapter
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("adapter_config.json", "adapter_model.safetensors", "run.yaml"):
+        (out / name).write_text("{}")
+    assert _default_adapter(out) == out and capsys.readouterr().err == ""
+    os.utime(out / "adapter_model.safetensors", (1_000_000, 1_000_000))
+    assert _default_adapter(out) == out
+    assert capsys.readouterr().err == (
+        f"igrag: warning: the adapter in {out} is older than its run.yaml: the last run there was stopped or "
+        f"failed before saving a final adapter, so this one is from an earlier run; pass --adapter (a "
+        f"checkpoint-N or best/ folder) to score another\n")
+    assert _default_adapter(tmp_path) is None
