@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=40, help="steps of the demo run to train")
     parser.add_argument("--inspect", type=Path, action="append", default=[], metavar="PATH",
                         help="also render the Inspect tab with PATH (repeatable; a broken file shows its error)")
-    parser.add_argument("--skip-train", action="store_true", help="only the Inspect renders")
+    parser.add_argument("--playground", type=Path, metavar="ADAPTER",
+                        help="also render the Playground: demo base + ADAPTER, side by side and a batch")
+    parser.add_argument("--skip-train", action="store_true", help="only the Inspect/Playground renders")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings, QThreadPool
@@ -70,6 +72,22 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: inspect._pending == 0 and inspect._cancel is None)
         inspect.pages.setCurrentIndex(1 if len(inspect.reports) > known else 0)
         shot(f"inspect-{number}-{path.name}")
+    if args.playground:
+        import json
+
+        play = window.playground_tab
+        window.try_in_playground(str(args.playground))
+        wait(lambda: play.session is not None and not play.loading and play.adapter_list.count() == 1)
+        row = json.loads((ROOT / "resources/demo/data/val.jsonl").read_text().splitlines()[0])
+        play.prompt_edit.setPlainText(row["prompt"])
+        play.generate()
+        wait(lambda: not play.generating)
+        shot("playground-side-by-side")
+        play.pages.setCurrentIndex(1)
+        play.batch_limit.setValue(12)
+        play.run_batch()
+        wait(lambda: play.batch_result is not None)
+        shot("playground-batch")
     if args.skip_train:
         window._may_discard = lambda: True
         window.close()

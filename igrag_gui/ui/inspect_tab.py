@@ -588,7 +588,8 @@ class InspectTab(QWidget):
     # ---------------------------------------------------------------------------------- compare
     @Slot()
     def compare_selected(self) -> None:
-        keys = [item.data(PATH_ROLE) for item in self.list.selectedItems()]
+        selected = sorted(self.list.selectedItems(), key=self.list.row)  # A: the one higher in the list
+        keys = [item.data(PATH_ROLE) for item in selected]
         if len(keys) != 2:
             return
         from ..core.adapters import compare, weight_stats

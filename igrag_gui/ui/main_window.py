@@ -21,21 +21,6 @@ MAX_RECENT = 8
 YAML_FILTER = "YAML configs (*.yaml *.yml);;All files (*)"
 
 
-def _empty_state(title: str, text: str) -> QWidget:
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    layout.addStretch(1)
-    head = QLabel(f"<h2>{title}</h2>")
-    head.setAlignment(Qt.AlignCenter)
-    body = QLabel(text)
-    body.setAlignment(Qt.AlignCenter)
-    body.setWordWrap(True)
-    layout.addWidget(head)
-    layout.addWidget(body)
-    layout.addStretch(2)
-    return page
-
-
 def _version(dist: str) -> str:
     from importlib import metadata  # 0.13 s to import: only when About opens
 
@@ -43,6 +28,21 @@ def _version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+def _adapter_base(folder: Path) -> str | None:
+    """The ``base_model_name_or_path`` an adapter names, when that base exists here."""
+    import json
+
+    try:
+        base = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(base, str) or not base:
+        return None
+    if Path(base).is_absolute() and not Path(base).exists():
+        return None
+    return base
 
 
 class _TabHost(QWidget):
@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.train_tab = TrainTab()
         self.train_tab.status_message.connect(self.statusBar().showMessage)
         self.train_tab.modified_changed.connect(lambda _: self._update_title())
+        self.train_tab.try_adapter.connect(self.try_in_playground)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
@@ -74,8 +75,9 @@ class MainWindow(QMainWindow):
         self._inspect_tab: Any = None
         self._inspect_host = _TabHost()
         self.tabs.addTab(self._inspect_host, "Inspect")
-        self.tabs.addTab(_empty_state("Playground", "Load a base model with an adapter and compare their "
-                                      "captions side by side.\nThe playground is not built yet."), "Playground")
+        self._playground_tab: Any = None
+        self._playground_host = _TabHost()
+        self.tabs.addTab(self._playground_host, "Playground")
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self.resize(1280, 820)
@@ -102,13 +104,40 @@ class MainWindow(QMainWindow):
             splitter = self.settings.value("inspect/splitter")
             if isinstance(splitter, QByteArray):
                 tab.splitter.restoreState(splitter)
+            tab.open_in_playground.connect(self.try_in_playground)
+            tab.playground_button.show()
             self._inspect_host.set_content(tab)
             self._inspect_tab = tab
         return self._inspect_tab
 
+    @property
+    def playground_tab(self) -> Any:
+        """The Playground tab (a ``PlaygroundTab``), built on first use."""
+        if self._playground_tab is None:
+            from .playground_tab import PlaygroundTab
+
+            tab = PlaygroundTab(self.settings)
+            tab.status_message.connect(self.statusBar().showMessage)
+            self._playground_host.set_content(tab)
+            self._playground_tab = tab
+        return self._playground_tab
+
+    def try_in_playground(self, adapter: str | Path | None = None) -> None:
+        """Show the Playground with ``adapter`` attached to its base model (the base it names, or
+        the one in the Train tab's config), loading the base first if needed."""
+        tab = self.playground_tab
+        self.tabs.setCurrentWidget(self._playground_host)
+        if not adapter:
+            return
+        if tab.session is None and not tab.loading:
+            tab.base_picker.setText(_adapter_base(Path(adapter)) or self.train_tab.config().model.base_model_path)
+        tab.add_adapter(Path(adapter))
+
     def _build_shown_tab(self, index: int) -> None:
         if self.tabs.widget(index) is self._inspect_host:
             self.inspect_tab  # noqa: B018 - builds it
+        elif self.tabs.widget(index) is self._playground_host:
+            self.playground_tab  # noqa: B018 - builds it
 
     # ------------------------------------------------------------------------------ menus
     def _build_menus(self) -> None:

@@ -105,6 +105,7 @@ class TrainTab(QWidget):
     status_message = Signal(str)
     modified_changed = Signal(bool)
     running_changed = Signal(bool)
+    try_adapter = Signal(str)  # an adapter folder to try in the Playground
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -163,12 +164,18 @@ class TrainTab(QWidget):
         self.details_button = QPushButton("Details…")
         self.details_button.clicked.connect(self._show_details)
         self.details_button.hide()
+        self.try_button = QPushButton("Try in Playground")
+        self.try_button.setToolTip("Load the trained adapter next to its base model and compare their outputs")
+        self.try_button.clicked.connect(lambda: self.try_adapter.emit(self._trained_adapter or ""))
+        self.try_button.hide()
+        self._trained_adapter: str | None = None
         buttons = QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.resume_button, self.copy_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         outcome = QHBoxLayout()
         outcome.addWidget(self.outcome_label, 1)
+        outcome.addWidget(self.try_button)
         outcome.addWidget(self.details_button)
 
         self.live = LiveView()
@@ -403,6 +410,7 @@ class TrainTab(QWidget):
         self.live.clear()
         self.outcome_label.clear()
         self.details_button.hide()
+        self.try_button.hide()
         self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
         self.runner.event_received.connect(self._on_event)
         self.runner.line_received.connect(self.live.append_log)
@@ -464,6 +472,9 @@ class TrainTab(QWidget):
         self.outcome_label.setText(text)
         self.outcome_label.setStyleSheet(f"color: {status_hex('error', self)};" if failed else "")
         self.details_button.setVisible(bool(self._details))
+        finished = isinstance(closing, Finished) and not closing.stopped
+        self._trained_adapter = closing.output_dir if finished else None
+        self.try_button.setVisible(finished)
         if self.run_config_file is not None:
             import shutil
 
