@@ -77,6 +77,11 @@ class TrainingRunner(QThread):
                 self.line_received.emit(line)
         code = self.proc.wait()
         reader.join(timeout=5)
+        for stream in (self.proc.stdout, self.proc.stderr):  # the pipes' descriptors, every run
+            try:
+                stream.close()
+            except OSError:
+                pass
         self.ended.emit(code, "\n".join(self._tail))
 
     def _read_stderr(self) -> None:
