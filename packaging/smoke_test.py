@@ -60,7 +60,7 @@ def main() -> int:
     check("cli inspect", ["--cli", "inspect", str(run_dir)], "LoRA")
     check("cli generate", ["--cli", "generate", "--base", str(internal / "resources" / "demo" / "model"),
                            "--adapter", str(run_dir), "--max-new-tokens", "8", "--side-by-side",
-                           "Write one caption for the image."], "base model")
+                           "Write one caption for the image."], "tokens/s")
     check("screenshot", ["--screenshot", str(work / "shots")], "train.png", timeout=300)
     shots = sorted(p.name for p in (work / "shots").glob("*.png"))
     if shots != ["inspect.png", "playground.png", "train.png"]:
