@@ -20,25 +20,10 @@ from PySide6.QtCore import Qt, QThreadPool
 
 from igrag_gui.core.checkpoints import latest_checkpoint, list_checkpoints
 from igrag_gui.resources import demo_config_path
-from igrag_gui.ui.main_window import MainWindow
-from tests.ui.test_train_tab import LONG, set_output
+from tests.ui.test_train_tab import LONG, set_output, window  # noqa: F401 - window is a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("IGRAG_RELIABILITY_SEED", "20261129"))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(demo_config_path(), settings=settings)
-    win.show()
-    yield win
-    if win.train_tab.is_running():
-        win.stop_training_and_wait()
-    win._may_discard = lambda: True
-    QThreadPool.globalInstance().waitForDone(60_000)
-    qtbot.wait(50)
-    win.close()
-    win.deleteLater()
 
 
 def adapter_loads(folder: Path) -> None:
