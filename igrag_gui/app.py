@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(folder, adapter_config.json or adapter_model.safetensors) to open in Inspect")
     parser.add_argument("--screenshot", metavar="DIR",
                         help="render every tab to DIR/<tab>.png once the window is ready, then exit")
+    parser.add_argument("--self-test", metavar="DIR",
+                        help="check this installation through its window: train the demo for 3 steps "
+                             "from the Train tab (runs in DIR), inspect the adapter, generate with it; "
+                             "exit 0 when all pass")
     parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system",
                         help="follow the system's light/dark scheme (default) or force one")
     parser.add_argument("--version", action="version", version=f"igrag-gui {__version__}")
@@ -96,6 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .ui.main_window import render_screenshots
 
+    if args.self_test:
+        from .ui.self_test import run_self_test
+
+        window._may_discard = lambda: True  # the test edits the form; nothing to save at exit
+        result: list[int] = []
+        QTimer.singleShot(0, lambda: (result.append(run_self_test(window, Path(args.self_test))), window.close(),
+                                      app.quit()))
+        app.exec()
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(30_000)
+        return result[0] if result else 1
     if args.screenshot:
         def shoot() -> None:
             from PySide6.QtCore import QThreadPool

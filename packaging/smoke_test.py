@@ -5,7 +5,8 @@
 Checks, each against the frozen ``igrag-gui`` (no Python from the checkout is used):
 ``--version``; the CLI the window runs its training child with (``--cli``): params, a 3-step
 training of the demo (exactly the child process the Train tab starts), inspect of the adapter it
-saved, generate with base and adapter; and ``--screenshot`` rendering every tab (needs a display
+saved, generate with base and adapter; ``--self-test`` (the same through the window: Start in the
+Train tab, Inspect, Playground); and ``--screenshot`` rendering every tab (needs a display
 or QT_QPA_PLATFORM=offscreen). Prints one line per check with its time; exits 1 on the first
 failure with the command's output.
 """
@@ -61,6 +62,8 @@ def main() -> int:
     check("cli generate", ["--cli", "generate", "--base", str(internal / "resources" / "demo" / "model"),
                            "--adapter", str(run_dir), "--max-new-tokens", "8", "--side-by-side",
                            "Write one caption for the image."], "tokens/s")
+    check("self-test through the window (Train tab training via the frozen child, Inspect, Playground)",
+          ["--self-test", str(work / "self-test")], "self-test: all checks passed", timeout=900)
     check("screenshot", ["--screenshot", str(work / "shots")], "train.png", timeout=300)
     shots = sorted(p.name for p in (work / "shots").glob("*.png"))
     if shots != ["inspect.png", "playground.png", "train.png"]:

@@ -97,3 +97,17 @@ def test_a_fresh_window_gets_its_counts_while_other_tasks_import_transformers(tm
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("OK 237,568 / 1,533,696")
+
+
+def test_self_test_trains_inspects_and_generates_through_the_window(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "IGRAG_LOG_DIR": str(tmp_path / "logs")}
+    result = subprocess.run([sys.executable, "-m", "igrag_gui.app", "--self-test", str(tmp_path / "st")], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=600)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("self-test:")]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [line.split(" (")[0] for line in lines[:-1]] == [
+        "self-test: ok parameter counts", "self-test: ok training from the Train tab",
+        "self-test: ok inspect the adapter", "self-test: ok generate with base and adapter"]
+    assert lines[-1] == "self-test: all checks passed"
+    assert (tmp_path / "st" / "self-test-run" / "adapter_model.safetensors").is_file()
