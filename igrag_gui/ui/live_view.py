@@ -358,9 +358,7 @@ class LiveView(QWidget):
         return QColor(_COLORS[name][1 if self._dark() else 0])
 
     def _apply_palette(self) -> None:
-        pal = self.palette()
-        base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
-        muted = pal.color(QPalette.ColorRole.PlaceholderText)
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
         for stat in self._stats.values():
             stat.caption.setStyleSheet(f"color: {muted.name()};")
         self.run_label.setStyleSheet(f"color: {muted.name()};")

@@ -32,7 +32,6 @@ NAME_ROLE = Qt.ItemDataRole.UserRole
 class _Stream(QObject):
     """Signals a generation worker emits (queued to the GUI thread)."""
 
-    started = Signal(str)  # column label
     chunk = Signal(str, str)  # column label, text
     finished = Signal(str, object)  # column label, stats
     failed = Signal(str)

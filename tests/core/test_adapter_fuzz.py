@@ -152,6 +152,9 @@ def run_inspector(folder: Path, blob: bytes) -> bool:
     (folder / "adapter_model.safetensors").write_bytes(blob)
     try:
         report = inspect_path(folder)
+        # an accepted mutant is described consistently: the totals are the sum of its tensors
+        assert report.totals["num_params"] == sum(t.numel for t in report.tensors)
+        assert report.totals["num_tensors"] == len(report.tensors)
         json.dumps(report.to_json())
         report.to_text(tensors=True)
         stats = weight_stats(report)
@@ -176,6 +179,7 @@ def test_fuzz_headers(folder, mutate, count, rng):
     RUNS[mutate.__name__] = RUNS.get(mutate.__name__, 0) + 1
     accepted = run_inspector(folder, mutate(rng, count))  # anything but UserError fails the test
     OUTCOMES[accepted] = OUTCOMES.get(accepted, 0) + 1
+    assert isinstance(accepted, bool)
 
 
 def test_fuzz_ran_ten_thousand_headers():

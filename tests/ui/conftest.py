@@ -68,3 +68,21 @@ def no_leftover_threads_or_processes(qapp):
 def settings(tmp_path):
     """An isolated QSettings file, so tests never touch the user's."""
     return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The main window on the demo config, stopped and closed without questions at the end."""
+    from igrag_gui.resources import demo_config_path
+    from igrag_gui.ui.main_window import MainWindow
+
+    win = MainWindow(demo_config_path(), settings=settings)
+    win.show()
+    yield win
+    if win.train_tab.is_running():
+        win.stop_training_and_wait()
+    win._may_discard = lambda: True  # tests leave edits unsaved on purpose: no dialog at close
+    QThreadPool.globalInstance().waitForDone(60_000)
+    qtbot.wait(50)
+    win.close()
+    win.deleteLater()

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt, QThreadPool
 
 from igrag_gui.core.checkpoints import latest_checkpoint, list_checkpoints
 from igrag_gui.resources import demo_config_path
-from tests.ui.test_train_tab import LONG, set_output, window  # noqa: F401 - window is a fixture
+from tests.ui.test_train_tab import LONG, set_output
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("IGRAG_RELIABILITY_SEED", "20261129"))

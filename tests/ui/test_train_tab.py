@@ -10,29 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from igrag_gui.resources import demo_config_path
-from igrag_gui.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = 240_000  # ms: a child process imports torch, loads the model and trains
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(demo_config_path(), settings=settings)
-    win.show()
-    yield win
-    if win.train_tab.is_running():
-        win.stop_training_and_wait()
-    win._may_discard = lambda: True  # tests leave edits unsaved on purpose: no dialog at close
-    QThreadPool.globalInstance().waitForDone(60_000)
-    qtbot.wait(50)
-    win.close()
-    win.deleteLater()
 
 
 def set_output(tab, folder: Path, **fields) -> None:
