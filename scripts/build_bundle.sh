@@ -13,7 +13,8 @@ start=$(date +%s)
 end=$(date +%s)
 echo "bundle: built dist/igrag-gui in $((end - start)) s"
 echo "bundle: size $(du -sh dist/igrag-gui | cut -f1); largest contributors:"
-du -sk dist/igrag-gui/_internal/* | sort -rn | head -10 | awk '{printf "  %8.1f MB  %s\n", $1/1024, $2}'
+# awk reads all of sort's output (no `head`): under pipefail a closed pipe would fail the build (SIGPIPE, 141).
+du -sk dist/igrag-gui/_internal/* | sort -rn | awk 'NR <= 10 {printf "  %8.1f MB  %s\n", $1/1024, $2}'
 if [ -z "${IGRAG_SKIP_SMOKE:-}" ]; then
     QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen} .venv/bin/python packaging/smoke_test.py dist/igrag-gui
 fi
