@@ -69,7 +69,7 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     app.setDesktopFileName("igrag-gui")
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_color_scheme(app, color_scheme)
-    from .ui.inspect_tab import looks_like_adapter
+    from .core.adapters.locate import looks_like_adapter
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)

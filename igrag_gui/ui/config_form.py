@@ -19,7 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame,
     QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QSlider,
@@ -86,23 +87,51 @@ REPORT_TO = ("none", "tensorboard", "wandb")
 DATA_FILTER = ("Data files (*.jsonl *.csv *.json);;JSON Lines (*.jsonl);;CSV (*.csv);;"
                "JSON (*.json);;All files (*)")
 
-STYLE_TEMPLATE = """
-QFrame#fieldFrame {{ border: 2px solid transparent; border-radius: 4px; }}
-QFrame#fieldFrame[problem="error"] {{ border-color: {error}; }}
-QFrame#fieldFrame[problem="warning"] {{ border-color: {warning}; }}
-QLabel[problem="error"], QCheckBox[problem="error"] {{ color: {error}; }}
-QLabel[problem="warning"], QCheckBox[problem="warning"] {{ color: {warning}; }}
-QLabel[severity="error"] {{ color: {error}; }}
-QLabel[severity="warning"] {{ color: {warning}; }}
-QLabel#problemSummary {{ color: {error}; border: 1px solid {error}; border-radius: 3px;
-    padding: 4px 6px; margin: 4px 6px 0 6px; }}
-QLabel#unknownKeys {{ margin: 2px 8px 0 8px; }}
-"""
+SUMMARY_STYLE = ("QLabel {{ color: {error}; border: 1px solid {error}; border-radius: 3px; "
+                 "padding: 4px 6px; margin: 4px 6px 0 6px; }}")
+FRAME_WIDTH = 2  # the coloured border around an editor with a problem; reserved when there is none
 
 
 def form_style() -> str:
-    """The form's style sheet with status shades that suit the application's palette."""
-    return STYLE_TEMPLATE.format(error=status_hex("error"), warning=status_hex("warning"))
+    """The problem summary's style sheet, in status shades that suit the application's palette.
+
+    Only that one label has a style sheet: one on the whole form made every field's widgets go
+    through Qt's style-sheet style, a third of the form's build time at start-up. Fields are
+    painted through their palettes and ``FieldFrame`` instead."""
+    return SUMMARY_STYLE.format(error=status_hex("error"))
+
+
+def _tint(widget: QWidget, severity: str) -> None:
+    """Colour a label's or check box's text for ``severity`` ("" gives back the palette's own)."""
+    if not severity:
+        widget.setPalette(QPalette())  # resolves nothing: every role follows the parent again
+        return
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(status_hex(severity)))
+    widget.setPalette(palette)
+
+
+class FieldFrame(QFrame):
+    """Holds one editor; draws a red or amber rounded border round it while it has a problem.
+
+    Painting the frame (rather than styling the editor) keeps the editor's native look."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("fieldFrame")
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        severity = self.property("problem") or ""
+        if not severity:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor(status_hex(severity)))
+        pen.setWidthF(FRAME_WIDTH)
+        painter.setPen(pen)
+        half = FRAME_WIDTH / 2
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(half, half, -half, -half), 4, 4)
+        painter.end()
 
 
 def field_label(key: str) -> str:
@@ -129,12 +158,6 @@ def _is_number(value: Any) -> bool:
 def _decimals_needed(value: float) -> int:
     exponent = decimal.Decimal(repr(float(value))).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else MAX_DECIMALS
-
-
-def _repolish(widget: QWidget) -> None:
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-    widget.update()
 
 
 class PathField(QWidget):
@@ -220,17 +243,18 @@ class ConfigForm(QWidget):
         self._edited: set[str] = set()
         self._filling = False
 
-        self.setStyleSheet(form_style())
         palette_watcher().changed.connect(self._restyle)
         self.summary_label = QLabel()
         self.summary_label.setObjectName("problemSummary")
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         self.summary_label.setWordWrap(True)
+        self.summary_label.setStyleSheet(form_style())
         self.summary_label.hide()
         self.unknown_label = QLabel()
         self.unknown_label.setObjectName("unknownKeys")
         self.unknown_label.setTextFormat(Qt.TextFormat.PlainText)
         self.unknown_label.setWordWrap(True)
+        self.unknown_label.setContentsMargins(8, 2, 8, 0)
         self.unknown_label.hide()
 
         self.groups: dict[str, QGroupBox] = {}
@@ -264,8 +288,10 @@ class ConfigForm(QWidget):
     def _restyle(self) -> None:
         """Follow a switch between light and dark palettes."""
         style = form_style()
-        if style != self.styleSheet():
-            self.setStyleSheet(style)
+        if style != self.summary_label.styleSheet():
+            self.summary_label.setStyleSheet(style)
+        for fld in self._fields.values():
+            self._paint(fld, fld.message.property("severity") or "", force=True)
 
     def set_config(self, cfg: RunConfig) -> None:
         """Show ``cfg`` (a copy is kept); emits nothing, forgets edits and problem marks."""
@@ -346,10 +372,9 @@ class ConfigForm(QWidget):
             cell_layout.setSpacing(1)
             # The frame around the editor is what turns red or amber: styling the editor itself
             # would replace its native look (spin box arrows, combo buttons) by a plain one.
-            frame = QFrame()
-            frame.setObjectName("fieldFrame")
+            frame = FieldFrame()
             frame_layout = QHBoxLayout(frame)
-            frame_layout.setContentsMargins(0, 0, 0, 0)
+            frame_layout.setContentsMargins(FRAME_WIDTH, FRAME_WIDTH, FRAME_WIDTH, FRAME_WIDTH)
             frame_layout.addWidget(fld.editor)
             if fld.narrow:
                 frame.setMaximumWidth(NARROW_WIDTH)
@@ -590,14 +615,23 @@ class ConfigForm(QWidget):
         severity = ""
         if problems:
             severity = "error" if any(p.severity == "error" for p in problems) else "warning"
-        for widget in fld.paint:
-            if (widget.property("problem") or "") != severity:
-                widget.setProperty("problem", severity)
-                _repolish(widget)
+        self._paint(fld, severity)
         fld.message.setText("\n".join(p.message for p in problems))
-        fld.message.setProperty("severity", severity)
-        _repolish(fld.message)
         fld.message.setVisible(bool(problems))
+
+    @staticmethod
+    def _paint(fld: _Field, severity: str, force: bool = False) -> None:
+        """Set the ``problem`` property (tests and style read it) and paint it: the frame's
+        border, the colour of labels and check boxes, the message under the field."""
+        for widget in fld.paint:
+            if force or (widget.property("problem") or "") != severity:
+                widget.setProperty("problem", severity)
+                if isinstance(widget, (QLabel, QCheckBox)):
+                    _tint(widget, severity)
+                widget.update()
+        if force or (fld.message.property("severity") or "") != severity:
+            fld.message.setProperty("severity", severity)
+            _tint(fld.message, severity)
 
     def _summary_name(self, key: str) -> str:
         if key in SECTION_TITLES:

@@ -36,13 +36,6 @@ EXPECTED = ("Drop an adapter here: a folder holding adapter_config.json and adap
             "(a training run's output folder or one of its checkpoint-N folders), or either file.")
 
 
-def looks_like_adapter(path: Path) -> bool:
-    """Whether a dropped path is for the inspector rather than a YAML config for the Train tab."""
-    if path.is_dir():
-        return (path / "adapter_config.json").is_file() or any(path.glob("adapter_model.*"))
-    return path.name == "adapter_config.json" or path.suffix in (".safetensors", ".bin")
-
-
 class _Progress(QObject):
     """Carries a worker's progress to the GUI thread (emitted from the worker: queued)."""
 

@@ -18,19 +18,21 @@ from PySide6.QtWidgets import (
 DEMO_LABEL = "Demo model (bundled)"
 
 
+def hub_cache_dir() -> str:
+    """``huggingface_hub.constants.HF_HUB_CACHE``, worked out from the same variables without
+    importing huggingface_hub before the window's first frame (a test keeps the two equal)."""
+    home = os.getenv("HF_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"),
+                                                                                    ".cache")), "huggingface"))
+    default = os.path.join(os.path.expanduser(home), "hub")
+    return os.path.expanduser(os.getenv("HF_HUB_CACHE", os.getenv("HUGGINGFACE_HUB_CACHE", default)))
+
+
 def cached_model_ids(cache_dir: str | os.PathLike | None = None) -> list[str]:
     """Hugging Face model ids with a usable snapshot (one holding config.json) in the hub cache.
 
-    ``cache_dir`` defaults to ``huggingface_hub.constants.HF_HUB_CACHE`` (which honours
-    ``HF_HOME`` and ``HF_HUB_CACHE``). Only reads folder listings: fast, and no network.
+    ``cache_dir`` defaults to ``hub_cache_dir()``. Only reads folder listings: fast, no network.
     """
-    if cache_dir is None:
-        try:
-            from huggingface_hub import constants
-        except ImportError:
-            return []
-        cache_dir = constants.HF_HUB_CACHE
-    root = Path(cache_dir)
+    root = Path(cache_dir if cache_dir is not None else hub_cache_dir())
     try:
         entries = list(os.scandir(root))
     except OSError:

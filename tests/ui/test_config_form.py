@@ -4,6 +4,9 @@ with what ``RunConfig.validate`` returns, and lossless for what it does not edit
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 from PySide6.QtCore import Qt
@@ -238,6 +241,20 @@ def test_targets_the_model_lacks_stay_checked_and_marked(qtbot):
     assert picker.value() == ["q", "k", "v", "o", "wi_0", "wi_1"]
 
 
+@pytest.mark.parametrize("env", [{}, {"HF_HOME": "~/hf"}, {"XDG_CACHE_HOME": "/x/cache"},
+                                 {"HF_HOME": "/h", "HF_HUB_CACHE": "/c"}, {"HUGGINGFACE_HUB_CACHE": "/old"}])
+def test_hub_cache_dir_agrees_with_huggingface_hub(env):
+    """The picker works the cache folder out itself (no huggingface_hub import before the first
+    frame); a fresh huggingface_hub must find the same folder under the same variables."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME")}
+    code = ("import sys; from huggingface_hub import constants; from igrag_gui.ui.model_picker import hub_cache_dir; "
+            "print(constants.HF_HUB_CACHE); print(hub_cache_dir())")
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[0] == out[1], env
+
+
 def test_cached_model_ids_reads_only_the_cache_folders(qtbot, tmp_path, monkeypatch):
     def snapshot(repo: str, with_config: bool = True) -> None:
         snap = tmp_path / repo / "snapshots" / "0123abc"
@@ -253,7 +270,7 @@ def test_cached_model_ids_reads_only_the_cache_folders(qtbot, tmp_path, monkeypa
     (tmp_path / "version.txt").write_text("1")
     assert cached_model_ids(tmp_path) == ["google/flan-t5-base", "gpt2"]
     assert cached_model_ids(tmp_path / "missing") == []
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     assert cached_model_ids() == ["google/flan-t5-base", "gpt2"]
 
     picker = ModelPicker(cache_dir=tmp_path)

@@ -4,6 +4,7 @@ the form's status colours follow the palette."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from igrag_gui.resources import demo_config_path
@@ -36,9 +37,23 @@ def test_the_form_restyles_when_the_palette_turns_dark(qtbot, restore_palette, s
     window = MainWindow(demo_config_path(), settings=settings)
     qtbot.addWidget(window)
     window.show()
-    form = window.train_tab.form
-    assert "#c62828" in form.styleSheet()
-    theme.apply_color_scheme(QApplication.instance(), "dark")
-    qtbot.waitUntil(lambda: "#ff7b72" in form.styleSheet(), timeout=3000)
-    QThreadPool.globalInstance().waitForDone(60_000)
     window._may_discard = lambda: True
+    form = window.train_tab.form
+    field = form.editor("data.train_path")
+    field.line_edit.clear()
+    qtbot.keyClicks(field.line_edit, "missing.jsonl")  # an error: the label and the message turn red
+    label, message = form.row_label("data.train_path"), form.message_label("data.train_path")
+    qtbot.waitUntil(lambda: message.isVisible())
+    assert field.property("problem") == "error"
+    assert label.palette().color(QPalette.ColorRole.WindowText).name() == "#c62828"
+    assert message.palette().color(QPalette.ColorRole.WindowText).name() == "#c62828"
+    assert "#c62828" in form.summary_label.styleSheet()
+    theme.apply_color_scheme(QApplication.instance(), "dark")
+    qtbot.waitUntil(lambda: label.palette().color(QPalette.ColorRole.WindowText).name() == "#ff7b72", timeout=3000)
+    assert message.palette().color(QPalette.ColorRole.WindowText).name() == "#ff7b72"
+    assert "#ff7b72" in form.summary_label.styleSheet()
+    # an unmarked label follows the dark palette's own text colour
+    other = form.row_label("lora.lora_alpha")
+    assert other.palette().color(QPalette.ColorRole.WindowText) == \
+        QApplication.instance().palette().color(QPalette.ColorRole.WindowText)
+    QThreadPool.globalInstance().waitForDone(60_000)

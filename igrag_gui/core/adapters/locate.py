@@ -24,6 +24,13 @@ EXPECTED = (f"a folder with {CONFIG_NAME} and {SAFETENSORS_NAME} (as PEFT's save
             f"writes), or one of those two files")
 
 
+def looks_like_adapter(path: Path) -> bool:
+    """Whether a path given to the app (dropped, opened) is for the inspector, not a YAML config."""
+    if path.is_dir():
+        return (path / CONFIG_NAME).is_file() or any(path.glob("adapter_model.*"))
+    return path.name == CONFIG_NAME or path.suffix in (".safetensors", *PICKLE_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class AdapterFiles:
     given: Path  # what the user typed
