@@ -7,12 +7,13 @@ window painted before torch is imported.
 
 from __future__ import annotations
 
-import argparse
-import multiprocessing
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _ensure_streams() -> None:
@@ -32,6 +33,8 @@ def has_display() -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="igrag-gui", description="Desktop app for LoRA fine-tuning "
@@ -69,7 +72,7 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     app.setDesktopFileName("igrag-gui")
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_color_scheme(app, color_scheme)
-    from .core.adapters.locate import looks_like_adapter
+    from .core.adapter_names import looks_like_adapter
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)
@@ -82,7 +85,10 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    multiprocessing.freeze_support()
+    if getattr(sys, "frozen", False):  # a no-op otherwise; importing multiprocessing costs 15 ms
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     _ensure_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--cli"]:  # the frozen app runs its training child through itself

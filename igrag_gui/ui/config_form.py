@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame,
@@ -31,7 +31,7 @@ from ..core.config import SECTIONS, Problem, RunConfig, field_specs
 from .log_scale_field import LogScaleField
 from .model_picker import ModelPicker
 from .target_picker import TargetPicker
-from .theme import palette_watcher, status_hex
+from .theme import status_hex
 
 SECTION_TITLES = {"model": "Model", "data": "Data", "training": "Training", "lora": "LoRA"}
 
@@ -243,7 +243,6 @@ class ConfigForm(QWidget):
         self._edited: set[str] = set()
         self._filling = False
 
-        palette_watcher().changed.connect(self._restyle)
         self.summary_label = QLabel()
         self.summary_label.setObjectName("problemSummary")
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -284,6 +283,12 @@ class ConfigForm(QWidget):
         self.set_config(RunConfig())
 
     # ================================================================================= API
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """A new application palette (light/dark switch) reaches the form as a PaletteChange."""
+        if event.type() == QEvent.Type.PaletteChange:
+            QTimer.singleShot(0, self._restyle)  # after the children have taken it too
+        super().changeEvent(event)
+
     @Slot()
     def _restyle(self) -> None:
         """Follow a switch between light and dark palettes."""

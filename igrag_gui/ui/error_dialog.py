@@ -15,7 +15,6 @@ from typing import Callable
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core.errors import UserError
-from ..core.logs import log_exception
 
 _showing: list[QMessageBox] = []  # one dialog at a time; a cascade of errors only adds to the log
 
@@ -26,6 +25,8 @@ def report_exception(parent: QWidget | None, exc: BaseException) -> QMessageBox 
         title, text, details = "igrag-gui", "\n".join(exc.lines), ""
         icon = QMessageBox.Icon.Warning
     else:
+        from ..core.logs import log_exception
+
         path = log_exception(exc, context="igrag-gui")
         first = str(exc).splitlines()[0] if str(exc) else ""
         title = "igrag-gui: internal error"

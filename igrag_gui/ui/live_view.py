@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from .workers import after_first_paint
-from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
-                           Started, event_from_json)
+
+if TYPE_CHECKING:  # numpy loads after the first paint; the events with the first one
+    import numpy as np
+
+    from ..core.events import Evaluated, Event, Failed, Finished, Logged, Started
 
 # 2.5 redraws a second: a curve needs no more, and each redraw costs the training child CPU time
 # on a small machine (benchmarks/ui_latency.py compares the tab's samples/s with the CLI's).
@@ -421,6 +421,9 @@ class LiveView(QWidget):
     @Slot(object)
     def on_event(self, event: Event) -> None:
         """Take one engine event into the view (drawn at the next redraw tick)."""
+        from ..core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Progress,
+                                   Started)
+
         if isinstance(event, Logged):
             self._add_point(event)
             self._progress(event.step, event.max_steps, event.epoch, event.elapsed, event.eta)
@@ -472,6 +475,8 @@ class LiveView(QWidget):
         Unreadable lines (a last line cut short by a kill, say) are skipped and counted in the log.
         Raises ``OSError`` when the file cannot be read: the caller says so to the user.
         """
+        from ..core.events import event_from_json
+
         path = Path(path)
         text = path.read_text(encoding="utf-8", errors="replace")
         self.clear()

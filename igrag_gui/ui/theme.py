@@ -6,7 +6,6 @@ which one is showing. Dark red on a dark grey is unreadable, so each status has 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -67,26 +66,3 @@ def apply_color_scheme(app: QApplication, scheme: str) -> None:
     if is_dark() != want_dark:
         app.setStyle("Fusion")
         app.setPalette(_dark_palette() if want_dark else app.style().standardPalette())
-
-
-class _PaletteWatcher(QObject):
-    """Says when the application palette changes. Widgets with their own style sheet get no
-    change event of their own when only the palette changes, so they listen here."""
-
-    changed = Signal()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        if obj is QApplication.instance() and event.type() == QEvent.Type.ApplicationPaletteChange:
-            # after the widgets have taken the new palette, which happens after this event
-            QTimer.singleShot(0, self.changed.emit)
-        return False
-
-
-def palette_watcher() -> _PaletteWatcher:
-    """The application's one watcher (made on first use)."""
-    app = QApplication.instance()
-    watcher = app.findChild(_PaletteWatcher)
-    if watcher is None:
-        watcher = _PaletteWatcher(app)
-        app.installEventFilter(watcher)
-    return watcher

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from PySide6.QtCore import QTimer, Qt, Signal, Slot
@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
 from ..core.checkpoints import latest_checkpoint
 from ..core.config import SECTIONS, Problem, RunConfig, load_config
 from ..core.errors import UserError
-from ..core.events import CheckpointSaved, Event, Failed, Finished, Started
 from .config_form import ConfigForm
 from .live_view import LiveView, format_params
 from .theme import status_hex
-from .training_runner import TrainingRunner, training_command
 from .workers import Latest
+
+if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
+    from ..core.events import Event
+    from .training_runner import TrainingRunner
 
 DEBOUNCE_MS = 250
 PREVIEW_ROWS = 50
@@ -411,6 +413,8 @@ class TrainTab(QWidget):
         self.outcome_label.clear()
         self.details_button.hide()
         self.try_button.hide()
+        from .training_runner import TrainingRunner, training_command
+
         self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
         self.runner.event_received.connect(self._on_event)
         self.runner.line_received.connect(self.live.append_log)
@@ -431,6 +435,8 @@ class TrainTab(QWidget):
 
     @Slot(object)
     def _on_event(self, event: Event) -> None:
+        from ..core.events import CheckpointSaved, Failed, Finished, Started
+
         self.live.on_event(event)
         if isinstance(event, (Finished, Failed)):
             self.closing_event = event
@@ -445,6 +451,8 @@ class TrainTab(QWidget):
         if runner is not None:
             runner.wait(5000)
             runner.deleteLater()
+        from ..core.events import Failed, Finished
+
         cfg = self.config()
         last = latest_checkpoint(cfg.output_path)
         closing = self.closing_event

@@ -247,3 +247,13 @@ def test_output_dir_that_is_a_file(make_config, tmp_path):
     cfg, _ = load_config(make_config(training={"output_dir": "taken"}))
     assert messages(cfg) == [f"training.output_dir: '{tmp_path / 'taken'}' is a file, not a folder; "
                              f"choose a folder for checkpoints"]
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "lora_config.yaml"])
+def test_the_fast_yaml_loader_reads_what_safe_load_reads(name):
+    """Configs are parsed by libyaml when it is there; the values must be safe_load's exactly."""
+    from igrag_gui.core.config import _safe_load
+
+    text = (Path(__file__).resolve().parents[2] / "configs" / name).read_text(encoding="utf-8")
+    tricky = text + "\nextra:\n  a: 1e-4\n  b: 0x1F\n  c: ~\n  d: 2026-11-29\n  e: [yes, no, 'on']\n"
+    assert _safe_load(tricky) == yaml.safe_load(tricky)

@@ -12,24 +12,10 @@ Every problem with the user's files is a ``UserError``; nothing here imports tor
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from .build import inspect_path
+from .compare import Comparison, compare
+from .report import AdapterReport, TensorInfo
+from .weight_stats import ModuleStats, WeightStats, weight_stats
 
-if TYPE_CHECKING:
-    from .build import inspect_path
-    from .compare import Comparison, compare
-    from .report import AdapterReport, TensorInfo
-    from .weight_stats import ModuleStats, WeightStats, weight_stats
-
-# Loaded on first use: the window imports ``locate`` before its first frame, not the whole inspector.
-_HOMES = {"inspect_path": "build", "Comparison": "compare", "compare": "compare",
-          "AdapterReport": "report", "TensorInfo": "report", "ModuleStats": "weight_stats",
-          "WeightStats": "weight_stats", "weight_stats": "weight_stats"}
-
-__all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+__all__ = ["AdapterReport", "Comparison", "ModuleStats", "TensorInfo", "WeightStats", "compare",
+           "inspect_path", "weight_stats"]

@@ -15,20 +15,10 @@ from pathlib import Path
 
 from ..errors import UserError
 
-CONFIG_NAME = "adapter_config.json"
-SAFETENSORS_NAME = "adapter_model.safetensors"
-PICKLE_NAMES = ("adapter_model.bin", "adapter_model.pt", "adapter_model.pth")
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth")
+from ..adapter_names import CONFIG_NAME, PICKLE_NAMES, PICKLE_SUFFIXES, SAFETENSORS_NAME
 _DIGITS = re.compile(r"(\d+)")
 EXPECTED = (f"a folder with {CONFIG_NAME} and {SAFETENSORS_NAME} (as PEFT's save_pretrained "
             f"writes), or one of those two files")
-
-
-def looks_like_adapter(path: Path) -> bool:
-    """Whether a path given to the app (dropped, opened) is for the inspector, not a YAML config."""
-    if path.is_dir():
-        return (path / CONFIG_NAME).is_file() or any(path.glob("adapter_model.*"))
-    return path.name == CONFIG_NAME or path.suffix in (".safetensors", *PICKLE_SUFFIXES)
 
 
 @dataclass(frozen=True)

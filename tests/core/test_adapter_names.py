@@ -1,0 +1,31 @@
+"""Routing a path the user gave: adapter (Inspect) or YAML config (Train)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from igrag_gui.core.adapter_names import looks_like_adapter
+
+
+def test_adapter_paths_and_config_paths(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    assert not looks_like_adapter(folder)  # an empty folder is nothing yet
+    (folder / "adapter_model.safetensors").write_bytes(b"")
+    assert looks_like_adapter(folder)
+    only_config = tmp_path / "cfg_only"
+    only_config.mkdir()
+    (only_config / "adapter_config.json").write_text("{}")
+    assert looks_like_adapter(only_config)
+    for name in ("adapter_config.json", "w.safetensors", "adapter_model.bin", "x.pt", "x.pth"):
+        assert looks_like_adapter(tmp_path / name), name
+    for name in ("run.yaml", "demo.yml", "config.json", "notes.txt"):
+        assert not looks_like_adapter(tmp_path / name), name
+
+
+def test_routing_a_path_does_not_import_the_inspector():
+    code = ("import sys; from igrag_gui.core.adapter_names import looks_like_adapter; "
+            "print('igrag_gui.core.adapters' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
