@@ -24,6 +24,7 @@ from ..core.checkpoints import latest_checkpoint
 from ..core.config import SECTIONS, Problem, RunConfig, load_config
 from ..core.errors import UserError
 from .config_form import ConfigForm
+from .lazy_page import LazyPage
 from .live_view import LiveView, format_params
 from .theme import status_hex
 from .workers import Latest
@@ -181,34 +182,14 @@ class TrainTab(QWidget):
         outcome.addWidget(self.details_button)
 
         self.live = LiveView()
-        self.preview_table = QTableWidget(0, 2)
-        self.preview_table.setHorizontalHeaderLabels(["prompt", "caption"])
-        self.preview_table.horizontalHeader().setStretchLastSection(True)
-        self.preview_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.preview_table.setWordWrap(False)
-        self.preview_label = QLabel("The first rows of the training data appear here.")
-        self.preview_label.setWordWrap(True)
-        data_page = QWidget()
-        data_layout = QVBoxLayout(data_page)
-        data_layout.addWidget(self.preview_label)
-        data_layout.addWidget(self.preview_table)
-
-        self.runs_list = QListWidget()
-        self.runs_list.currentItemChanged.connect(self._open_run)
-        self.run_view = LiveView()
-        self.run_config_view = QPlainTextEdit(readOnly=True)
-        runs_split = QSplitter(Qt.Horizontal)
-        runs_split.addWidget(self.runs_list)
-        run_detail = QTabWidget()
-        run_detail.addTab(self.run_view, "Curves")
-        run_detail.addTab(self.run_config_view, "run.yaml")
-        runs_split.addWidget(run_detail)
-        runs_split.setSizes([220, 700])
-
+        # Data and Runs are out of sight in the first frame: built when first shown or used.
+        self._last_preview: DataPreview | str | None = None
+        self._data_page = LazyPage(self._build_data_page)
+        self._runs_page = LazyPage(self._build_runs_page)
         self.pages = QTabWidget()
         self.pages.addTab(self.live, "Live")
-        self.pages.addTab(data_page, "Data")
-        self.pages.addTab(runs_split, "Runs")
+        self.pages.addTab(self._data_page, "Data")
+        self.pages.addTab(self._runs_page, "Runs")
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -229,6 +210,62 @@ class TrainTab(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
         self._update_buttons([])
+
+    def _build_data_page(self) -> QWidget:
+        self._preview_table = QTableWidget(0, 2)
+        self._preview_table.setHorizontalHeaderLabels(["prompt", "caption"])
+        self._preview_table.horizontalHeader().setStretchLastSection(True)
+        self._preview_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self._preview_table.setWordWrap(False)
+        self._preview_label = QLabel("The first rows of the training data appear here.")
+        self._preview_label.setWordWrap(True)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(self._preview_label)
+        layout.addWidget(self._preview_table)
+        if self._last_preview is not None:
+            self._show_preview(self._last_preview)
+        return page
+
+    def _build_runs_page(self) -> QWidget:
+        self._runs_list = QListWidget()
+        self._runs_list.currentItemChanged.connect(self._open_run)
+        self._run_view = LiveView()
+        self._run_config_view = QPlainTextEdit(readOnly=True)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self._runs_list)
+        detail = QTabWidget()
+        detail.addTab(self._run_view, "Curves")
+        detail.addTab(self._run_config_view, "run.yaml")
+        split.addWidget(detail)
+        split.setSizes([220, 700])
+        self._fill_runs()
+        return split
+
+    @property
+    def preview_table(self) -> QTableWidget:
+        self._data_page.ensure_built()
+        return self._preview_table
+
+    @property
+    def preview_label(self) -> QLabel:
+        self._data_page.ensure_built()
+        return self._preview_label
+
+    @property
+    def runs_list(self) -> QListWidget:
+        self._runs_page.ensure_built()
+        return self._runs_list
+
+    @property
+    def run_view(self) -> LiveView:
+        self._runs_page.ensure_built()
+        return self._run_view
+
+    @property
+    def run_config_view(self) -> QPlainTextEdit:
+        self._runs_page.ensure_built()
+        return self._run_config_view
 
     # ------------------------------------------------------------------------------ config
     def load_file(self, path: Path) -> None:
@@ -358,23 +395,37 @@ class TrainTab(QWidget):
         self.stats_detail.setText(message)
 
     def _preview_ready(self, preview: DataPreview) -> None:
-        self.preview_table.setRowCount(len(preview.rows))
+        self._last_preview = preview
+        if self._data_page.is_built:
+            self._show_preview(preview)
+
+    def _preview_failed(self, message: str) -> None:
+        self._last_preview = message
+        if self._data_page.is_built:
+            self._show_preview(message)
+
+    def _show_preview(self, preview: DataPreview | str) -> None:
+        if isinstance(preview, str):
+            self._preview_table.setRowCount(0)
+            self._preview_label.setText(preview)
+            return
+        self._preview_table.setRowCount(len(preview.rows))
         for r, (prompt, caption) in enumerate(preview.rows):
-            self.preview_table.setItem(r, 0, QTableWidgetItem(prompt.replace("\n", " ⏎ ")))
-            self.preview_table.setItem(r, 1, QTableWidgetItem(caption))
+            self._preview_table.setItem(r, 0, QTableWidgetItem(prompt.replace("\n", " ⏎ ")))
+            self._preview_table.setItem(r, 1, QTableWidgetItem(caption))
         long_text = ("" if preview.too_long is None else
                      f"; {preview.too_long} prompt(s) longer than max_source_length={preview.max_source} tokens "
                      f"(they will be truncated)")
-        self.preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{long_text}. "
+        self._preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{long_text}. "
                                    f"Showing the first {len(preview.rows)}.")
-
-    def _preview_failed(self, message: str) -> None:
-        self.preview_table.setRowCount(0)
-        self.preview_label.setText(message)
 
     # ------------------------------------------------------------------------------ runs
     def _refresh_runs(self) -> None:
-        self.runs_list.clear()
+        if self._runs_page.is_built:  # else listed when the page is first shown
+            self._fill_runs()
+
+    def _fill_runs(self) -> None:
+        self._runs_list.clear()
         try:
             runs = find_runs(self.config())
         except OSError:
@@ -383,7 +434,7 @@ class TrainTab(QWidget):
             item = QListWidgetItem(run.name)
             item.setData(Qt.UserRole, str(run))
             item.setToolTip(str(run))
-            self.runs_list.addItem(item)
+            self._runs_list.addItem(item)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _open_run(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
