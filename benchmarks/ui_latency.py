@@ -103,8 +103,9 @@ def main() -> int:
     lateness.clear()
     state["probing"] = False
 
-    tab_speed, cli_speed = [], []
+    tab_speed, cli_speed, gui_cpu = [], [], []
     for r in range(args.rounds):
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         window.train_tab.start()
         state["probing"], state["last"] = False, None
         tab.runner.event_received.connect(
@@ -114,6 +115,7 @@ def main() -> int:
         if tab.closing_event is None or tab.closing_event.kind != "finished":
             raise SystemExit(f"the tab's run did not finish: {tab.outcome_label.text()}")
         tab_speed.append(tab.closing_event.train_samples_per_second)
+        gui_cpu.append((time.process_time() - cpu0, time.perf_counter() - wall0))
 
         events = work / f"cli-{r}.jsonl"
         subprocess.run([sys.executable, "-m", "igrag_gui", "train", str(config), "--events", str(events),
@@ -121,7 +123,8 @@ def main() -> int:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         finished = json.loads(events.read_text().splitlines()[-1])
         cli_speed.append(finished["train_samples_per_second"])
-        print(f"round {r + 1}: tab {tab_speed[-1]:.1f} samples/s, igrag train {cli_speed[-1]:.1f} samples/s")
+        print(f"round {r + 1}: tab {tab_speed[-1]:.1f} samples/s, igrag train {cli_speed[-1]:.1f} samples/s; "
+              f"the window's own CPU during the tab's run {gui_cpu[-1][0]:.1f} s of {gui_cpu[-1][1]:.1f} s")
 
     print(f"idle loop: {len(idle)} probes, p99 {percentile(idle, 0.99):.1f} ms, max {max(idle):.1f} ms")
     print(f"while training ({args.steps} steps x {args.rounds} runs, logging every step, "

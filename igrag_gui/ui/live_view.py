@@ -32,9 +32,11 @@ if TYPE_CHECKING:  # numpy loads after the first paint; the events with the firs
 
     from ..core.events import Evaluated, Event, Failed, Finished, Logged, Started
 
-# 2.5 redraws a second: a curve needs no more, and each redraw costs the training child CPU time
-# on a small machine (benchmarks/ui_latency.py compares the tab's samples/s with the CLI's).
-REDRAW_INTERVAL_MS = 400
+# One redraw a second: a training curve needs no more, and each redraw (~30 ms of plots) is CPU
+# time the training child loses on a small machine. benchmarks/ui_latency.py, 2 cores: at 400 ms
+# the window used 2.3-2.5 s CPU per 60-step run and the tab trained at 0.85x the CLI's samples/s;
+# at 1000 ms, 1.4-1.5 s and 0.96x (event-loop p99 39 -> 16 ms).
+REDRAW_INTERVAL_MS = 1000
 LOG_MAX_LINES = 5000
 DEFAULT_SMOOTHING = 0.9  # TensorBoard-style weight: EMA alpha = 1 - 0.9 = 0.1
 # Antialiased lines cost most of a paint; past this many points the step curves draw without.
