@@ -596,13 +596,13 @@ def looks_like_local_path(value: str, base_dir: Path) -> bool:
 # ----------------------------------------------------------------------------- loading files
 # libyaml's loader parses the same YAML into the same values ~9x faster (it matters at start-up);
 # its error messages are vaguer, so a file that fails is parsed again by the Python loader.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _safe_load(text: str) -> Any:
     """``yaml.safe_load``, fast when the text is valid; raises the Python loader's errors."""
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return yaml.safe_load(text)
 
@@ -611,7 +611,7 @@ def _key_lines(text: str) -> dict[str, int]:
     """``section.key`` to its 1-based line, from the YAML node tree (for messages)."""
     lines: dict[str, int] = {}
     try:
-        root = yaml.compose(text, Loader=_FAST_LOADER)
+        root = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return lines
     if not isinstance(root, yaml.MappingNode):

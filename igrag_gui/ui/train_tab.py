@@ -124,7 +124,7 @@ class TrainTab(QWidget):
         self._build()
         self._model_task = Latest(self._model_ready, self._model_failed, self)
         self._stats_task = Latest(self._stats_ready, self._stats_failed, self)
-        self._preview_task = Latest(self._preview_ready, self._preview_failed, self)
+        self._preview_task = Latest(self._take_preview, self._take_preview, self)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._refresh_background)
 
     # ------------------------------------------------------------------------------ building
@@ -257,16 +257,6 @@ class TrainTab(QWidget):
         self._runs_page.ensure_built()
         return self._runs_list
 
-    @property
-    def run_view(self) -> LiveView:
-        self._runs_page.ensure_built()
-        return self._run_view
-
-    @property
-    def run_config_view(self) -> QPlainTextEdit:
-        self._runs_page.ensure_built()
-        return self._run_config_view
-
     # ------------------------------------------------------------------------------ config
     def load_file(self, path: Path) -> None:
         """Open a YAML config; raises ``UserError`` (the window shows it) and keeps the old one."""
@@ -394,15 +384,11 @@ class TrainTab(QWidget):
         self.stats_label.setText("—")
         self.stats_detail.setText(message)
 
-    def _preview_ready(self, preview: DataPreview) -> None:
+    def _take_preview(self, preview: DataPreview | str) -> None:
+        """A preview, or the message saying why there is none; shown now or when Data is built."""
         self._last_preview = preview
         if self._data_page.is_built:
             self._show_preview(preview)
-
-    def _preview_failed(self, message: str) -> None:
-        self._last_preview = message
-        if self._data_page.is_built:
-            self._show_preview(message)
 
     def _show_preview(self, preview: DataPreview | str) -> None:
         if isinstance(preview, str):
@@ -417,7 +403,7 @@ class TrainTab(QWidget):
                      f"; {preview.too_long} prompt(s) longer than max_source_length={preview.max_source} tokens "
                      f"(they will be truncated)")
         self._preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{long_text}. "
-                                   f"Showing the first {len(preview.rows)}.")
+                                    f"Showing the first {len(preview.rows)}.")
 
     # ------------------------------------------------------------------------------ runs
     def _refresh_runs(self) -> None:
@@ -441,14 +427,14 @@ class TrainTab(QWidget):
         if item is None:
             return
         run = Path(item.data(Qt.UserRole))
-        self.run_view.clear()
+        self._run_view.clear()
         try:
-            self.run_view.load_metrics(run / "metrics.jsonl")
+            self._run_view.load_metrics(run / "metrics.jsonl")
             text = (run / "run.yaml").read_text(encoding="utf-8") if (run / "run.yaml").exists() else "(no run.yaml)"
         except OSError as exc:
             text = f"cannot read this run: {exc}"
-        self.run_config_view.setPlainText(text)
-        self.run_view.redraw_now()
+        self._run_config_view.setPlainText(text)
+        self._run_view.redraw_now()
 
     # ------------------------------------------------------------------------------ training
     def start(self, resume: bool = False, max_steps: int | None = None) -> bool:
