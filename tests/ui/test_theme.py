@@ -56,4 +56,9 @@ def test_the_form_restyles_when_the_palette_turns_dark(qtbot, restore_palette, s
     other = form.row_label("lora.lora_alpha")
     assert other.palette().color(QPalette.ColorRole.WindowText) == \
         QApplication.instance().palette().color(QPalette.ColorRole.WindowText)
+    # a fixed field gives its colour back to the palette
+    field.line_edit.setText("../resources/demo/data/train.jsonl")
+    qtbot.waitUntil(lambda: not message.isVisible())
+    assert label.palette().color(QPalette.ColorRole.WindowText) == \
+        QApplication.instance().palette().color(QPalette.ColorRole.WindowText)
     QThreadPool.globalInstance().waitForDone(60_000)
