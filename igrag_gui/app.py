@@ -43,14 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
                         "(folder, adapter_config.json or adapter_model.safetensors) to open in Inspect")
     parser.add_argument("--screenshot", metavar="DIR",
                         help="render every tab to DIR/<tab>.png once the window is ready, then exit")
-    parser.add_argument("--self-test", metavar="DIR",
-                        help="check this installation through its window: train the demo for 3 steps "
-                             "from the Train tab (runs in DIR), inspect the adapter, generate with it; "
-                             "exit 0 when all pass")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation through its window: the config it opens (PATH, or "
+                             "the one a double-click opens) validates and its output folder is writable; "
+                             "train it for 3 steps from the Train tab (into its output folder), inspect "
+                             "the adapter, generate with it; exit 0 when all pass")
     parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system",
                         help="follow the system's light/dark scheme (default) or force one")
     parser.add_argument("--version", action="version", version=f"igrag-gui {__version__}")
     return parser
+
+
+def installed_copy_note(config: Path, output: Path) -> str:
+    """What the status bar says when an installed (read-only) app opens the user's demo copy."""
+    from .resources import demo_config_path
+
+    if config == demo_config_path():
+        return (f"Opened the installed demo config {config}; this installation is read-only and "
+                f"your data folder could not be created: choose an output folder you can write to")
+    return f"Opened your copy of the demo config: {config}; its runs go to {output}"
 
 
 def open_window(path: str | None = None, color_scheme: str = "system"):
@@ -61,7 +72,7 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .resources import resource_path, startup_config_path
+    from .resources import is_source_checkout, resource_path, startup_config_path
     from .ui.error_dialog import install_excepthook
     from .ui.main_window import MainWindow
     from .ui.theme import apply_color_scheme
@@ -76,7 +87,10 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)
-    window = MainWindow(given if given is not None and not adapter else startup_config_path())
+    startup = startup_config_path() if given is None or adapter else given
+    window = MainWindow(startup)
+    if startup != given and not is_source_checkout():
+        window.statusBar().showMessage(installed_copy_note(startup, window.train_tab.config().output_path))
     install_excepthook(lambda: window)
     if adapter:
         window.inspect([given])
@@ -109,10 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from .ui.self_test import run_self_test
 
-        window._may_discard = lambda: True  # the test edits the form; nothing to save at exit
         result: list[int] = []
-        QTimer.singleShot(0, lambda: (result.append(run_self_test(window, Path(args.self_test))), window.close(),
-                                      app.quit()))
+        QTimer.singleShot(0, lambda: (result.append(run_self_test(window)), window.close(), app.quit()))
         app.exec()
         from PySide6.QtCore import QThreadPool
 

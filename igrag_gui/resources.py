@@ -48,16 +48,31 @@ def demo_config_path() -> Path:
     return config_path("demo.yaml")
 
 
+def install_kind() -> str:
+    """``"bundle"`` (PyInstaller, ``sys.frozen``), ``"checkout"`` (a repository: ``pyproject.toml``
+    beside ``resources/`` and the package), or ``"installed"`` (a wheel: ``igrag_gui/_data``).
+
+    A bundle lays the package and the resources side by side as a checkout does, so the layout
+    alone cannot tell them apart; the frozen flag and the project file can.
+    """
+    if getattr(sys, "frozen", False) or getattr(sys, "_MEIPASS", None):
+        return "bundle"
+    root = data_root()
+    if root == _PACKAGE.parent and (root / "pyproject.toml").is_file():
+        return "checkout"
+    return "installed"
+
+
 def is_source_checkout() -> bool:
     """Whether the resources are a repository's (writable, next to ``runs/``), not an install's."""
-    return data_root() == _PACKAGE.parent
+    return install_kind() == "checkout"
 
 
 def user_home() -> Path:
     """Where an installed app keeps the user's configs and runs (``IGRAG_HOME`` overrides it)."""
-    import os
+    from .core.user_dirs import data_dir
 
-    return Path(os.environ.get("IGRAG_HOME") or Path.home() / "igrag-gui").expanduser()
+    return data_dir()
 
 
 def startup_config_path() -> Path:
@@ -66,7 +81,8 @@ def startup_config_path() -> Path:
     In a checkout: ``configs/demo.yaml`` (its runs go to the checkout's ``runs/``). In a bundle or
     a wheel the shipped config sits in a read-only place and its ``../runs`` would write into the
     installation, so the user gets a copy in ``user_home()`` with absolute model and data paths
-    and runs under ``user_home()/runs`` (rewritten when the installation has moved).
+    and runs under ``user_home()/runs`` (rewritten when the installation has moved). When that
+    folder cannot be written either, the shipped config opens and its Start button says why.
     """
     if is_source_checkout():
         return demo_config_path()
@@ -86,5 +102,8 @@ def startup_config_path() -> Path:
     cfg.data.train_path = str(resource_path("demo", "data", "train.jsonl"))
     cfg.data.val_path = str(resource_path("demo", "data", "val.jsonl"))
     cfg.training.output_dir = str(home / "runs" / "demo")
-    home.mkdir(parents=True, exist_ok=True)
-    return cfg.save(target)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        return cfg.save(target)
+    except OSError:
+        return demo_config_path()

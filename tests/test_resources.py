@@ -80,5 +80,61 @@ def test_an_installed_app_opens_a_writable_copy_of_the_demo_config(tmp_path, mon
 def test_a_checkout_opens_the_repository_demo_config():
     from igrag_gui import resources
 
-    assert resources.is_source_checkout()
+    assert resources.install_kind() == "checkout" and resources.is_source_checkout()
+    assert resources.startup_config_path() == resources.demo_config_path()
+
+
+@pytest.fixture
+def fresh_root():
+    resources.data_root.cache_clear()
+    yield
+    resources.data_root.cache_clear()
+
+
+def test_a_bundle_laid_out_like_a_checkout_is_not_one(tmp_path, monkeypatch, fresh_root):
+    """PyInstaller puts the package and resources/ side by side in _MEIPASS, as a checkout has them."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(ROOT), raising=False)
+    assert resources.data_root() == ROOT
+    assert resources.install_kind() == "bundle" and not resources.is_source_checkout()
+
+
+def _installed_package(site: Path) -> Path:
+    package = site / "igrag_gui"
+    (package / "_data" / "resources").mkdir(parents=True)
+    return package
+
+
+def test_a_wheel_install_is_not_a_checkout(tmp_path, monkeypatch, fresh_root):
+    monkeypatch.setattr(resources, "_PACKAGE", _installed_package(tmp_path / "site"))
+    assert resources.data_root() == tmp_path / "site" / "igrag_gui" / "_data"
+    assert resources.install_kind() == "installed"
+
+
+def test_resources_beside_a_package_without_a_project_file_are_an_install(tmp_path, monkeypatch, fresh_root):
+    (tmp_path / "site" / "resources").mkdir(parents=True)
+    monkeypatch.setattr(resources, "_PACKAGE", tmp_path / "site" / "igrag_gui")
+    assert resources.data_root() == tmp_path / "site"
+    assert resources.install_kind() == "installed"
+    (tmp_path / "site" / "pyproject.toml").write_text("[project]\n")
+    assert resources.install_kind() == "checkout"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG layout is Linux's")
+def test_a_bundle_puts_the_users_demo_copy_in_the_platform_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.delenv("IGRAG_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    path = resources.startup_config_path()
+    assert path == tmp_path / "share" / "igrag-gui" / "demo.yaml"
+    cfg, _ = load_config(path)
+    assert cfg.output_path == tmp_path / "share" / "igrag-gui" / "runs" / "demo"
+    assert cfg.validate() == []
+
+
+def test_an_unwritable_data_folder_opens_the_shipped_config(tmp_path, monkeypatch):
+    """Start then says why (output folder not writable) instead of the app failing to open."""
+    monkeypatch.setattr(resources, "is_source_checkout", lambda: False)
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("IGRAG_HOME", str(tmp_path / "a-file" / "home"))
     assert resources.startup_config_path() == resources.demo_config_path()

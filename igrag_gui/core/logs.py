@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import sys
 import traceback
 from pathlib import Path
 
+from . import user_dirs
+
 
 def log_dir() -> Path:
-    """The per-user log folder (``IGRAG_LOG_DIR`` overrides it)."""
-    override = os.environ.get("IGRAG_LOG_DIR")
-    if override:
-        return Path(override).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
-        return base / "igrag-gui" / "Logs"
-    if sys.platform == "darwin":
-        return home / "Library" / "Logs" / "igrag-gui"
-    return Path(os.environ.get("XDG_STATE_HOME", home / ".local" / "state")) / "igrag-gui"
+    """The per-user log folder (``IGRAG_LOG_DIR`` overrides it; see ``user_dirs``)."""
+    return user_dirs.log_dir()
 
 
 def log_file() -> Path:

@@ -1,14 +1,18 @@
-"""``igrag-gui --self-test DIR``: check an installation through its own window.
+"""``igrag-gui --self-test [PATH]``: check an installation through its own window.
 
-Trains the demo for a few steps from the Train tab (the real child process, started the way the
-window starts it: from a bundle, the frozen executable itself), inspects the adapter it saved in
-the Inspect tab, and generates with base and adapter in the Playground. Prints one line per
-check and returns 0 when all pass. The bundle's smoke test runs it; users can too, to tell a
-broken installation from a broken config.
+First the config the window opened (PATH, or the one a double-click opens: in an installed app
+the user's copy of the demo) is checked as it is, unchanged: it validates, Start is enabled and
+its output folder is writable. Then that config is trained for a few steps from the Train tab
+(the real child process, started the way the window starts it: from a bundle, the frozen
+executable itself) into its own output folder, the adapter it saved is inspected in the Inspect
+tab, and base and adapter generate in the Playground. Prints one line per check and returns 0
+when all pass. The bundle's smoke test runs it as a user who cannot write to the installation;
+users can too, to tell a broken installation from a broken config.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -32,10 +36,18 @@ def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
-def run_self_test(window, folder: Path, steps: int = 3) -> int:
-    """Drive ``window`` (a shown ``MainWindow``) through training, inspection and generation."""
-    folder = Path(folder).resolve()
-    run = folder / "self-test-run"
+def output_writable(folder: Path) -> str:
+    """Empty when a run can write into ``folder`` (created if missing), else why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return ""
+    except OSError as exc:
+        return f"cannot write to {folder} ({exc.strerror or exc})"
+
+
+def run_self_test(window, steps: int = 3) -> int:
+    """Drive ``window`` (a shown ``MainWindow``) through its config, training, inspection and generation."""
     failures = 0
 
     def report(name: str, ok: bool, detail: str, started: float) -> None:
@@ -44,21 +56,32 @@ def run_self_test(window, folder: Path, steps: int = 3) -> int:
         print(f"self-test: {'ok' if ok else 'FAILED'} {name} ({time.monotonic() - started:.1f} s): {detail}",
               flush=True)
 
+    print(f"self-test: status bar: {window.statusBar().currentMessage()}", flush=True)
     tab = window.train_tab
     started = time.monotonic()
-    form = tab.form
-    form.editor("training.output_dir").setText(str(run))
-    form.editor("training.eval_strategy").setCurrentText("no")
-    form.editor("training.logging_steps").setValue(1)
-    ready = _wait(lambda: "/" in tab.stats_label.text(), 300)
-    report("parameter counts", ready, tab.stats_label.text(), started)
+    _wait(lambda: "/" in tab.stats_label.text() or bool(tab.model_problem), 300)  # Start waits for the model
+    cfg = tab.config()
+    errors = [p for p in tab.problems(cfg) if p.severity == "error"]
+    unwritable = output_writable(cfg.output_path)
+    checks = [f"{cfg.source} validates" if not errors else f"{cfg.source}: {errors[0].field}: {errors[0].message}",
+              "Start is enabled" if tab.start_button.isEnabled() else "Start is disabled: " + tab.reason_label.text(),
+              unwritable or f"output folder {cfg.output_path} is writable"]
+    report("the config as opened", not errors and tab.start_button.isEnabled() and not unwritable and not tab.modified,
+           "; ".join(checks) + ("; but the form was edited" if tab.modified else ""), started)
+    report("parameter counts", "/" in tab.stats_label.text(), tab.model_problem or tab.stats_label.text(), started)
+    if failures:
+        print(f"self-test: {failures} check(s) failed", flush=True)
+        return 1
 
     started = time.monotonic()
     began = tab.start(max_steps=steps)
     finished = began and _wait(lambda: not tab.is_running(), 900)
+    closing = tab.closing_event
+    run = Path(getattr(closing, "output_dir", None) or cfg.output_path).resolve()
     adapter = run / "adapter_model.safetensors"
     report("training from the Train tab", bool(finished and adapter.is_file()),
-           tab.outcome_label.text() or "did not start: " + tab.reason_label.text(), started)
+           f"trained into {run} ({tab.outcome_label.text()})" if began
+           else "did not start: " + tab.reason_label.text(), started)
     if not adapter.is_file():
         return 1
 

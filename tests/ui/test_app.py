@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import compileall
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from igrag_gui.resources import demo_config_path
 
@@ -99,15 +103,66 @@ def test_a_fresh_window_gets_its_counts_while_other_tasks_import_transformers(tm
     assert result.stdout.strip().splitlines()[-1].startswith("OK 237,568 / 1,533,696")
 
 
-def test_self_test_trains_inspects_and_generates_through_the_window(tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "IGRAG_LOG_DIR": str(tmp_path / "logs")}
-    result = subprocess.run([sys.executable, "-m", "igrag_gui.app", "--self-test", str(tmp_path / "st")], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=600)
+def _install_like_a_wheel(site: Path) -> Path:
+    """The layout pip gives a wheel: the package with its bytecode compiled at install time and the
+    shipped files in ``igrag_gui/_data`` (no pyproject.toml anywhere: not a checkout)."""
+    package = site / "igrag_gui"
+    shutil.copytree(ROOT / "igrag_gui", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "resources", package / "_data" / "resources")
+    shutil.copytree(ROOT / "configs", package / "_data" / "configs")
+    compileall.compile_dir(package, quiet=1)
+    return package
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def _user_env(home: Path, site: Path | None = None) -> dict[str, str]:
+    """A fresh user: only HOME says where their folders are."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("XDG_", "IGRAG_")) and k not in ("PYTHONPATH", "HF_HOME")}
+    env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    if site is not None:
+        env["PYTHONPATH"] = str(site)
+    return env
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="checks Linux's XDG data folder")
+def test_self_test_of_an_installed_app_trains_the_config_a_double_click_opens(tmp_path):
+    """Started in the read-only installation's own folder, the self-test opens the user's copy of
+    the demo, trains it unchanged into the user's data folder, and writes nothing in the install."""
+    site, home = tmp_path / "site", tmp_path / "home"
+    _install_like_a_wheel(site)
+    before = _tree(site)
+    result = subprocess.run([sys.executable, "-m", "igrag_gui.app", "--self-test"], cwd=site,
+                            env=_user_env(home, site), capture_output=True, text=True, timeout=600)
     lines = [line for line in result.stdout.splitlines() if line.startswith("self-test:")]
     assert result.returncode == 0, result.stdout + result.stderr
-    assert [line.split(" (")[0] for line in lines[:-1]] == [
-        "self-test: ok parameter counts", "self-test: ok training from the Train tab",
-        "self-test: ok inspect the adapter", "self-test: ok generate with base and adapter"]
+    data = home / ".local" / "share" / "igrag-gui"
+    run = data / "runs" / "demo"
+    assert lines[0] == (f"self-test: status bar: Opened your copy of the demo config: {data / 'demo.yaml'}; "
+                        f"its runs go to {run}")
+    assert [line.split(" (")[0] for line in lines[1:-1]] == [
+        "self-test: ok the config as opened", "self-test: ok parameter counts",
+        "self-test: ok training from the Train tab", "self-test: ok inspect the adapter",
+        "self-test: ok generate with base and adapter"]
+    assert lines[1].endswith(f"{data / 'demo.yaml'} validates; Start is enabled; output folder {run} is writable")
+    assert f"trained into {run} (" in lines[3]
     assert lines[-1] == "self-test: all checks passed"
-    assert (tmp_path / "st" / "self-test-run" / "adapter_model.safetensors").is_file()
+    assert (run / "adapter_model.safetensors").is_file()
+    assert _tree(site) == before, "the self-test wrote into the installation"
+
+
+def test_self_test_stops_at_a_config_whose_output_folder_cannot_be_written(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    config = tmp_path / "run.yaml"
+    config.write_text((ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8").replace(
+        "../resources", str(ROOT / "resources")).replace("../runs/demo", str(tmp_path / "a-file" / "run")))
+    result = subprocess.run([sys.executable, "-m", "igrag_gui.app", "--self-test", str(config)], cwd=tmp_path,
+                            env=_user_env(tmp_path / "home"), capture_output=True, text=True, timeout=300)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("self-test:")]
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert lines[1].startswith("self-test: FAILED the config as opened")
+    assert f"{config}: training.output_dir: " in lines[1] and "Start is disabled: " in lines[1]
+    assert lines[-1] == "self-test: 1 check(s) failed"
