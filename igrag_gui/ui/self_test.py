@@ -12,6 +12,7 @@ users can too, to tell a broken installation from a broken config.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -62,10 +63,11 @@ def run_self_test(window, steps: int = 3) -> int:
     _wait(lambda: "/" in tab.stats_label.text() or bool(tab.model_problem), 300)  # Start waits for the model
     cfg = tab.config()
     errors = [p for p in tab.problems(cfg) if p.severity == "error"]
-    unwritable = output_writable(cfg.output_path)
+    output = Path(os.path.abspath(cfg.output_path))
+    unwritable = output_writable(output)
     checks = [f"{cfg.source} validates" if not errors else f"{cfg.source}: {errors[0].field}: {errors[0].message}",
-              "Start is enabled" if tab.start_button.isEnabled() else "Start is disabled: " + tab.reason_label.text(),
-              unwritable or f"output folder {cfg.output_path} is writable"]
+              "Start is enabled" if tab.start_button.isEnabled() else tab.reason_label.text(),
+              unwritable or f"output folder {output} is writable"]
     report("the config as opened", not errors and tab.start_button.isEnabled() and not unwritable and not tab.modified,
            "; ".join(checks) + ("; but the form was edited" if tab.modified else ""), started)
     report("parameter counts", "/" in tab.stats_label.text(), tab.model_problem or tab.stats_label.text(), started)
