@@ -19,4 +19,5 @@ def run(args: argparse.Namespace) -> int:
     cfg, described = load_checked(args)
     info = described[0]
     print(f"{cfg.source}: ok ({info.architecture}, {info.kind}, method {cfg.method})")
+    print(f"paths: {cfg.path_base.describe()}")
     return 0

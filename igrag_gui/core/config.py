@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
+from .config_paths import PathBase, find_base
 from .errors import UserError
 
 SECTIONS = ("model", "data", "training", "lora")
@@ -51,9 +52,9 @@ class ModelSection:
     )
     type: str = _spec(
         "auto",
-        "Model family: 'seq2seq' (T5, FLAN-T5, BART), 'causal' (GPT-2, Llama), or 'auto' to "
-        "read it from the model's own config.",
-        str, choices=MODEL_TYPES,
+        "Model family: 'seq2seq' (T5, FLAN-T5, BART), 'causal' (GPT-2, Llama), 'auto' to read it "
+        "from the model's own config, or a family name such as flan-t5, bart, gpt2 or llama.",
+        str, choices=MODEL_TYPES, open_choices=True, aliases=("model_type",),
     )
     trust_remote_code: bool = _spec(
         False,
@@ -221,6 +222,7 @@ class RunConfig:
     spellings: dict[str, str] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     load_problems: list[Problem] = field(default_factory=list)
+    text: str | None = None  # the file as read, so that saving changes only what was edited
 
     # ----------------------------------------------------------------------- reading and writing
     @classmethod
@@ -285,14 +287,22 @@ class RunConfig:
         return out
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None)
+        return yaml_text(self.to_dict())
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the YAML to ``path`` (atomically), rebasing relative paths onto its folder."""
+        """Write the YAML to ``path`` (atomically), rebasing relative paths onto its folder.
+
+        Saving over the file it came from keeps that file's comments, order, quoting and key
+        spellings, and leaves its paths as written (``config_yaml.round_trip``)."""
+        from .config_yaml import round_trip
+
         path = Path(path)
-        rebased = self.rebased(path.parent)
+        same = self.source is not None and path.resolve() == Path(self.source).resolve()
+        rebased = self.copy() if same else self.rebased(path.parent)
+        text = round_trip(self.text, rebased.to_dict()) if self.text is not None else rebased.to_yaml()
+        rebased.text = text
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(rebased.to_yaml(), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
         self.__dict__.update(rebased.__dict__)
         self.source = path
@@ -318,9 +328,16 @@ class RunConfig:
 
     # ---------------------------------------------------------------------------------- paths
     @property
+    def path_base(self) -> PathBase:
+        """Where relative paths start, and why (see ``config_paths``)."""
+        return find_base(self.source.parent if self.source else None,
+                         (("data.train_path", self.data.train_path), ("data.val_path", self.data.val_path)))
+
+    @property
     def base_dir(self) -> Path:
-        """Folder that relative paths are relative to: the config file's, else the working dir."""
-        return self.source.parent if self.source else Path.cwd()
+        """Folder that relative paths are relative to: the config file's, or the nearest folder
+        above it holding the data; the working folder for a config with no file."""
+        return self.path_base.folder
 
     def resolve_path(self, value: str) -> Path:
         path = Path(value).expanduser()
@@ -372,6 +389,8 @@ class RunConfig:
                 if not found:
                     typed_ok.add(key)
         problems.extend(self._cross_checks(typed_ok))
+        if model is not None and getattr(model, "type_note", None):
+            problems.append(Problem("model.type", model.type_note, severity="warning"))
         if model is not None and "lora.target_modules" in typed_ok:
             problems.extend(check_targets(self.lora.target_modules, model.module_names))
         if check_files:
@@ -412,9 +431,10 @@ class RunConfig:
             if looks_like_local_path(value, self.base_dir):
                 folder = self.resolve_path(value)
                 if not folder.exists():
-                    out.append(Problem("model.base_model_path", f"folder '{folder}' does not exist; "
-                                       f"point it at a model folder (with config.json) or use a "
-                                       f"Hugging Face id such as google/flan-t5-base"))
+                    from .model_stand_in import missing_folder_problem
+
+                    severity, message = missing_folder_problem(folder)
+                    out.append(Problem("model.base_model_path", message, severity))
                 elif not (folder / "config.json").is_file():
                     out.append(Problem("model.base_model_path", f"'{folder}' has no config.json, so it "
                                        f"is not a Hugging Face model folder; choose the folder that "
@@ -429,13 +449,22 @@ class RunConfig:
                 continue
             path = self.resolve_path(value)
             if not path.exists():
-                out.append(Problem(key, f"file '{path}' does not exist; check the path (relative "
-                                        f"paths are relative to the config file's folder)"))
+                base = self.path_base
+                where = base.not_found(value) if not Path(value).expanduser().is_absolute() \
+                    else f"file '{path}' does not exist"
+                out.append(Problem(key, f"{where}; check the path (relative paths start at the "
+                                        f"config's folder, or the nearest folder above it holding "
+                                        f"the data)"))
             elif path.is_dir():
                 out.append(Problem(key, f"'{path}' is a folder; give the data file itself"))
         if "training.output_dir" in ok:
             out.extend(_check_output_dir(self.output_path))
         return out
+
+
+def yaml_text(data: dict[str, Any]) -> str:
+    """A fresh YAML file for ``data`` (no file to keep the look of)."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 
 # ------------------------------------------------------------------------------ field checks
@@ -493,7 +522,7 @@ def _check_field(key: str, value: Any, meta: dict) -> list[Problem]:
         return [Problem(key, f"must be {want}{example}, got {_describe(value)}")]
     if isinstance(value, float) and not math.isfinite(value):
         return [Problem(key, f"must be a finite number, got {value}")]
-    if "choices" in meta and value not in meta["choices"]:
+    if "choices" in meta and value not in meta["choices"] and not meta.get("open_choices"):
         return [Problem(key, f"must be one of {', '.join(meta['choices'])}, got '{value}'")]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         lo, hi = meta.get("min"), meta.get("max")
@@ -705,6 +734,7 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple
     raw = apply_overrides(raw, overrides)
     cfg = RunConfig.from_dict(raw, source=path)
     cfg.lines = _key_lines(text)
+    cfg.text = text
     warnings = [
         f"{cfg.where(f'{s}.{k}' if s else k)}: unknown key '{(s + '.') if s else ''}{k}' is kept "
         f"as it is but not used"

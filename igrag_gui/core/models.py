@@ -52,6 +52,7 @@ class ModelInfo:
     modules: dict[str, int] = field(default_factory=dict)
     shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
     output_layer: str | None = None
+    type_note: str | None = None  # a warning about model.type (a family name config.json contradicts)
 
     @property
     def module_names(self) -> list[str]:
@@ -63,7 +64,14 @@ def resolve_model_ref(cfg: "RunConfig") -> ModelRef:
 
     value = cfg.model.base_model_path
     if looks_like_local_path(value, cfg.base_dir):
-        return ModelRef(value, folder=cfg.resolve_path(value).resolve())
+        folder = cfg.resolve_path(value).resolve()
+        if not folder.exists():
+            from .model_stand_in import cached_stand_in
+
+            stand_in = cached_stand_in(folder.name)
+            if stand_in:  # validate warns about it
+                return ModelRef(value, hub_id=stand_in)
+        return ModelRef(value, folder=folder)
     return ModelRef(value, hub_id=value)
 
 
@@ -138,9 +146,10 @@ def load_model_config(ref: ModelRef, trust_remote_code: bool = False) -> Any:
 
 
 def model_kind(hf_config: Any, requested: str = "auto") -> str:
-    """``seq2seq`` or ``causal``, from the model's own config; a contradicting request is an error."""
+    """``seq2seq`` or ``causal``, from the model's own config; a contradicting ``seq2seq`` or
+    ``causal`` is an error (a family name or unknown word only warns: ``model_family``)."""
     actual = SEQ2SEQ if getattr(hf_config, "is_encoder_decoder", False) else CAUSAL
-    if requested not in ("auto", actual):
+    if requested in (SEQ2SEQ, CAUSAL) and requested != actual:
         arch = (getattr(hf_config, "architectures", None) or [hf_config.model_type])[0]
         raise UserError(f"model.type is '{requested}' but the model ({arch}) is a {actual} model; "
                         f"set model.type to '{actual}' or 'auto'")
@@ -236,7 +245,10 @@ def describe_model(cfg: "RunConfig") -> tuple[ModelInfo, Any]:
     model = build_empty_model(ref, hf_config, kind, cfg.model.trust_remote_code)
     modules, shapes, output = adaptable_modules(model)
     arch = type(model).__name__
-    return ModelInfo(ref, kind, arch, modules, shapes, output), model
+    from .model_family import type_warning
+
+    info = ModelInfo(ref, kind, arch, modules, shapes, output, type_warning(cfg.model.type, hf_config))
+    return info, model
 
 
 def load_tokenizer(ref: ModelRef, trust_remote_code: bool = False) -> Any:
