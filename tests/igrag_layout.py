@@ -33,3 +33,13 @@ def hub_cache(tmp_path: Path, repo_id: str = "google/flan-t5-base") -> Path:
     shutil.copy(FIXTURES / "flan-t5-base" / "config.json", blob)
     (snapshot / "config.json").symlink_to(Path("..", "..", "blobs", blob.name))
     return cache
+
+
+def use_hub_cache(monkeypatch, cache: Path) -> Path:
+    """Point this process (and its children) at ``cache``: huggingface_hub reads the cache folder
+    from ``constants`` on each call, fixed from the environment at its first import."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    return cache

@@ -389,8 +389,8 @@ class RunConfig:
                 if not found:
                     typed_ok.add(key)
         problems.extend(self._cross_checks(typed_ok))
-        if model is not None and getattr(model, "type_note", None):
-            problems.append(Problem("model.type", model.type_note, severity="warning"))
+        if "model.type" in typed_ok:
+            problems.extend(_type_notes(self.model.type, model))
         if model is not None and "lora.target_modules" in typed_ok:
             problems.extend(check_targets(self.lora.target_modules, model.module_names))
         if check_files:
@@ -452,9 +452,7 @@ class RunConfig:
                 base = self.path_base
                 where = base.not_found(value) if not Path(value).expanduser().is_absolute() \
                     else f"file '{path}' does not exist"
-                out.append(Problem(key, f"{where}; check the path (relative paths start at the "
-                                        f"config's folder, or the nearest folder above it holding "
-                                        f"the data)"))
+                out.append(Problem(key, f"{where}; check the path"))
             elif path.is_dir():
                 out.append(Problem(key, f"'{path}' is a folder; give the data file itself"))
         if "training.output_dir" in ok:
@@ -545,6 +543,17 @@ def _check_field(key: str, value: Any, meta: dict) -> list[Problem]:
             and not value.strip() and not meta.get("optional"):
         return [Problem(key, "is empty; give a path")]
     return []
+
+
+def _type_notes(word: str, model: Any) -> list[Problem]:
+    """A family name config.json contradicts, or a word we do not know: warnings, not errors."""
+    from .model_family import family_kind
+
+    note = getattr(model, "type_note", None) if model is not None else None
+    if note is None and model is None and family_kind(word) is None:
+        note = (f"'{word}' is not a model family igrag knows (such as seq2seq, causal, flan-t5, "
+                f"gpt2); the kind is read from the model's config.json")
+    return [Problem("model.type", note, severity="warning")] if note else []
 
 
 def _check_output_dir(path: Path) -> list[Problem]:

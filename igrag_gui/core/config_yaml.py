@@ -85,14 +85,16 @@ def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None =
 
         defaults = RunConfig().to_dict()
     try:
-        doc, indent, block_seq_indent = load_yaml_guess_indent(text)
+        _, indent, block_seq_indent = load_yaml_guess_indent(text)
+        yaml = _yaml(indent or 2, block_seq_indent)
+        doc = yaml.load(text)
     except Exception:  # noqa: BLE001 - a file ruamel cannot parse is written afresh
-        doc, indent, block_seq_indent = None, 2, 0
+        doc = None
     if not isinstance(doc, dict):
         from .config import yaml_text
 
         return yaml_text(new)
     _merge(doc, new, defaults)
     out = io.StringIO()
-    _yaml(indent or 2, block_seq_indent).dump(doc, out)
+    yaml.dump(doc, out)
     return out.getvalue()

@@ -181,7 +181,9 @@ BAD_VALUES = [
     ({"training": {"fp16": "yes please"}}, "training.fp16: must be true or false, got the text 'yes please'"),
     ({"training": {"eval_strategy": "sometimes"}},
      "training.eval_strategy: must be one of no, steps, epoch, got 'sometimes'"),
-    ({"model": {"type": "encoder"}}, "model.type: must be one of auto, seq2seq, causal, got 'encoder'"),
+    ({"model": {"type": "encoder"}}, "model.type: 'encoder' is not a model family igrag knows (such as "
+                                     "seq2seq, causal, flan-t5, gpt2); the kind is read from the model's "
+                                     "config.json"),
 ]
 
 
@@ -199,12 +201,14 @@ def test_missing_model_folder_and_data_files(make_config, tmp_path):
     cfg, _ = load_config(path)
     found = messages(cfg)
     assert found == [
-        f"model.base_model_path: folder '{tmp_path / 'no-such-model'}' does not exist; point it at a "
-        f"model folder (with config.json) or use a Hugging Face id such as google/flan-t5-base",
-        f"data.train_path: file '{tmp_path / 'missing/train.jsonl'}' does not exist; check the path "
-        f"(relative paths are relative to the config file's folder)",
-        f"data.val_path: file '{tmp_path / 'missing/val.jsonl'}' does not exist; check the path "
-        f"(relative paths are relative to the config file's folder)",
+        f"model.base_model_path: folder '{tmp_path / 'no-such-model'}' does not exist on this "
+        f"machine; set model.base_model_path to a Hugging Face id such as google/flan-t5-base "
+        f"(found in the Hugging Face cache; on a machine with internet `hf download "
+        f"google/flan-t5-base` puts it there) or to a local folder holding config.json and the weights",
+        f"data.train_path: 'missing/train.jsonl' exists neither in the config's folder {tmp_path} "
+        f"nor in any folder above it up to /; check the path",
+        f"data.val_path: 'missing/val.jsonl' exists neither in the config's folder {tmp_path} "
+        f"nor in any folder above it up to /; check the path",
     ]
 
 
