@@ -18,9 +18,9 @@ def cached_stand_in(folder_name: str) -> str | None:
     if not folder_name:
         return None
     try:
-        from huggingface_hub import scan_cache_dir
+        from huggingface_hub import constants, scan_cache_dir
 
-        info = scan_cache_dir()
+        info = scan_cache_dir(constants.HF_HUB_CACHE)  # its default is fixed at import
     except Exception:  # noqa: BLE001 - no cache, unreadable cache: nothing stands in
         return None
     hits = []
