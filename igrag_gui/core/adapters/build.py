@@ -15,12 +15,13 @@ from typing import Any
 from .config_file import read_adapter_config
 from .consistency import check_dtypes, check_environment, check_files, check_lora, check_prompt, check_targets
 from .details import figures
-from .locate import locate, natural_key
+from .igrag_prompt import KEY, METHOD, IgragPrompt, from_state, is_igrag_prompt, load_checked
+from .locate import AdapterFiles, locate, natural_key
 from .matching import PatternProblems
 from .naming import ADAPTER, SAVED, Module, assign_types, parse_tensor_name
 from .report import AdapterReport, TensorInfo
 from .verdict import judge
-from .weights_file import WeightsListing, list_weights
+from .weights_file import Listed, WeightsListing, list_weights
 
 # Which dimension of which saved parameter is the rank (checked against PEFT's own saves).
 RANK_FROM: dict[str, int] = {
@@ -33,8 +34,43 @@ _RANK_FALLBACK: dict[str, int] = {"lora_B": 1, "lora_embedding_B": 1}
 def inspect_path(path: str | os.PathLike) -> AdapterReport:
     """Report on the adapter at ``path`` (folder, adapter_config.json or weights file)."""
     files = locate(path)
+    if files.weights_format == "pickle" and files.config is None:
+        prompt = igrag_prompt_in(files.weights)
+        if prompt is not None:
+            return _igrag_report(files, prompt)
     config = read_adapter_config(files.config) if files.config else None
     listing: WeightsListing | None = list_weights(files.weights, files.weights_format) if files.weights else None
+    return _report(files, config, listing)
+
+
+def igrag_prompt_in(path: os.PathLike) -> IgragPrompt | None:
+    """IGRAG's prompt embeddings when a lone ``.pt`` holds them; ``None`` for a plain state dict."""
+    state = load_checked(path)
+    return from_state(path, state) if is_igrag_prompt(state) else None
+
+
+def _igrag_report(files: AdapterFiles, prompt: IgragPrompt) -> AdapterReport:
+    """The report PEFT's own save of the same prompt would give, named for what it is."""
+    nbytes = prompt.num_params * 4
+    listing = WeightsListing(files.weights, "pickle", [Listed(KEY, "F32", tuple(prompt.embeddings.shape), nbytes)],
+                             files.weights.stat().st_size)
+    report = _report(files, prompt.peft_config(), listing)
+    report.method = METHOD
+    report.peft_type_source = "igrag"
+    report.evidence = [f"IGRAG's prompt-tuning file: '{KEY}' {list(prompt.embeddings.shape)}, prompt_length "
+                       f"{prompt.prompt_length}, embedding_dim {prompt.embedding_dim}, initialization "
+                       f"'{prompt.initialization}'; prepended to the encoder's input only",
+                       *report.evidence[1:]]
+    report.warnings = [w for w in report.warnings
+                       if "pickle" not in w and not w.startswith("no adapter_config.json")] + [
+        f"not a PEFT adapter folder yet: `igrag convert {files.weights} --out DIR --base MODEL` writes "
+        f"one (adapter_config.json and adapter_model.safetensors) that PEFT, the Playground and "
+        f"igrag generate load"]
+    report.config = None
+    return report
+
+
+def _report(files: AdapterFiles, config: dict[str, Any] | None, listing: WeightsListing | None) -> AdapterReport:
     listed = sorted(listing.tensors if listing else [], key=lambda t: natural_key(t.name))
     tensors = [_tensor_info(t.name, t.shape, t.dtype, t.numel, t.nbytes) for t in listed]
     modules = _modules(tensors)
