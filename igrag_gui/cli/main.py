@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..core.errors import UserError
 from ..core.logs import log_exception
-from . import eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, train_cmd, validate_cmd
+from . import convert_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, train_cmd, validate_cmd
 
 COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("params", params_cmd.register),
@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("generate", generate_cmd.register),
     ("eval", eval_cmd.register),
     ("merge", merge_cmd.register),
+    ("convert", convert_cmd.register),
 ]
 
 

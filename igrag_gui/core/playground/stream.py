@@ -56,6 +56,11 @@ def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int]
             with tokenizer_lock:
                 super().end()
 
+        def __deepcopy__(self, memo: dict) -> "CountingStreamer":
+            # PEFT deep-copies generate()'s arguments for prompt tuning; the copy must be the
+            # streamer the reader listens to (and its queue's lock cannot be copied anyway).
+            return self
+
     return CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
 
