@@ -43,3 +43,15 @@ def use_hub_cache(monkeypatch, cache: Path) -> Path:
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     return cache
+
+
+def save_igrag_prompt(path: Path, length: int = 20, dim: int = 768, seed: int = 0, **extra) -> Path:
+    """A ``prompt_embeddings.pt`` exactly as IGRAG's prompt-tuning script writes it."""
+    import torch
+
+    torch.manual_seed(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"prompt_embeddings": torch.nn.Parameter(torch.randn(length, dim) * 0.5),
+             "prompt_length": length, "embedding_dim": dim, "initialization": "random", **extra}
+    torch.save(state, path)
+    return path
