@@ -39,11 +39,13 @@ PREVIEW_ROWS = 50
 
 @dataclass
 class DataPreview:
-    rows: list[tuple[str, str]]
+    rows: list[list[str]]
     count: int
     too_long: int | None
     max_source: int
     path: Path
+    columns: tuple[str, ...] = ("prompt", "caption")
+    images: int | None = None  # distinct image_ids (several reference captions per image)
 
 
 def _describe(cfg: RunConfig) -> Any:
@@ -60,9 +62,11 @@ def _count(cfg: RunConfig) -> Any:
 
 def _preview(cfg: RunConfig) -> DataPreview:
     from ..core.data import read_examples
+    from ..core.data_preview import preview_table
     from ..core.models import load_tokenizer, resolve_model_ref
 
     examples = read_examples(cfg.train_file, cfg.data.prompt_field, cfg.data.caption_field)
+    table = preview_table(cfg.train_file, examples, PREVIEW_ROWS)
     too_long = None
     try:
         tokenizer = load_tokenizer(resolve_model_ref(cfg), cfg.model.trust_remote_code)
@@ -71,8 +75,8 @@ def _preview(cfg: RunConfig) -> DataPreview:
     if tokenizer is not None:
         ids = tokenizer([e.prompt for e in examples], truncation=False, verbose=False)["input_ids"]
         too_long = sum(len(i) > cfg.data.max_source_length for i in ids)
-    return DataPreview([(e.prompt, e.caption) for e in examples[:PREVIEW_ROWS]], len(examples), too_long,
-                       cfg.data.max_source_length, cfg.train_file)
+    return DataPreview(table.rows, len(examples), too_long, cfg.data.max_source_length, cfg.train_file,
+                       tuple(table.columns), table.images)
 
 
 def find_runs(cfg: RunConfig) -> list[Path]:
@@ -395,14 +399,19 @@ class TrainTab(QWidget):
             self._preview_table.setRowCount(0)
             self._preview_label.setText(preview)
             return
+        self._preview_table.setColumnCount(len(preview.columns))
+        self._preview_table.setHorizontalHeaderLabels(list(preview.columns))
         self._preview_table.setRowCount(len(preview.rows))
-        for r, (prompt, caption) in enumerate(preview.rows):
-            self._preview_table.setItem(r, 0, QTableWidgetItem(prompt.replace("\n", " ⏎ ")))
-            self._preview_table.setItem(r, 1, QTableWidgetItem(caption))
+        for r, row in enumerate(preview.rows):
+            for c, text in enumerate(row):
+                self._preview_table.setItem(r, c, QTableWidgetItem(text.replace("\n", " ⏎ ")))
         long_text = ("" if preview.too_long is None else
                      f"; {preview.too_long} prompt(s) longer than max_source_length={preview.max_source} tokens "
                      f"(they will be truncated)")
-        self._preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{long_text}. "
+        images = ("" if preview.images is None else
+                  f" of {preview.images:,} images ({preview.count / max(preview.images, 1):.1f} reference "
+                  f"captions per image)")
+        self._preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{images}{long_text}. "
                                     f"Showing the first {len(preview.rows)}.")
 
     # ------------------------------------------------------------------------------ runs
