@@ -310,6 +310,7 @@ class ConfigForm(QWidget):
         finally:
             self._filling = False
         self.set_problems([])
+        self._show_resolved_paths()
         unknown = [f"{section}.{key}" if section else key
                    for section, body in self._base.unknown.items() for key in body]
         self.unknown_label.setText("Kept as written, not used by igrag: " + ", ".join(unknown)
@@ -509,7 +510,7 @@ class ConfigForm(QWidget):
 
     def _path_field(self, mode: str, label: str, optional: bool) -> dict:
         title = f"Choose {label.lower()}" if mode == "file" else "Choose the output folder"
-        field = PathField(mode, title, lambda: self._base.base_dir)
+        field = PathField(mode, title, lambda: self.config().base_dir)
         if optional:
             field.line_edit.setPlaceholderText("(none)")
         return dict(editor=field, paint=[field], signal=field.textChanged,
@@ -614,7 +615,22 @@ class ConfigForm(QWidget):
         finally:
             self._filling = False
         self._edited.add(key)
+        if fld.meta.get("path"):
+            self._show_resolved_paths()
         self.edited.emit()
+
+    def _show_resolved_paths(self) -> None:
+        """Each path field's tooltip says where its value leads and which base was used."""
+        cfg = self.config()
+        base = cfg.path_base
+        for key, fld in self._fields.items():
+            kind = fld.meta.get("path")
+            value = fld.get()
+            if kind not in ("file", "output") or not isinstance(value, str) or not value.strip():
+                fld.editor.setToolTip(fld.meta["help"])
+                continue
+            fld.editor.setToolTip(f"{fld.meta['help']}\n\nResolves to {cfg.resolve_path(value)}\n"
+                                  f"({base.describe()})")
 
     def _mark(self, fld: _Field, problems: list[Problem]) -> None:
         severity = ""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFormLayout, QFra
 
 from ..core.adapters.report import format_value, human_bytes
 from .theme import is_dark, status_hex
+from .convert_prompt import ConvertPromptAction
 from .workers import run_in_background
 
 RECENT_KEY = "inspect/recent"
@@ -184,8 +185,12 @@ class InspectTab(QWidget):
         self.copy_button.clicked.connect(self.copy_json)
         self.folder_button = QPushButton("Show in folder")
         self.folder_button.clicked.connect(self._show_in_folder)
+        self.convert_action = ConvertPromptAction(self, lambda: self.reports.get(self.current))
+        self.convert_action.converted.connect(lambda folder: self.open_paths([folder]))
+        self.convert_action.failed.connect(lambda message: self._failed(Path(self.current or "."), message,
+                                                                        pending=False))
         actions = QHBoxLayout()
-        for button in (self.playground_button, self.copy_button, self.folder_button):
+        for button in (self.convert_action.button, self.playground_button, self.copy_button, self.folder_button):
             actions.addWidget(button)
         actions.addStretch(1)
         self.playground_button.hide()  # shown once a Playground listens to open_in_playground
@@ -327,10 +332,11 @@ class InspectTab(QWidget):
         self.show_report(key)
         self.status_message.emit(f"Inspected {key}: {report.method}")
 
-    def _failed(self, path: Path, message: str) -> None:
-        self._pending -= 1
+    def _failed(self, path: Path, message: str, pending: bool = True) -> None:
+        self._pending -= pending
         self.list.clearSelection()  # the card would show another adapter under this message
         self.current = None
+        self.convert_action.follow(None)
         self.card.hide()
         self.pages.hide()
         self._update_actions()
@@ -408,6 +414,7 @@ class InspectTab(QWidget):
         self.card.show()
         self.pages.show()
         self.verdict_label.setText(report.method)
+        self.convert_action.follow(report)
         peft = report.peft_type or "?"
         source = " (inferred from the tensors: no adapter_config.json)" if report.peft_type_source == "tensors" else ""
         self.path_label.setText(f"peft_type {peft}{source} · {report.task_type or 'no task type'} · "

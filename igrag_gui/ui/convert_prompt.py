@@ -1,0 +1,93 @@
+"""Inspect's "Convert to PEFT adapter…" for IGRAG's prompt_embeddings.pt (the twin of
+``igrag convert``): ask where and for which base model, convert off the GUI thread, then inspect
+the new adapter folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QPushButton,
+                               QWidget)
+
+from .workers import run_in_background
+
+IGRAG_METHOD = "prompt tuning (IGRAG prompt embeddings)"
+
+
+class ConvertPromptAction(QObject):
+    """The button and its flow; ``converted`` carries the new adapter folder."""
+
+    converted = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget, current_report: Callable[[], Any]):
+        super().__init__(parent)
+        self._parent, self._report = parent, current_report
+        self.button = QPushButton("Convert to PEFT adapter…")
+        self.button.setToolTip("Write a standard PEFT prompt-tuning adapter (adapter_config.json and "
+                               "adapter_model.safetensors) that PEFT, the Playground and igrag generate "
+                               "load; the same as `igrag convert`")
+        self.button.clicked.connect(self.convert)
+        self.button.hide()
+
+    def follow(self, report: Any) -> None:
+        """Shown only for IGRAG's prompt embeddings."""
+        self.button.setVisible(report is not None and report.method == IGRAG_METHOD)
+
+    def ask_target(self) -> tuple[Path, str] | None:
+        """The output folder and base model, from a small dialog (None when cancelled)."""
+        report = self._report()
+        source = Path(report.files.weights)
+        dialog = QDialog(self._parent)
+        dialog.setWindowTitle("Convert to a PEFT adapter")
+        out = QLineEdit(str(source.parent / "peft_adapter"))
+        width = report.details.get("token_dim")
+        base = QLineEdit("google/flan-t5-base" if width == 768 else "")
+        base.setPlaceholderText("a model folder or Hugging Face id")
+        form = QFormLayout(dialog)
+        form.addRow("Adapter folder", out)
+        form.addRow("Base model", base)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        if dialog.exec() != QDialog.DialogCode.Accepted or not out.text().strip():
+            return None
+        return Path(out.text().strip()).expanduser(), base.text().strip()
+
+    @Slot()
+    def convert(self) -> None:
+        from ..core.adapters.igrag_convert import holds_adapter
+
+        report = self._report()
+        target = self.ask_target() if report is not None else None
+        if target is None:
+            return
+        out, base = target
+        force = False
+        if out.is_dir() and holds_adapter(out):
+            answer = QMessageBox.question(self._parent, "Replace adapter?",
+                                          f"{out} already holds an adapter. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            force = True
+        source = Path(report.files.weights)
+        self.button.setEnabled(False)
+        run_in_background(lambda: _convert(source, out, base or None, force), self._done, self._failed,
+                          receiver=self)
+
+    def _done(self, folder: Any) -> None:
+        self.button.setEnabled(True)
+        self.converted.emit(str(folder))
+
+    def _failed(self, message: str) -> None:
+        self.button.setEnabled(True)
+        self.failed.emit(message)
+
+
+def _convert(source: Path, out: Path, base: str | None, force: bool) -> Path:
+    from ..core.adapters.igrag_convert import convert_igrag_prompt
+
+    return convert_igrag_prompt(source, out, base=base, force=force)[0]
