@@ -7,20 +7,35 @@ that model stands in for it, with a warning; otherwise the problem names both fi
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 
 def cached_stand_in(folder_name: str) -> str | None:
     """The id of a cached model (with config.json) whose name is ``folder_name``, if any.
 
-    Reads the cache through ``huggingface_hub.scan_cache_dir``; never touches the network.
+    Reads the cache through ``huggingface_hub.scan_cache_dir``; never touches the network. The
+    answer is kept until the cache folder changes (validation asks on every edit in the form).
     """
     if not folder_name:
         return None
-    try:
-        from huggingface_hub import constants, scan_cache_dir
+    from huggingface_hub import constants
 
-        info = scan_cache_dir(constants.HF_HUB_CACHE)  # its default is fixed at import
+    cache = str(constants.HF_HUB_CACHE)  # scan_cache_dir's own default is fixed at import
+    try:
+        stamp = os.stat(cache).st_mtime_ns
+    except OSError:
+        return None
+    return _stand_in(cache, stamp, folder_name)
+
+
+@functools.lru_cache(maxsize=32)
+def _stand_in(cache: str, stamp: int, folder_name: str) -> str | None:
+    try:
+        from huggingface_hub import scan_cache_dir
+
+        info = scan_cache_dir(cache)
     except Exception:  # noqa: BLE001 - no cache, unreadable cache: nothing stands in
         return None
     hits = []
