@@ -206,7 +206,7 @@ def _alias_map(section: str) -> dict[str, str]:
 class RunConfig:
     """A whole run: the four IGRAG sections, the PEFT method, and what loading learned.
 
-    ``source`` is the YAML file it came from (relative paths resolve against its folder);
+    ``source`` is the YAML file it came from (relative paths start at ``path_base``);
     ``unknown`` keeps keys we do not know, per section (``""`` for the top level), so that a
     load/save round trip loses nothing; ``spellings`` remembers an alias a file used
     (``alpha`` for ``lora_alpha``) so that saving writes it back the same way.

@@ -408,7 +408,7 @@ class TrainTab(QWidget):
         long_text = ("" if preview.too_long is None else
                      f"; {preview.too_long} prompt(s) longer than max_source_length={preview.max_source} tokens "
                      f"(they will be truncated)")
-        images = ("" if preview.images is None else
+        images = ("" if preview.images is None or preview.images == preview.count else
                   f" of {preview.images:,} images ({preview.count / max(preview.images, 1):.1f} reference "
                   f"captions per image)")
         self._preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{images}{long_text}. "

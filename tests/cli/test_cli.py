@@ -88,7 +88,7 @@ def test_every_problem_at_once_one_line_each(make_config, tmp_path):
                      "lora.target_modules: the model has no module named 'q_proj'; did you mean 'q'?",
                      "training.bf16: fp16 and bf16 are both true",
                      "training.train_batch_size: must be at least 1, got 0",
-                     "data.train_path: file"]:
+                     "data.train_path: 'missing.jsonl' exists neither in the config's folder"]:
         assert expected in text, text
     assert len(lines) == 7
 
