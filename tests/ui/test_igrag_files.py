@@ -74,3 +74,29 @@ def test_inspect_shows_their_prompt_and_converts_it(window, qtbot, tmp_path, mon
     assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
     assert not inspect.convert_action.button.isVisible()
     QThreadPool.globalInstance().waitForDone(60_000)
+
+
+def test_the_playground_generates_with_their_converted_prompt(qtbot, settings, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from igrag_gui.core.adapters.igrag_convert import convert_igrag_prompt
+    from igrag_gui.ui.playground_tab import BASE, PlaygroundTab
+
+    d_model = json.loads((demo_model_path() / "config.json").read_text())["d_model"]
+    path = save_igrag_prompt(tmp_path / "prompt_embeddings.pt", dim=d_model)
+    out, _ = convert_igrag_prompt(path, tmp_path / "igrag-prompt", base=str(demo_model_path()))
+    tab = PlaygroundTab(settings)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.base_picker.setText(str(demo_model_path()))
+    tab.add_adapter(out)
+    ready = lambda: tab.session is not None and not tab.loading and not tab.generating  # noqa: E731
+    qtbot.waitUntil(lambda: ready() and tab.adapter_list.count() == 1, timeout=240_000)
+    tab.prompt_edit.setPlainText("Captions of similar images: a dog runs on the grass. Detected objects: dog.")
+    qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.generating, timeout=240_000)
+    name = tab.checked_adapters()[0]
+    assert list(tab.columns) == [BASE, name]
+    assert tab.columns[name].toPlainText().strip()
+    assert tab.last_stats[name].new_tokens > 0
+    QThreadPool.globalInstance().waitForDone(120_000)
