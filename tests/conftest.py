@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ FLAN_T5_BASE = ROOT / "tests" / "fixtures" / "flan-t5-base"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Prepared training data is cached; tests (and the CLI they start) keep theirs out of ~/.cache.
+os.environ.setdefault("IGRAG_DATA_CACHE", tempfile.mkdtemp(prefix="igrag-test-data-cache-"))
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
-                           Started)
+from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Preparing,
+                           Progress, Started)
+
+
+PLAIN_EVERY = 2.0  # seconds between preparation lines when the output is not a terminal
 
 
 def _duration(seconds: float | None) -> str:
@@ -28,6 +31,8 @@ class TerminalProgress:
         self.loss: float | None = None
         self.lr: float | None = None
         self._bar_shown = False
+        self._prep_phase = ""
+        self._prep_printed = 0.0
 
     def _line(self, text: str) -> None:
         if self._bar_shown:
@@ -44,8 +49,27 @@ class TerminalProgress:
         return (f"step {step}/{total} [{'#' * filled}{'.' * (self.width - filled)}] {100 * frac:3.0f}%"
                 f"{loss}{lr} epoch {epoch:.2f} | {_duration(elapsed)} elapsed, ETA {_duration(eta)}")
 
+    def _preparing(self, event: Preparing) -> None:
+        """A live line on a terminal; elsewhere a line per phase and one every few seconds."""
+        text = event.describe()
+        if event.phase in ("tokenizing", "reading") and event.total:
+            frac = min(1.0, event.done / event.total)
+            filled = int(self.width * frac)
+            text = f"{text} [{'#' * filled}{'.' * (self.width - filled)}] {100 * frac:3.0f}%"
+        final = event.phase in ("cached", "done")
+        if self.live and not final:
+            self.stream.write("\r\x1b[2K" + text)
+            self.stream.flush()
+            self._bar_shown = True
+        elif final or event.phase != self._prep_phase or event.elapsed - self._prep_printed >= PLAIN_EVERY:
+            self._prep_printed = event.elapsed
+            self._line(text)
+        self._prep_phase = event.phase
+
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Started):
+        if isinstance(event, Preparing):
+            self._preparing(event)
+        elif isinstance(event, Started):
             resumed = f", resuming at step {event.start_step}" if event.resumed_from else ""
             self._line(f"training: {event.trainable:,} trainable of {event.total:,} parameters "
                        f"({event.percent:.2f}%), {event.num_train_examples} examples, "
@@ -69,7 +93,9 @@ class TerminalProgress:
         elif isinstance(event, Message):
             self._line(f"igrag: {event.level}: {event.text}")
         elif isinstance(event, Finished):
-            if event.stopped:
+            if event.stopped and event.checkpoint is None and event.step == 0:
+                self._line("stopped before the first step; nothing was saved")
+            elif event.stopped:
                 self._line(f"stopped at step {event.step}; resumable checkpoint: {event.checkpoint}\n"
                            f"resume with: igrag train CONFIG --resume")
             else:

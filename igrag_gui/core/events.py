@@ -71,6 +71,35 @@ class Progress(Event):
 
 
 @dataclass
+class Preparing(Event):
+    """Data preparation before the first step: ``phase`` is "reading" (done/total in bytes),
+    "tokenizing" (rows, with a rate in rows/s), "waiting" (for rank 0), "cached" or "done"."""
+
+    kind: ClassVar[str] = "preparing"
+    file: str
+    phase: str
+    done: int = 0
+    total: int = 0
+    rate: float | None = None
+    elapsed: float = 0.0
+
+    def describe(self) -> str:
+        """The one wording of this event, for the terminal and the window alike."""
+        if self.phase == "reading":
+            if not self.total:
+                return f"reading {self.file}"
+            return f"reading {self.file}: {self.done / 1e6:,.0f} of {self.total / 1e6:,.0f} MB"
+        if self.phase == "tokenizing":
+            rate = f" ({self.rate:,.0f} rows/s)" if self.rate else ""
+            return f"tokenizing {self.file}: {self.done:,} of {self.total:,} rows{rate}"
+        if self.phase == "waiting":
+            return f"waiting for rank 0 to prepare {self.file}"
+        if self.phase == "cached":
+            return f"{self.file}: {self.done:,} rows, tokenized, from the cache"
+        return f"{self.file}: {self.done:,} rows tokenized in {self.elapsed:.1f} s"
+
+
+@dataclass
 class Evaluated(Event):
     kind: ClassVar[str] = "eval"
     step: int
@@ -121,7 +150,7 @@ class Failed(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (Started, Logged, Progress, Evaluated, CheckpointSaved, Message, Finished, Failed)
+    cls.kind: cls for cls in (Preparing, Started, Logged, Progress, Evaluated, CheckpointSaved, Message, Finished, Failed)
 }
 
 Sink = Callable[[Event], None]

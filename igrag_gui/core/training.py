@@ -29,7 +29,8 @@ from transformers.trainer_callback import PrinterCallback
 from .checkpoints import (CHECKPOINT_RE, STAGING, check_resume_compatible, fsync_tree, latest_checkpoint,
                           replace_dir, resolve_resume, rotate, save_adapter)
 from .config import RunConfig, check_targets
-from .data import TokenizedData, make_collator, read_examples, tokenize_examples
+from .data import make_collator, read_examples, tokenize_examples
+from .data.prepare import PreparationStopped, prepare_data, training_columns
 from .errors import UserError
 from .events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
                      Sink, Started)
@@ -354,12 +355,14 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     tokenizer = load_tokenizer(ref, cfg.model.trust_remote_code)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    train_examples = read_examples(cfg.train_file, cfg.data.prompt_field, cfg.data.caption_field)
+    limits = (cfg.data.max_source_length, cfg.data.max_target_length)
+    # Streamed into a memory-mapped Arrow file, cached; rank 0 prepares, the others wait for it.
+    train_data = prepare_data(cfg.train_file, tokenizer, kind, *limits, cfg.data.prompt_field,
+                              cfg.data.caption_field, report=sink if main else None,
+                              cancelled=state.stop.is_set, rank=rank, world_size=size)
     evaluate = cfg.training.eval_strategy != "no"
     val_examples = (read_examples(cfg.val_file, cfg.data.prompt_field, cfg.data.caption_field)
                     if evaluate and cfg.val_file else [])
-    limits = (cfg.data.max_source_length, cfg.data.max_target_length)
-    train_data = tokenize_examples(train_examples, tokenizer, kind, *limits, source=cfg.train_file)
     val_data = tokenize_examples(val_examples, tokenizer, kind, *limits, source=cfg.val_file) if val_examples else None
     if main:
         for data in (train_data, val_data):
@@ -431,7 +434,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     callback = EngineCallback(sink, state, metrics_path, started, effective)
     shift = kind == "causal"
     trainer = _trainer_class(kind)(
-        model=model, args=args, train_dataset=train_data, eval_dataset=val_data,
+        model=model, args=args, train_dataset=training_columns(train_data), eval_dataset=val_data,
         data_collator=collator, processing_class=tokenizer, callbacks=[callback],
         compute_loss_func=lambda outputs, labels, num_items_in_batch=None:
             token_mean_loss(outputs, labels, num_items_in_batch, shift=shift),
@@ -457,7 +460,14 @@ def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: 
     """Run training to the end, a stop request, or a failure; return the closing event
     (``Finished`` or ``Failed``), which has also gone to ``sink``."""
     start = time.monotonic()
-    run = prepare(cfg, sink, state, max_steps, resume)
+    try:
+        run = prepare(cfg, sink, state, max_steps, resume)
+    except PreparationStopped:
+        closing_stop = Finished(step=0, output_dir=str(cfg.output_path.resolve()), stopped=True,
+                                seconds=round(time.monotonic() - start, 3))
+        if is_main_process():
+            sink(closing_stop)
+        return closing_stop
     trainer, main = run.trainer, is_main_process()
     try:
         result = trainer.train(resume_from_checkpoint=str(run.resume) if run.resume else None)

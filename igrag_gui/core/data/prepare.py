@@ -1,0 +1,220 @@
+"""Training data at any size: streamed, tokenized in batches into a memory-mapped Arrow file,
+cached, with progress from the first second and a stop that works at every batch.
+
+Memory stays bounded by one batch of rows whatever the file's size: rows are read a line at a
+time, tokenized ``BATCH`` at a time and appended to an Arrow stream on disk; training reads that
+file memory-mapped through Hugging Face ``datasets``. The entry is kept in the cache
+(``cache.py``) under a key of the file's bytes, the tokenizer and the limits, so the next run or
+sweep trial on the same data opens it at once. Under torchrun, rank 0 prepares and the other
+ranks wait for its entry (or its error) instead of tokenizing the same file again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import UserError
+from ..events import Preparing
+from .cache import cache_key, cache_root, file_digest, unwritable_reason
+from .records import iter_examples, estimate_rows
+from .tokenize import tokenize_batch, truncation_warnings
+
+BATCH = 2000
+REPORT_EVERY = 0.25  # seconds between progress events
+DATA_FILE, META_FILE, ERROR_SUFFIX = "data.arrow", "meta.json", ".error"
+
+
+class PreparationStopped(Exception):
+    """A stop was requested while the data was being prepared."""
+
+
+@dataclass
+class PreparedData:
+    """A tokenized data file, memory-mapped: ``dataset`` holds input_ids and labels per row,
+    ``lengths()`` the untruncated token lengths (for histograms)."""
+
+    dataset: Any
+    count: int
+    truncated_prompts: int
+    truncated_captions: int
+    source: Path
+    folder: Path
+    from_cache: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def lengths(self) -> tuple[Any, Any]:
+        """(prompt lengths, caption lengths) as numpy arrays, read from the Arrow file."""
+        table = self.dataset.data
+        return (table.column("prompt_length").to_numpy(), table.column("caption_length").to_numpy())
+
+
+Report = Callable[[Preparing], None]
+
+
+@dataclass
+class _Reporter:
+    report: Report | None
+    cancelled: Callable[[], bool]
+    name: str
+    start: float = field(default_factory=time.monotonic)
+    last: float = 0.0
+
+    def __call__(self, phase: str, done: int = 0, total: int = 0, force: bool = False,
+                 rate: float | None = None) -> None:
+        now = time.monotonic()
+        if self.cancelled():
+            raise PreparationStopped()
+        if self.report is None or (not force and now - self.last < REPORT_EVERY):
+            return
+        self.last = now
+        self.report(Preparing(file=self.name, phase=phase, done=done, total=total,
+                              rate=None if rate is None else round(rate, 1), elapsed=round(now - self.start, 3)))
+
+
+def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_target: int,
+                 prompt_field: str = "prompt", caption_field: str = "caption", report: Report | None = None,
+                 cancelled: Callable[[], bool] = lambda: False, rank: int = 0, world_size: int = 1,
+                 root: Path | None = None, build: bool = True) -> PreparedData | None:
+    """The prepared form of ``path``: from the cache when its key matches, else built (and cached).
+
+    ``build=False`` only looks (the Data page's counts): it returns None when there is no entry.
+    Raises ``UserError`` for bad data (naming the line) and ``PreparationStopped`` on a stop.
+    """
+    path = Path(path)
+    tell = _Reporter(report, cancelled, path.name)
+    tell("reading", 0, 0, force=True)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        estimate_rows(path)  # raises the one-line error (missing file, folder, unreadable)
+        raise
+    digest = file_digest(path, lambda done, total: tell("reading", done, total), cancelled)
+    key = cache_key(digest, tokenizer, kind, prompt_field, caption_field, max_source, max_target)
+    root = Path(root) if root is not None else cache_root()
+    entry = root / key
+    if (entry / META_FILE).is_file():
+        data = _open_entry(entry, path, from_cache=True)
+        tell("cached", data.count, data.count, force=True)
+        return data
+    if not build:
+        return None
+    warnings: list[str] = []
+    problem = unwritable_reason(root)
+    if problem is not None:
+        warnings.append(f"the data cache folder '{root}' cannot be written ({problem}); preparing "
+                        f"{path.name} without a cache, so the next run prepares it again (set "
+                        f"IGRAG_DATA_CACHE to a folder you can write to)")
+        entry = Path(tempfile.mkdtemp(prefix="igrag-data-")) / key
+        atexit.register(shutil.rmtree, entry.parent, True)
+    elif rank != 0 and world_size > 1:
+        data = _wait_for_rank0(entry, path, tell, size)
+        data.warnings = truncation_warnings(path.name, data.count, data.truncated_prompts,
+                                            data.truncated_captions, max_source, max_target)
+        return data
+    try:
+        _build(entry, path, tokenizer, kind, max_source, max_target, prompt_field, caption_field, tell, size)
+    except UserError as exc:
+        if world_size > 1 and problem is None:
+            _write_error(entry, str(exc))
+        raise
+    data = _open_entry(entry, path, from_cache=False)
+    tell("done", data.count, data.count, force=True)
+    data.warnings = warnings + truncation_warnings(path.name, data.count, data.truncated_prompts,
+                                                   data.truncated_captions, max_source, max_target)
+    return data
+
+
+def _build(entry: Path, path: Path, tokenizer: Any, kind: str, max_source: int, max_target: int,
+           prompt_field: str, caption_field: str, tell: _Reporter, size: int) -> None:
+    """Stream rows into ``entry`` (written in a staging folder, renamed into place when whole)."""
+    import pyarrow as pa
+
+    total = estimate_rows(path)
+    schema = pa.schema([("input_ids", pa.list_(pa.int32())), ("labels", pa.list_(pa.int32())),
+                        ("prompt_length", pa.int32()), ("caption_length", pa.int32())])
+    staging = entry.parent / f"{entry.name}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    count = truncated_p = truncated_c = 0
+    start = time.monotonic()
+    tell("tokenizing", 0, total, force=True)
+    try:
+        with pa.OSFile(str(staging / DATA_FILE), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+            prompts: list[str] = []
+            captions: list[str] = []
+
+            def flush() -> None:
+                nonlocal count, truncated_p, truncated_c
+                b = tokenize_batch(prompts, captions, tokenizer, kind, max_source, max_target)
+                writer.write_batch(pa.record_batch([b.input_ids, b.labels, b.prompt_lengths, b.caption_lengths],
+                                                   schema=schema))
+                count += len(prompts)
+                truncated_p += sum(n > max_source for n in b.prompt_lengths)
+                truncated_c += sum(n > max_target for n in b.caption_lengths)
+                prompts.clear()
+                captions.clear()
+                elapsed = time.monotonic() - start
+                tell("tokenizing", count, max(total, count), rate=count / elapsed if elapsed > 0 else None)
+
+            for example in iter_examples(path, prompt_field, caption_field):
+                prompts.append(example.prompt)
+                captions.append(example.caption)
+                if len(prompts) >= BATCH:
+                    flush()
+            if prompts:
+                flush()
+        meta = {"source": str(path), "rows": count, "truncated_prompts": truncated_p,
+                "truncated_captions": truncated_c, "max_source": max_source, "max_target": max_target,
+                "seconds": round(time.monotonic() - start, 3), "bytes": size}
+        (staging / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+        try:
+            os.replace(staging, entry)
+        except OSError:  # another process put the same entry in place first: theirs is as good
+            if not (entry / META_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _open_entry(entry: Path, source: Path, from_cache: bool) -> PreparedData:
+    from datasets import Dataset
+
+    meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
+    dataset = Dataset.from_file(str(entry / DATA_FILE))  # memory-mapped, nothing read yet
+    return PreparedData(dataset, int(meta["rows"]), int(meta["truncated_prompts"]),
+                        int(meta["truncated_captions"]), source, entry, from_cache)
+
+
+def training_columns(data: PreparedData) -> Any:
+    """The dataset the Trainer reads: token ids only (the length columns stay for statistics)."""
+    return data.dataset.select_columns(["input_ids", "labels"])
+
+
+def _write_error(entry: Path, message: str) -> None:
+    try:
+        entry.parent.joinpath(entry.name + ERROR_SUFFIX).write_text(message, encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _wait_for_rank0(entry: Path, path: Path, tell: _Reporter, size: int) -> PreparedData:
+    """Ranks other than 0 wait for rank 0's entry, or raise the error it met."""
+    error = entry.parent / (entry.name + ERROR_SUFFIX)
+    while True:
+        if (entry / META_FILE).is_file():
+            return _open_entry(entry, path, from_cache=False)
+        if error.is_file() and error.stat().st_mtime >= tell.start - 1:
+            raise UserError(error.read_text(encoding="utf-8"))
+        tell("waiting", 0, size)
+        time.sleep(0.1)
