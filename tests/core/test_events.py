@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from igrag_gui.core.events import (EVENT_TYPES, CheckpointSaved, Evaluated, Failed, Finished, Logged, Message,
-                                   Progress, Started, event_from_json)
+                                   Preparing, Progress, Started, event_from_json)
 
 
 def test_every_event_round_trips_through_json():
@@ -19,6 +19,7 @@ def test_every_event_round_trips_through_json():
         Message(level="warning", text="careful"),
         Finished(step=5, output_dir="/x", best_bleu=12.5),
         Failed(message="NaN at step 3", step=3),
+        Preparing(file="train.jsonl", phase="tokenizing", done=2000, total=200000, rate=12345.6, elapsed=0.2),
     ]
     assert {type(e) for e in samples} == set(EVENT_TYPES.values())
     for event in samples:
@@ -28,3 +29,16 @@ def test_every_event_round_trips_through_json():
 def test_nan_loss_survives_json():
     back = event_from_json(Logged(step=1, max_steps=2, epoch=0.5, loss=float("nan"), learning_rate=1.0).to_json())
     assert math.isnan(back.loss)
+
+
+def test_preparing_is_described_once_for_every_phase():
+    def said(phase, **kw):
+        return Preparing(file="train.jsonl", phase=phase, **kw).describe()
+
+    assert said("reading") == "reading train.jsonl"
+    assert said("reading", done=95_000_000, total=189_000_000) == "reading train.jsonl: 95 of 189 MB"
+    assert said("tokenizing", done=40_000, total=200_000, rate=12_345.6) == \
+        "tokenizing train.jsonl: 40,000 of 200,000 rows (12,346 rows/s)"
+    assert said("waiting") == "waiting for rank 0 to prepare train.jsonl"
+    assert said("cached", done=200_000) == "train.jsonl: 200,000 rows, tokenized, from the cache"
+    assert said("done", done=1_000, elapsed=0.61) == "train.jsonl: 1,000 rows tokenized in 0.6 s"

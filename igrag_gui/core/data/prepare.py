@@ -118,10 +118,7 @@ def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_tar
         entry = Path(tempfile.mkdtemp(prefix="igrag-data-")) / key
         atexit.register(shutil.rmtree, entry.parent, True)
     elif rank != 0 and world_size > 1:
-        data = _wait_for_rank0(entry, path, tell, size)
-        data.warnings = truncation_warnings(path.name, data.count, data.truncated_prompts,
-                                            data.truncated_captions, max_source, max_target)
-        return data
+        return _wait_for_rank0(entry, path, tell, size)
     try:
         _build(entry, path, tokenizer, kind, max_source, max_target, prompt_field, caption_field, tell, size)
     except UserError as exc:
@@ -130,8 +127,7 @@ def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_tar
         raise
     data = _open_entry(entry, path, from_cache=False)
     tell("done", data.count, data.count, force=True)
-    data.warnings = warnings + truncation_warnings(path.name, data.count, data.truncated_prompts,
-                                                   data.truncated_captions, max_source, max_target)
+    data.warnings = warnings + data.warnings
     return data
 
 
@@ -192,8 +188,9 @@ def _open_entry(entry: Path, source: Path, from_cache: bool) -> PreparedData:
 
     meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
     dataset = Dataset.from_file(str(entry / DATA_FILE))  # memory-mapped, nothing read yet
-    return PreparedData(dataset, int(meta["rows"]), int(meta["truncated_prompts"]),
-                        int(meta["truncated_captions"]), source, entry, from_cache)
+    rows, cut_p, cut_c = int(meta["rows"]), int(meta["truncated_prompts"]), int(meta["truncated_captions"])
+    return PreparedData(dataset, rows, cut_p, cut_c, source, entry, from_cache,
+                        truncation_warnings(source.name, rows, cut_p, cut_c, meta["max_source"], meta["max_target"]))
 
 
 def training_columns(data: PreparedData) -> Any:
@@ -214,7 +211,7 @@ def _wait_for_rank0(entry: Path, path: Path, tell: _Reporter, size: int) -> Prep
     while True:
         if (entry / META_FILE).is_file():
             return _open_entry(entry, path, from_cache=False)
-        if error.is_file() and error.stat().st_mtime >= tell.start - 1:
+        if error.is_file():  # the same key means the same bytes, so the same error
             raise UserError(error.read_text(encoding="utf-8"))
         tell("waiting", 0, size)
         time.sleep(0.1)
