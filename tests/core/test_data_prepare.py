@@ -155,7 +155,7 @@ def test_other_ranks_get_rank_0s_error(tmp_path, tokenizer):
     with pytest.raises(UserError) as err:
         prep(path, tokenizer, root, rank=0, world_size=2)
     thread.join(30)
-    assert errors[1] == str(err.value) == (f"{path}:2: not valid JSON (Expecting ',' delimiter at column 1); "
+    assert errors[1] == str(err.value) == (f"{path}:2: not valid JSON (Expecting ',' delimiter at column 15); "
                                            f"each line must be one JSON object")
 
 

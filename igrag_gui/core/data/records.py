@@ -66,7 +66,7 @@ def _jsonl_records(path: Path, fh: BinaryIO) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            yield number, json.loads(line.rstrip("\r\n"))  # a column past the end points at the end
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
                             f"each line must be one JSON object") from None
