@@ -13,11 +13,13 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..core.errors import UserError
 from ..core.logs import log_exception
-from . import convert_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, train_cmd, validate_cmd
+from . import (convert_cmd, data_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, train_cmd,
+               validate_cmd)
 
 COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("params", params_cmd.register),
     ("validate", validate_cmd.register),
+    ("data", data_cmd.register),
     ("train", train_cmd.register),
     ("inspect", inspect_cmd.register),
     ("generate", generate_cmd.register),
