@@ -1,0 +1,61 @@
+"""``igrag data import`` and the preparation progress of ``igrag train``, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.test_cli import ROOT, assert_user_error, igrag
+
+
+def test_import_csv_with_a_mapping(tmp_path):
+    src = tmp_path / "pairs.csv"
+    src.write_text("img,src,tgt\n3,two dogs. Objects: dog,two dogs play.\n4,a bus. Objects: bus,a red bus.\n",
+                   encoding="utf-8")
+    out = tmp_path / "train.jsonl"
+    result = igrag("data", "import", str(src), "--out", str(out), "--prompt", "src", "--caption", "tgt",
+                   "--image-id", "img")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote 2 rows to {out} (prompt <- src, caption <- tgt, image id <- img)"
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"image_id": 3, "prompt": "two dogs. Objects: dog", "caption": "two dogs play."},
+        {"image_id": 4, "prompt": "a bus. Objects: bus", "caption": "a red bus."}]
+
+
+def test_import_errors_are_one_line(tmp_path):
+    src = tmp_path / "pairs.csv"
+    src.write_text("question,answer,n\nq1,a1,1\nq2,a2,2\n", encoding="utf-8")
+    out = str(tmp_path / "o.jsonl")
+    assert assert_user_error(igrag("data", "import", str(src), "--out", out, "--prompt", "query")) == [
+        f"igrag: error: {src}: there is no column 'query' to use as the prompt; the columns are question, answer, n"]
+    assert assert_user_error(igrag("data", "import", str(src), "--out", out, "--caption", "n")) == [
+        "igrag: error: column 'n' (the caption) holds numbers (e.g. 1), not text; map a column that holds text"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert assert_user_error(igrag("data", "import", str(empty), "--out", out)) == [
+        f"igrag: error: {empty}: no rows in the file; nothing to import"]
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"a": "x", "b": "y"}\n')
+    assert assert_user_error(igrag("data", "import", str(other), "--out", out)) == [
+        f"igrag: error: {other}: no column looks like the prompt; name it with --prompt COL (the columns are a, b)"]
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_train_shows_preparation_then_reads_the_cache(tmp_path):
+    lines = (ROOT / "resources/demo/data/train.jsonl").read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "big.jsonl"
+    data.write_text("".join(lines[i % len(lines)] + "\n" for i in range(3000)), encoding="utf-8")
+    env = {"IGRAG_DATA_CACHE": str(tmp_path / "cache")}
+    args = ("train", str(ROOT / "configs/demo.yaml"), "--max-steps", "1", "--set", f"data.train_path={data}",
+            "--set", f"training.output_dir={tmp_path / 'out'}", "--set", "training.eval_strategy=no",
+            "--set", "training.save_strategy=no")
+    first = igrag(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    prep = [line for line in first.stderr.splitlines() if "big.jsonl" in line]
+    assert prep[0] == "reading big.jsonl"
+    assert prep[1].startswith("tokenizing big.jsonl: 0 of 3,000 rows")
+    assert prep[-1].startswith("big.jsonl: 3,000 rows tokenized in ")
+    second = igrag(*args, env=env)
+    assert second.returncode == 0, second.stderr
+    assert [line for line in second.stderr.splitlines() if "big.jsonl" in line][-1] == \
+        "big.jsonl: 3,000 rows, tokenized, from the cache"
+    assert "training: " in second.stderr and "3000 examples" in second.stderr
