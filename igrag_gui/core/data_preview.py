@@ -8,8 +8,6 @@ reported with its line number); this module only reads the extra columns, apart 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,15 +27,11 @@ class PreviewTable:
 
 
 def _records(path: Path) -> Iterator[Any]:
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
-        yield from csv.DictReader(io.StringIO(text))
-    elif path.suffix.lower() == ".json" and text.lstrip().startswith("["):
-        yield from json.loads(text)
-    else:
-        for line in text.splitlines():
-            if line.strip():
-                yield json.loads(line)
+    """The file's records, streamed (a file of any size is never held whole)."""
+    from .data.records import iter_records
+
+    for _, rec in iter_records(path):
+        yield rec
 
 
 def readable(value: Any) -> str:
@@ -51,19 +45,31 @@ def readable(value: Any) -> str:
     return str(value)
 
 
-def preview_table(path: Path, examples: Sequence[Example], limit: int = 50) -> PreviewTable:
+def preview_table(path: Path, examples: Sequence[Example], limit: int = 50,
+                  count_images: bool = True) -> PreviewTable:
     """The first ``limit`` rows and the counts, for ``examples`` as ``data.read_examples`` read
-    (and checked: a bad record is a ``UserError`` naming its line) from ``path``."""
-    records = [r for r in _records(Path(path)) if isinstance(r, dict)]
-    present = {k for r in records for k in r}
+    (and checked: a bad record is a ``UserError`` naming its line) from ``path``. Records are
+    streamed; ``count_images=False`` stops after the first rows (a large file: no image count)."""
+    first: list[dict] = []
+    ids: set[str] = set()
+    has_ids = False
+    for rec in _records(Path(path)):
+        if not isinstance(rec, dict):
+            continue
+        if len(first) < limit:
+            first.append(rec)
+        elif not count_images:
+            break
+        if rec.get("image_id") is not None:
+            has_ids = True
+            ids.add(json.dumps(rec["image_id"]))
+    present = {k for r in first for k in r}
     before = [k for k in EXTRA_BEFORE if k in present]
     after = [k for k in EXTRA_AFTER if k in present]
     columns = [*before, "prompt", "caption", *after]
     rows = []
-    for rec, ex in zip(records[:limit], examples[:limit]):
+    for rec, ex in zip(first, examples[:limit]):
         rows.append([readable(rec.get(k)) for k in before] + [ex.prompt, ex.caption]
                     + [readable(rec.get(k)) for k in after])
-    images = None
-    if "image_id" in present:
-        images = len({json.dumps(r.get("image_id")) for r in records if r.get("image_id") is not None})
+    images = len(ids) if has_ids and count_images and "image_id" in present else None
     return PreviewTable(columns, rows, len(examples), images)

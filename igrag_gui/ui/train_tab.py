@@ -46,6 +46,8 @@ class DataPreview:
     path: Path
     columns: tuple[str, ...] = ("prompt", "caption")
     images: int | None = None  # distinct image_ids (several reference captions per image)
+    exact: bool = True  # False: count is the line count, too_long judged on the rows shown
+    judged: int = 0
 
 
 def _describe(cfg: RunConfig) -> Any:
@@ -61,22 +63,13 @@ def _count(cfg: RunConfig) -> Any:
 
 
 def _preview(cfg: RunConfig) -> DataPreview:
-    from ..core.data import read_examples
+    from ..core.data.summary import READ_ALL_ROWS, summarize
     from ..core.data_preview import preview_table
-    from ..core.models import load_tokenizer, resolve_model_ref
 
-    examples = read_examples(cfg.train_file, cfg.data.prompt_field, cfg.data.caption_field)
-    table = preview_table(cfg.train_file, examples, PREVIEW_ROWS)
-    too_long = None
-    try:
-        tokenizer = load_tokenizer(resolve_model_ref(cfg), cfg.model.trust_remote_code)
-    except UserError:
-        tokenizer = None  # the model problem is shown by validation; the table still helps
-    if tokenizer is not None:
-        ids = tokenizer([e.prompt for e in examples], truncation=False, verbose=False)["input_ids"]
-        too_long = sum(len(i) > cfg.data.max_source_length for i in ids)
-    return DataPreview(table.rows, len(examples), too_long, cfg.data.max_source_length, cfg.train_file,
-                       tuple(table.columns), table.images)
+    got = summarize(cfg, PREVIEW_ROWS)  # the first rows only; counts from the prepared data if any
+    table = preview_table(cfg.train_file, got.rows, PREVIEW_ROWS, count_images=got.count <= READ_ALL_ROWS)
+    return DataPreview(table.rows, got.count, got.too_long, got.max_source, got.path, tuple(table.columns),
+                       table.images, got.exact, got.judged)
 
 
 def find_runs(cfg: RunConfig) -> list[Path]:
@@ -405,13 +398,15 @@ class TrainTab(QWidget):
         for r, row in enumerate(preview.rows):
             for c, text in enumerate(row):
                 self._preview_table.setItem(r, c, QTableWidgetItem(text.replace("\n", " ⏎ ")))
+        of = "" if preview.exact else f" of the first {preview.judged:,}"
         long_text = ("" if preview.too_long is None else
-                     f"; {preview.too_long} prompt(s) longer than max_source_length={preview.max_source} tokens "
-                     f"(they will be truncated)")
+                     f"; {preview.too_long:,}{of} prompt(s) longer than max_source_length={preview.max_source} "
+                     f"tokens (they will be truncated)")
         images = ("" if preview.images is None or preview.images == preview.count else
                   f" of {preview.images:,} images ({preview.count / max(preview.images, 1):.1f} reference "
                   f"captions per image)")
-        self._preview_label.setText(f"{preview.path.name}: {preview.count:,} examples{images}{long_text}. "
+        about = "" if preview.exact else "about "
+        self._preview_label.setText(f"{preview.path.name}: {about}{preview.count:,} examples{images}{long_text}. "
                                     f"Showing the first {len(preview.rows)}.")
 
     # ------------------------------------------------------------------------------ runs
