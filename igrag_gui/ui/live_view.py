@@ -30,7 +30,7 @@ from .workers import after_first_paint
 if TYPE_CHECKING:  # numpy loads after the first paint; the events with the first one
     import numpy as np
 
-    from ..core.events import Evaluated, Event, Failed, Finished, Logged, Started
+    from ..core.events import Evaluated, Event, Failed, Finished, Logged, Preparing, Started
 
 # One redraw a second: a training curve needs no more, and each redraw (~30 ms of plots) is CPU
 # time the training child loses on a small machine. benchmarks/ui_latency.py, 2 cores: at 400 ms
@@ -423,10 +423,12 @@ class LiveView(QWidget):
     @Slot(object)
     def on_event(self, event: Event) -> None:
         """Take one engine event into the view (drawn at the next redraw tick)."""
-        from ..core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Progress,
+        from ..core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
                                    Started)
 
-        if isinstance(event, Logged):
+        if isinstance(event, Preparing):
+            self._preparing(event)
+        elif isinstance(event, Logged):
             self._add_point(event)
             self._progress(event.step, event.max_steps, event.epoch, event.elapsed, event.eta)
             if event.samples_per_second is not None:
@@ -656,6 +658,15 @@ class LiveView(QWidget):
         if self._status_kind in ("idle", "unfinished"):
             self._status_kind = "running"
 
+    def _preparing(self, event: Preparing) -> None:
+        """Data preparation before the first step: its words in the status, rows on the bar."""
+        self._status_kind = "preparing"
+        self._status_text = "Preparing data · " + event.describe()
+        if event.phase == "tokenizing":
+            self._step, self._max_steps = event.done, event.total
+        if event.phase in ("cached", "done"):
+            self._log(event.describe())
+
     def _start(self, event: Started) -> None:
         # A resumed run starts at its checkpoint's step: what was logged after it is logged again.
         cut = float(event.start_step) + 0.5 if event.start_step else -math.inf
@@ -735,7 +746,8 @@ class LiveView(QWidget):
         if self.progress_bar.maximum() != maximum:
             self.progress_bar.setRange(0, maximum)
         self.progress_bar.setValue(min(self._step, maximum))
-        self.progress_bar.setFormat(f"{self._step:,} / {self._max_steps:,} steps ({100 * self._step // maximum}%)"
+        unit = "rows" if self._status_kind == "preparing" else "steps"
+        self.progress_bar.setFormat(f"{self._step:,} / {self._max_steps:,} {unit} ({100 * self._step // maximum}%)"
                                     if self._max_steps else "")
         self.status_label.setText(self._status_line())
         self._style_status()

@@ -196,3 +196,27 @@ def test_non_utf8_csv_names_the_line(tmp_path):
     with pytest.raises(UserError) as err:
         read_examples(path)
     assert str(err.value) == f"{path}:3: not UTF-8 text (byte 23); save the file as UTF-8"
+
+
+def test_a_stop_during_preparation_ends_the_run_before_the_first_step(tmp_path, monkeypatch):
+    from igrag_gui.core.config import load_config
+    from igrag_gui.core.events import Finished, Started
+    from igrag_gui.core.training import RunState, train
+    from igrag_gui.resources import demo_config_path
+
+    monkeypatch.setattr(prepare_mod, "BATCH", 100)
+    monkeypatch.setattr(prepare_mod, "REPORT_EVERY", 0.0)
+    monkeypatch.setenv("IGRAG_DATA_CACHE", str(tmp_path / "cache"))
+    path = rows_file(tmp_path, 1000)
+    cfg, _ = load_config(demo_config_path(), [f"data.train_path={path}", f"training.output_dir={tmp_path / 'out'}"])
+    state, events = RunState(), Collect()
+
+    def sink(event):
+        events(event)
+        if isinstance(event, Preparing) and event.phase == "tokenizing" and event.done >= 300:
+            state.stop.set()
+
+    closing = train(cfg, sink, state)
+    assert isinstance(closing, Finished) and closing.stopped and closing.step == 0 and closing.checkpoint is None
+    assert events.of(Started) == [] and events.events[-1] == closing
+    assert max(e.done for e in events.of(Preparing)) == 300

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
-from igrag_gui.core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Progress,
+from igrag_gui.core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
                                    Started)
 from igrag_gui.ui.live_view import LOG_MAX_LINES, LiveView, format_params
 
@@ -110,6 +110,23 @@ def test_progress_events_move_the_bar_without_adding_points(view):
     assert view.elapsed_label.text() == "1:01:40"
     assert view.eta_label.text() == "0:12"
     assert view.point_count() == 0
+
+
+def test_preparation_shows_rows_with_a_rate_then_training_takes_the_bar(view):
+    view.on_event(Preparing(file="train.jsonl", phase="reading"))
+    view.redraw_now()
+    assert view.status_label.text() == "Preparing data · reading train.jsonl"
+    view.on_event(Preparing(file="train.jsonl", phase="tokenizing", done=40_000, total=200_000, rate=12_000.0))
+    view.redraw_now()
+    assert view.status_label.text() == "Preparing data · tokenizing train.jsonl: 40,000 of 200,000 rows (12,000 rows/s)"
+    assert (view.progress_bar.value(), view.progress_bar.maximum()) == (40_000, 200_000)
+    assert view.progress_bar.format() == "40,000 / 200,000 rows (20%)"
+    view.on_event(Preparing(file="train.jsonl", phase="done", done=200_000, total=200_000, elapsed=16.4))
+    view.on_event(started(max_steps=10))
+    view.redraw_now()
+    assert view.status_label.text() == "Training · step 0 of 10"
+    assert view.progress_bar.format() == "0 / 10 steps (0%)"
+    assert "train.jsonl: 200,000 rows tokenized in 16.4 s" in view.log_view.toPlainText()
 
 
 def test_the_smoothing_control_recomputes_the_smoothed_curve(view):
