@@ -216,13 +216,31 @@ class TrainTab(QWidget):
         self._preview_table.setWordWrap(False)
         self._preview_label = QLabel("The first rows of the training data appear here.")
         self._preview_label.setWordWrap(True)
+        self.import_button = QPushButton("Import data…")
+        self.import_button.setToolTip("Turn CSV/TSV, JSONL, Parquet, a Hugging Face dataset or COCO captions "
+                                      "into training JSONL (igrag data import)")
+        self.import_button.clicked.connect(self.open_import)
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(self._preview_label)
+        top = QHBoxLayout()
+        top.addWidget(self._preview_label, 1)
+        top.addWidget(self.import_button)
+        layout.addLayout(top)
         layout.addWidget(self._preview_table)
         if self._last_preview is not None:
             self._show_preview(self._last_preview)
         return page
+
+    @Slot()
+    def open_import(self) -> Any:
+        """The Import data dialog; what it writes becomes data.train_path."""
+        from .data_import import ImportDialog
+
+        dialog = ImportDialog(self.config(), self)
+        dialog.imported.connect(lambda path: self.form.editor("data.train_path").setText(path))
+        dialog.show()
+        self.import_dialog = dialog
+        return dialog
 
     def _build_runs_page(self) -> QWidget:
         self._runs_list = QListWidget()
