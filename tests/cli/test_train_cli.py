@@ -89,9 +89,13 @@ def test_two_cpu_processes_with_torchrun(tmp_path):
            "--set", "training.eval_strategy=steps", "--set", "training.eval_steps=4",
            "--set", "training.save_strategy=steps", "--set", "training.save_steps=4",
            "--set", "training.logging_steps=1", "--max-steps", "4"]
-    result = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=400)
+    cache = tmp_path / "cache"
+    result = subprocess.run(cmd, cwd=ROOT, env={**env(), "IGRAG_DATA_CACHE": str(cache)}, capture_output=True,
+                            text=True, timeout=400)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.count("training: ") == 1  # only rank 0 reports
+    assert result.stderr.count("train.jsonl: 1,000 rows tokenized in ") == 1  # rank 0 prepared, rank 1 waited
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
     assert "on 2 cpu process(es)" in result.stderr
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if m["event"] == "log"] == [1, 2, 3, 4]
