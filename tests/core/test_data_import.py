@@ -137,6 +137,7 @@ def test_mapped_column_missing_is_one_line(tmp_path):
     ("d.csv", b"", "{path}: no rows in the file; nothing to import"),
     ("d.jsonl", b"\n\n", "{path}: no rows in the file; nothing to import"),
     ("d.csv", b"prompt,caption\n", "{path}: only a header line, no rows; nothing to import"),
+    ("d.csv", b"prompt,caption\nok,ok\nna\xefve,x\n", "{path}:3: not UTF-8 text (byte 23); save the file as UTF-8"),
     ("d.jsonl", b'{"prompt": "p", "caption": "c"}\n{"prompt": "caf\xe9"}\n',
      "{path}:2: not UTF-8 text (byte 47); save the file as UTF-8"),
     ("d.jsonl", b'{"prompt": "p", "caption": "c"}\n{"prompt": \n',

@@ -107,10 +107,8 @@ def open_source(src: str, kind: str | None = None, split: str | None = None) -> 
 
 def _text(src: str, kind: str, split: str | None) -> Source:
     path = Path(src)
-    if kind in ("csv", "tsv") and path.suffix.lower() not in (".csv", ".tsv"):
-        rows = lambda: _delimited(path, "\t" if kind == "tsv" else ",")  # noqa: E731
-    else:
-        rows = lambda: iter_records(path)  # noqa: E731
+    delimiter = {"csv": ",", "tsv": "\t"}.get(kind)
+    rows = lambda: iter_records(path, delimiter)  # noqa: E731
     columns: dict[str, None] = {}
     for _, rec in itertools.islice(rows(), 50):
         if not isinstance(rec, dict):
@@ -122,13 +120,6 @@ def _text(src: str, kind: str, split: str | None) -> Source:
         if columns:
             raise UserError(f"{path}: only a header line, no rows; nothing to import")
     return Source(str(path), kind, list(columns), rows)
-
-
-def _delimited(path: Path, delimiter: str) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        for row in reader:
-            yield reader.line_num, row
 
 
 def _parquet(src: str, kind: str, split: str | None) -> Source:

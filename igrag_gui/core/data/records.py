@@ -40,15 +40,18 @@ def _not_utf8(path: Path, line: int, byte: int) -> UserError:
     return UserError(f"{path}:{line}: not UTF-8 text (byte {byte}); save the file as UTF-8")
 
 
-def iter_records(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line, record) of a data file, streamed: JSONL line by line, CSV/TSV row by row."""
+def iter_records(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, Any]]:
+    """(line, record) of a data file, streamed: JSONL line by line, CSV/TSV row by row (by the
+    suffix, or any file when ``delimiter`` is given)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if delimiter is None and suffix in (".csv", ".tsv"):
+        delimiter = "\t" if suffix == ".tsv" else ","
     with _open(path) as fh:
         head = fh.read(4096)
         fh.seek(0)
-        if suffix in (".csv", ".tsv"):
-            yield from _csv_records(path, fh, "\t" if suffix == ".tsv" else ",")
+        if delimiter is not None:
+            yield from _csv_records(path, fh, delimiter)
         elif suffix == ".json" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
             yield from _json_list_records(path, fh.read())
         else:
