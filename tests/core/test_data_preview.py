@@ -44,3 +44,15 @@ def test_a_row_without_the_caption_field_is_reported_with_its_line(tmp_path):
 @pytest.mark.parametrize("value,text", [(None, ""), ({"a": 1, "b": [2, 3]}, "a: 1, b: 2, 3"), (7, "7")])
 def test_readable(value, text):
     assert readable(value) == text
+
+
+def test_a_large_file_gives_its_first_rows_without_counting_images(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps({"image_id": i // 2, "prompt": f"p{i}", "caption": "c"}) + "\n"
+                            for i in range(10)) + "not json\n")  # never reached: only the first rows are read
+    from igrag_gui.core.data import first_examples
+
+    head = first_examples(path, 3)
+    table = preview_table(path, head, limit=3, count_images=False)
+    assert (table.columns, [r[0] for r in table.rows], table.images) == (["image_id", "prompt", "caption"],
+                                                                         ["0", "0", "1"], None)
