@@ -52,6 +52,11 @@ def format_score(value: Any) -> str:
     return f"{float(value):.3f}"
 
 
+def describe(scores: dict[str, float], sep: str = ", ") -> str:
+    """``BLEU-4 0.312, CIDEr 0.905``: the scores of one evaluation as people read them."""
+    return sep.join(f"{label(m)} {format_score(scores[m])}" for m in ordered(scores))
+
+
 def ordered(metrics: Iterable[str]) -> list[str]:
     """``metrics`` in the canonical order, each once."""
     wanted = set(metrics)
