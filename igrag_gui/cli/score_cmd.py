@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def parse_metrics(text: str | None) -> list[str]:
     from ..core.errors import UserError
     from ..core.metrics import METRICS, canonical
+    from ..core.metrics.names import ordered
 
     if text is None:
         return list(METRICS)
@@ -44,7 +45,7 @@ def parse_metrics(text: str | None) -> list[str]:
     if bad or not names:
         raise UserError(f"--metrics: unknown metric {', '.join(repr(b) for b in bad) or '(none given)'}; "
                         f"choose from {', '.join(METRICS)}")
-    return [canonical(n) for n in names]
+    return ordered(canonical(n) for n in names)
 
 
 def run(args: argparse.Namespace) -> int:
