@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.metrics.evaluate import evaluate_files
 
     metrics = parse_metrics(args.metrics)
-    evaluation = evaluate_files(args.results, args.references, metrics)
+    evaluation = evaluate_files(args.results, args.references, metrics, download_spice=True)
     for line in evaluation.warnings:
         warn(line)
     if args.per_image:

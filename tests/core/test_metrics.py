@@ -118,6 +118,10 @@ def test_spice_offline_says_the_corenlp_download_failed(monkeypatch, tmp_path):
 
     monkeypatch.setattr(models, "SPICEDIR", str(tmp_path))
     monkeypatch.setattr(models, "urlretrieve", offline)
+    assert spice_missing(download=False) == (  # batch runs and training never start a 400 MB download
+        "SPICE needs the Stanford CoreNLP 3.6.0 jars, which pycocoevalcap downloads on first use, and they are not "
+        "downloaded yet; run 'igrag score RESULTS --references REFS --metrics spice' once with internet access "
+        f"(about 400 MB), or put stanford-corenlp-3.6.0.jar and stanford-corenlp-3.6.0-models.jar into {tmp_path / 'lib'}")
     assert spice_missing() == (
         "SPICE needs the Stanford CoreNLP 3.6.0 jars, which pycocoevalcap downloads on first use from "
         "nlp.stanford.edu, and the download failed ([Errno -3] Temporary failure in name resolution); run once "

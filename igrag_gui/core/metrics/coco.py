@@ -41,12 +41,14 @@ class Scores:
 
 
 def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequence[str]],
-          metrics: Iterable[str] = METRICS, java: bool | None = None) -> Scores:
+          metrics: Iterable[str] = METRICS, java: bool | None = None, download_spice: bool = False) -> Scores:
     """Score one caption per image against that image's references.
 
     Images are taken in ``references`` order and only those that have a result (as COCOEvalCap
     scores ``cocoRes.getImgIds()``); every scored image needs at least one reference.
-    ``java``: None finds out; False forces the pure-Python path.
+    ``java``: None finds out; False forces the pure-Python path. ``download_spice``: let
+    pycocoevalcap fetch SPICE's CoreNLP jars (about 400 MB) if they are missing; only ``igrag
+    score`` asks for that, so that a batch run or a training evaluation never starts a download.
     """
     wanted = ordered(metrics)
     ids = [i for i in references if i in results]
@@ -92,7 +94,7 @@ def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequenc
         total, per = Cider().compute_score(gts_t, res_t)
         _store(out, "cider", total, per, ids)
     if "spice" in wanted and java:
-        _spice(out, gts_t, res_t, ids)
+        _spice(out, gts_t, res_t, ids, download_spice)
     return out
 
 
@@ -145,14 +147,19 @@ def _meteor(out: Scores, gts: dict, res: dict, ids: list) -> None:
     _store(out, "meteor", total, per, ids)
 
 
-def spice_missing() -> str | None:
-    """Why SPICE cannot run here beyond Java (its CoreNLP jars), or None. Tries pycocoevalcap's
-    own download once if the jars are missing."""
+def spice_missing(download: bool = True) -> str | None:
+    """Why SPICE cannot run here beyond Java (its CoreNLP jars), or None. With ``download``,
+    tries pycocoevalcap's own download if the jars are missing."""
     from pycocoevalcap.spice import get_stanford_models as models
 
     jar = Path(models.SPICEDIR) / models.SPICELIB / f"{models.JAR}.jar"
     if jar.is_file():
         return None
+    if not download:
+        return (f"SPICE needs the Stanford CoreNLP 3.6.0 jars, which pycocoevalcap downloads on first use, and "
+                f"they are not downloaded yet; run 'igrag score RESULTS --references REFS --metrics spice' once "
+                f"with internet access (about 400 MB), or put {models.JAR}.jar and {models.JAR}-models.jar into "
+                f"{jar.parent}")
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(SPICE_DOWNLOAD_TIMEOUT)
     try:
@@ -168,8 +175,8 @@ def spice_missing() -> str | None:
     return None if jar.is_file() else f"SPICE's CoreNLP jar {jar} is still missing after the download"
 
 
-def _spice(out: Scores, gts: dict, res: dict, ids: list) -> None:
-    reason = spice_missing()
+def _spice(out: Scores, gts: dict, res: dict, ids: list, download: bool) -> None:
+    reason = spice_missing(download)
     if reason:
         out.unavailable["spice"] = reason
         return

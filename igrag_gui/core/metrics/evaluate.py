@@ -56,10 +56,10 @@ class Evaluation:
 
 
 def match(results: dict[Hashable, str], references: dict[Hashable, list[str]],
-          metrics: Iterable[str] = METRICS, java: bool | None = None) -> Evaluation:
+          metrics: Iterable[str] = METRICS, java: bool | None = None, download_spice: bool = False) -> Evaluation:
     """Score the results that have references; count the rest."""
     scorable = {i: c for i, c in results.items() if references.get(i)}
-    evaluation = Evaluation(score(scorable, references, metrics, java), results, references)
+    evaluation = Evaluation(score(scorable, references, metrics, java, download_spice), results, references)
     evaluation.unknown = sum(i not in references for i in results)
     evaluation.no_reference = sum(i in references and not references[i] for i in results)
     evaluation.without_result = sum(bool(refs) and i not in results for i, refs in references.items())
@@ -76,9 +76,11 @@ def match(results: dict[Hashable, str], references: dict[Hashable, list[str]],
 
 
 def evaluate_files(results_path: str | os.PathLike, references_path: str | os.PathLike,
-                   metrics: Iterable[str] = METRICS, java: bool | None = None) -> Evaluation:
+                   metrics: Iterable[str] = METRICS, java: bool | None = None,
+                   download_spice: bool = False) -> Evaluation:
     results, references = read_results(results_path), read_references(references_path)
-    evaluation = match({i: c[0] for i, c in results.by_image.items()}, references.by_image, metrics, java)
+    evaluation = match({i: c[0] for i, c in results.by_image.items()}, references.by_image, metrics, java,
+                       download_spice)
     evaluation.warnings[:0] = results.warnings + references.warnings
     if not evaluation.scores.images:
         raise UserError(f"{results_path}: none of its {len(results.by_image)} result(s) is for an image with "

@@ -65,13 +65,17 @@ def ordered(metrics: Iterable[str]) -> list[str]:
 
 def scores_of(record: dict) -> dict[str, float]:
     """The metric values an ``eval`` event or ``igrag.json`` holds, by config name; an old run's
-    ``eval_bleu`` (0-100) comes back as ``bleu4`` on the 0-1 scale."""
+    ``eval_bleu`` (0-100) comes back as ``bleu4`` on the 0-1 scale; NaN (not measured) is left out."""
     out: dict[str, float] = {}
     for metric in METRICS:
         value = record.get(event_key(metric))
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _finite(value):
             out[metric] = float(value)
     legacy = record.get(LEGACY_KEY)
-    if "bleu4" not in out and isinstance(legacy, (int, float)) and not isinstance(legacy, bool):
+    if "bleu4" not in out and _finite(legacy):
         out["bleu4"] = float(legacy) / 100.0
     return out
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
