@@ -172,4 +172,4 @@ def write_outputs(result, args: argparse.Namespace) -> None:
             path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         except OSError as exc:
             raise UserError(f"--per-image: cannot write '{path}': {exc.strerror or exc}") from None
-        print(f"igrag: wrote {path} (worst first by {worst_of}'s CIDEr)", file=sys.stderr)
+        print(f"igrag: wrote {path} (worst first by {worst_of}'s CIDEr, or its first metric without CIDEr)", file=sys.stderr)

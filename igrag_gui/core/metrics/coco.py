@@ -23,6 +23,26 @@ from .names import METRICS, NEEDS_JAVA, ordered
 from .ptb import tokenize_all
 
 SPICE_DOWNLOAD_TIMEOUT = 20.0  # seconds to reach nlp.stanford.edu before calling SPICE unavailable
+# pycocoevalcap's Java files; the app bundle leaves them out (about 100 MB, see igrag.spec)
+JAVA_FILES = {"tokenizer": ("tokenizer/stanford-corenlp-3.4.1.jar",),
+              "meteor": ("meteor/meteor-1.5.jar", "meteor/data/paraphrase-en.gz"),
+              "spice": ("spice/spice-1.0.jar",)}
+
+
+def java_files_missing(part: str) -> str | None:
+    """The first of pycocoevalcap's Java files for ``part`` that is not installed, or None."""
+    import pycocoevalcap.bleu.bleu as bleu_module  # pycocoevalcap is a namespace package: find it by a module
+
+    root = Path(bleu_module.__file__).resolve().parents[1]
+    for name in JAVA_FILES[part]:
+        if not (root / name).is_file():
+            return str(root / name)
+    return None
+
+
+def _not_installed(metric: str, path: str) -> str:
+    return (f"{metric.upper()} needs pycocoevalcap's Java files, and {path} is not installed (the app bundle "
+            f"leaves them out); install igrag-gui with pip to compute it")
 
 
 @dataclass
@@ -55,12 +75,13 @@ def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequenc
     if any(not references[i] for i in ids):
         raise ValueError("every scored image needs at least one reference caption")
     java = has_java() if java is None else java
-    out = Scores(overall={m: None for m in wanted}, images=len(ids), tokenizer="java" if java else "python")
+    java_tokens = java and java_files_missing("tokenizer") is None
+    out = Scores(overall={m: None for m in wanted}, images=len(ids), tokenizer="java" if java_tokens else "python")
     if not ids:
         return out
     gts = {i: [{"caption": c} for c in references[i]] for i in ids}
     res = {i: [{"caption": results[i]}] for i in ids}
-    if java:
+    if java_tokens:
         from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
         with _quiet():
@@ -72,6 +93,8 @@ def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequenc
     for metric in wanted:
         if metric in NEEDS_JAVA and not java:
             out.unavailable[metric] = f"{metric.upper()} {NO_JAVA}"
+        elif metric in NEEDS_JAVA and java_files_missing(metric):
+            out.unavailable[metric] = _not_installed(metric, java_files_missing(metric))
     bleu = [m for m in wanted if m.startswith("bleu")]
     if bleu:
         from pycocoevalcap.bleu.bleu import Bleu
@@ -81,7 +104,7 @@ def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequenc
         for m in bleu:
             n = int(m[-1]) - 1
             _store(out, m, totals[n], per[n], ids)
-    if "meteor" in wanted and java:
+    if "meteor" in wanted and "meteor" not in out.unavailable:
         _meteor(out, gts_t, res_t, ids)
     if "rouge_l" in wanted:
         from pycocoevalcap.rouge.rouge import Rouge
@@ -93,7 +116,7 @@ def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequenc
 
         total, per = Cider().compute_score(gts_t, res_t)
         _store(out, "cider", total, per, ids)
-    if "spice" in wanted and java:
+    if "spice" in wanted and "spice" not in out.unavailable:
         _spice(out, gts_t, res_t, ids, download_spice)
     return out
 

@@ -36,12 +36,13 @@ _CHAR_MAP = str.maketrans({"\u2018": "`", "\u201a": "'", "\u201b": "'", "\u2032"
                            "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
                            "\u2013": " -- ", "\u2014": " -- ", "\u2015": " -- ", "\u00a0": " "})
 # one token of a whitespace-free chunk, most specific first
-_TOKEN = re.compile(r"""
+_TOKEN_TEXT = r"""
     (?P<url>(?:https?|ftp)://\S+|www\.\S+)
   | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
   | (?P<acronym>(?:[^\W\d_]\.){2,})                         # u.s.a. p.m. i.e.
   | (?i:(?P<lead>['\u2019](?:cause|em|til|tis|twas|n'|\d\ds?)(?![^\W_])))  # 'cause '90s
   | (?P<amp>[A-Z]+&[A-Z]+)                                    # AT&T R&B
+  | (?P<abbrev>(?<![^\W_])(?=[A-Za-z]{1,5}\.)(?i:ABBREVIATIONS)\.(?![.\w]))  # mr. etc. (the period stays)
   | (?P<word>[#@]?[^\W_]+(?:(?:[-'\u2019/]|[.,:](?=\d)|\.(?=[^\W\d_]))[^\W_]+)*)
   | (?P<decimal>\.\d+)
   | (?P<smiley>[:;]-?[()])                                   # ;) becomes ;-rrb-
@@ -49,8 +50,11 @@ _TOKEN = re.compile(r"""
   | (?P<dashes>-{2,})
   | (?P<marks>[?!]+)
   | (?P<other>\S)
-""", re.VERBOSE)
-_CHUNK = re.compile(r"\S+")
+""".replace("ABBREVIATIONS", "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True)))
+_TOKEN = re.compile(_TOKEN_TEXT, re.VERBOSE)
+# the same without the URL and e-mail alternatives, which cost a scan at every position
+_TOKEN_PLAIN = re.compile(_TOKEN_TEXT.split("\n", 3)[3].lstrip().lstrip("|"), re.VERBOSE)
+_SIMPLE = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9][.!?]? *")
 _CONTRACTION = re.compile(r"(?i)^(.+?)(n['\u2019]t|['\u2019](?:s|m|d|ll|re|ve))$")
 _SPLIT_WORDS = {"cannot": ("can", "not"), "gonna": ("gon", "na"), "gotta": ("got", "ta"),
                 "wanna": ("wan", "na"), "lemme": ("lem", "me"), "gimme": ("gim", "me"),
@@ -71,16 +75,73 @@ _STARTERS = re.compile(r"\s+(?:A|A(?i:n)|T(?i:he)|I(?i:t)|H(?i:e)|S(?i:he)|T(?i:
 
 def ptb_tokens(caption: str, next_caption: str | None = None) -> list[str]:
     """PTBTokenizer's tokens for one caption (``-preserveLines -lowerCase``), punctuation
-    included. ``next_caption`` is the line after it in the tokenizer's input: PTBTokenizer gives a
+    included. ``next_caption`` is the text after it in the tokenizer's input: PTBTokenizer gives a
     sentence-final abbreviation ("etc.", "U.S.") an extra "." when the next line starts with a
     capital letter, and pycocoevalcap tokenizes all captions as one text."""
-    text = caption.replace("\n", " ").translate(_CHAR_MAP).replace("&amp;", "&")
-    following = (next_caption or "").replace("\n", " ").translate(_CHAR_MAP)
-    stream = text + ("\n" + following if next_caption is not None else "")
+    text = caption.replace("\n", " ")
+    if _SIMPLE.fullmatch(text):  # most captions: words and numbers, perhaps a final mark
+        words = text.lower().split()
+        if not _SPLIT_WORDS.keys().isdisjoint(words) or (words[-1][:-1] in _SPLIT_WORDS):
+            return _tokens(text, next_caption)  # "gonna" becomes "gon na"
+        if words[-1][-1] in ".!?":
+            last = words[-1]
+            if last[-1] == "." and last[:-1] in _ABBREVIATIONS:
+                return _tokens(text, next_caption)  # "mr." keeps its period; "etc." may add one
+            words[-1:] = [last[:-1], last[-1]] if len(last) > 1 else [last]
+        return words
+    return _tokens(text, next_caption)
+
+
+def _tokens(text: str, next_caption: str | None) -> list[str]:
+    text = text.translate(_CHAR_MAP).replace("&amp;", "&")
+    n = len(text)
     out: list[str] = []
-    for m in _CHUNK.finditer(text):
-        _chunk_tokens(m.group(), stream[m.end():], out)
-    return [t.lower() for t in out]
+    append = out.append
+    pattern = _TOKEN if ("@" in text or "://" in text or "www." in text) else _TOKEN_PLAIN
+    for m in pattern.finditer(text):
+        kind, tok = m.lastgroup, m.group()
+        start, pos = m.span()
+        if kind == "word":
+            low = tok.lower()
+            if tok.isalnum() and low not in _SPLIT_WORDS:
+                append(low)
+            else:
+                _word(low, out)
+        elif kind == "abbrev":
+            low = tok.lower()
+            append(low)
+            if low[:-1] in _SENTENCE_FINAL and (pos == n or text[pos].isspace()) \
+                    and _sentence_ends(_after(text, pos, next_caption)):
+                append(".")
+        elif kind == "acronym":
+            append(tok.lower())
+            if (pos == n or text[pos].isspace()) and _STARTERS.match(_after(text, pos, next_caption) + " "):
+                append(".")
+        elif kind == "lead":
+            out.extend(_SPLIT_WORDS.get(tok.lower(), (tok.lower(),)))
+        elif kind == "smiley":
+            append(tok[:-1] + _BRACKETS[tok[-1]])
+        elif kind == "dashes":
+            append("--")
+        elif kind == "other":
+            chunk_start = start == 0 or text[start - 1].isspace()
+            chunk_end = pos == n or text[pos].isspace()
+            if tok == '"':
+                opens = not chunk_end and text[pos] not in ")]}" and (chunk_start or text[start - 1] in "([{")
+                append("``" if opens else "''")
+            elif tok in "'\u2019":
+                append("`" if chunk_start and not chunk_end else "'")
+            else:
+                append(_BRACKETS.get(tok, tok.lower()))
+        else:
+            append(tok.lower())
+    return out
+
+
+def _after(text: str, pos: int, next_caption: str | None) -> str:
+    """What follows position ``pos``: the rest of the line, then a newline and the next line."""
+    following = "" if next_caption is None else "\n" + next_caption.replace("\n", " ").translate(_CHAR_MAP)
+    return text[pos:] + following
 
 
 def tokenize(caption: str, next_caption: str | None = None) -> str:
@@ -93,47 +154,10 @@ def tokenize_all(captions: dict) -> dict:
     """``PTBTokenizer().tokenize`` without Java: ``{id: [{"caption": str}, ...]}`` in,
     ``{id: [tokenized str, ...]}`` out."""
     lines = [c["caption"] for values in captions.values() for c in values]
-    tokenized = iter([tokenize(line, "\n".join(lines[i + 1:i + 4]) if i + 1 < len(lines) else None)
+    last = len(lines) - 1
+    tokenized = iter([tokenize(line, None if i == last else "\n".join(lines[i + 1:i + 4]))
                       for i, line in enumerate(lines)])
     return {key: [next(tokenized) for _ in values] for key, values in captions.items()}
-
-
-def _chunk_tokens(chunk: str, after: str, out: list[str]) -> None:
-    """Tokens of one whitespace-free chunk; ``after`` is the text that follows it (the rest of
-    the line, then a newline and the next line), for the sentence-end rules."""
-    pos, n = 0, len(chunk)
-    while pos < n:
-        m = _TOKEN.match(chunk, pos)
-        kind, tok = m.lastgroup, m.group()
-        pos = m.end()
-        if kind == "word":
-            low = tok.lower()
-            if pos < n and chunk[pos] == "." and low in _ABBREVIATIONS and not chunk.startswith("..", pos):
-                tok, pos = tok + ".", pos + 1
-                if low in _SENTENCE_FINAL and pos == n and _sentence_ends(after):
-                    out.extend((tok, "."))
-                    continue
-            _word(tok, out)
-        elif kind == "acronym":
-            out.append(tok)
-            if pos == n and _STARTERS.match(after + " "):
-                out.append(".")
-        elif kind == "lead":
-            out.extend(_SPLIT_WORDS.get(tok.lower(), (tok,)))
-        elif kind == "smiley":
-            out.append(tok[:-1] + _BRACKETS[tok[-1]])
-        elif kind == "dashes":
-            out.append("--")
-        elif kind == "other":
-            if tok == '"':
-                out.append("``" if pos < n and chunk[pos] not in ")]}" and (m.start() == 0 or chunk[m.start() - 1] in "([{")
-                           else "''")
-            elif tok in "'\u2019":
-                out.append("`" if m.start() == 0 and n > 1 else "'")
-            else:
-                out.append(_BRACKETS.get(tok, tok))
-        else:
-            out.append(tok)
 
 
 def _sentence_ends(after: str) -> bool:
@@ -143,10 +167,11 @@ def _sentence_ends(after: str) -> bool:
 
 
 def _word(tok: str, out: list[str]) -> None:
-    if tok.lower() in _SPLIT_WORDS:
-        out.extend(_SPLIT_WORDS[tok.lower()])
+    """A lower-cased word that may hold apostrophes or hyphens: contractions split off."""
+    if tok in _SPLIT_WORDS:
+        out.extend(_SPLIT_WORDS[tok])
         return
-    i = tok.lower().find("'n'")
+    i = tok.find("'n'")
     if i > 0:  # rock'n'roll
         first, middle, rest = tok[:i], tok[i:i + 3], tok[i + 3:]
         out.append(first)
