@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import io
 import os
-import random
 import statistics
 import sys
 import time
@@ -35,35 +34,11 @@ from igrag_gui.core.metrics import score  # noqa: E402
 from igrag_gui.core.metrics.java import has_java  # noqa: E402
 from igrag_gui.core.metrics.ptb import tokenize_all  # noqa: E402
 
-SUBJECTS = ["man", "woman", "dog", "cat", "group of people", "young boy", "girl", "train", "bus", "plate of food",
-            "pizza", "giraffe", "elephant", "bird", "skier", "surfer", "kitchen", "bathroom", "laptop", "teddy bear"]
-ADJECTIVES = ["", "", "small ", "large ", "red ", "white ", "black ", "young ", "old ", "wooden ", "big "]
-VERBS = ["sitting on", "standing next to", "riding", "holding", "looking at", "walking down", "parked on",
-         "laying on", "flying over", "eating", "playing with", "on top of", "in front of", "next to"]
-PLACES = ["a table", "the street", "a field", "the beach", "a snowy slope", "a wave", "a couch", "the grass",
-          "a city street", "a kitchen counter", "the water", "a tennis court", "a dirt road", "a bed"]
-COUNTS = ["A", "A", "A", "The", "Two", "Three", "a", "2", "An"]
-
-
-def coco_like(rng: random.Random) -> str:
-    count = rng.choice(COUNTS)
-    noun = rng.choice(SUBJECTS) + ("s" if count in ("Two", "Three", "2") else "")
-    article = "An" if count == "An" else count
-    text = f"{article} {rng.choice(ADJECTIVES)}{noun} {rng.choice(VERBS)} {rng.choice(PLACES)}"
-    if rng.random() < 0.2:
-        text += f", {rng.choice(VERBS)} {rng.choice(PLACES)}"
-    return text + rng.choice([".", ".", ".", "", " ."])
-
-
 def dataset(images: int, refs: int, hard: bool, seed: int = 0) -> tuple[dict, dict]:
-    rng = random.Random(seed)
-    if hard:
-        from tests.core.caption_corpus import captions
+    from tests.core.caption_corpus import captions, coco_like_captions
 
-        pool = captions(images * (refs + 1), seed=seed)
-        make = iter(pool).__next__
-    else:
-        make = lambda: coco_like(rng)  # noqa: E731
+    pool = (captions if hard else coco_like_captions)(images * (refs + 1), seed=seed)
+    make = iter(pool).__next__
     references = {i: [make() for _ in range(refs)] for i in range(images)}
     results = {i: make() for i in range(images)}
     return results, references

@@ -54,3 +54,29 @@ def caption(rng: random.Random) -> str:
 def captions(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     return [caption(rng) for _ in range(n)]
+
+
+# Plain COCO-like captions (what models and annotators mostly write), for speed and the fast path.
+COCO_SUBJECTS = ["man", "woman", "dog", "cat", "group of people", "young boy", "girl", "train", "bus", "plate of food",
+                 "pizza", "giraffe", "elephant", "bird", "skier", "surfer", "kitchen", "bathroom", "laptop", "teddy bear"]
+COCO_ADJECTIVES = ["", "", "small ", "large ", "red ", "white ", "black ", "young ", "old ", "wooden ", "big "]
+COCO_VERBS = ["sitting on", "standing next to", "riding", "holding", "looking at", "walking down", "parked on",
+              "laying on", "flying over", "eating", "playing with", "on top of", "in front of", "next to"]
+COCO_PLACES = ["a table", "the street", "a field", "the beach", "a snowy slope", "a wave", "a couch", "the grass",
+               "a city street", "a kitchen counter", "the water", "a tennis court", "a dirt road", "a bed"]
+COCO_COUNTS = ["A", "A", "A", "The", "Two", "Three", "a", "2", "An"]
+
+
+def coco_like(rng: random.Random) -> str:
+    count = rng.choice(COCO_COUNTS)
+    noun = rng.choice(COCO_SUBJECTS) + ("s" if count in ("Two", "Three", "2") else "")
+    article = "An" if count == "An" else count
+    text = f"{article} {rng.choice(COCO_ADJECTIVES)}{noun} {rng.choice(COCO_VERBS)} {rng.choice(COCO_PLACES)}"
+    if rng.random() < 0.2:
+        text += f", {rng.choice(COCO_VERBS)} {rng.choice(COCO_PLACES)}"
+    return text + rng.choice([".", ".", ".", "", " ."])
+
+
+def coco_like_captions(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [coco_like(rng) for _ in range(n)]

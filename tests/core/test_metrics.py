@@ -19,7 +19,7 @@ from igrag_gui.core.metrics.evaluate import evaluate_files
 from igrag_gui.core.metrics.grouping import group_by_image
 from igrag_gui.core.metrics.java import has_java
 from igrag_gui.core.metrics.ptb import tokenize_all
-from tests.core.caption_corpus import captions
+from tests.core.caption_corpus import captions, coco_like_captions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captions"
 COMPARED = ("bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider")
@@ -58,17 +58,18 @@ def coco_eval_figures(monkeypatch, annotations: Path, results: Path) -> tuple[di
 @needs_java
 def test_pycocoevalcap_tokens_and_ours_agree_token_for_token_on_varied_captions():
     """3,000 generated captions (capitals, numbers, punctuation, quotes, brackets, contractions,
-    abbreviations, accents, empty ones), grouped five to an image as the tokenizer sees them."""
+    abbreviations, accents, empty ones) and 2,000 plain COCO-like ones (the fast path), grouped
+    five to an image as the tokenizer sees them."""
     from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
-    texts = captions(3000, seed=13)
+    texts = captions(3000, seed=13) + coco_like_captions(2000, seed=13)
     grouped = {i: [{"caption": c} for c in texts[5 * i:5 * i + 5]] for i in range(len(texts) // 5)}
     java = PTBTokenizer().tokenize(grouped)
     ours = tokenize_all(grouped)
     mismatches = [(grouped[i][j]["caption"], java[i][j], ours[i][j])
                   for i in grouped for j in range(5) if java[i][j] != ours[i][j]]
     assert not mismatches, mismatches[:5]
-    assert sum(len(v) for v in java.values()) == 3000
+    assert sum(len(v) for v in java.values()) == 5000
 
 
 @needs_java

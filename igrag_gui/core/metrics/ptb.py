@@ -54,7 +54,7 @@ _TOKEN_TEXT = r"""
 _TOKEN = re.compile(_TOKEN_TEXT, re.VERBOSE)
 # the same without the URL and e-mail alternatives, which cost a scan at every position
 _TOKEN_PLAIN = re.compile(_TOKEN_TEXT.split("\n", 3)[3].lstrip().lstrip("|"), re.VERBOSE)
-_SIMPLE = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9][.!?]? *")
+_SIMPLE = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9](?:, [A-Za-z0-9 ]*[A-Za-z0-9])*[.!?]? *")
 _CONTRACTION = re.compile(r"(?i)^(.+?)(n['\u2019]t|['\u2019](?:s|m|d|ll|re|ve))$")
 _SPLIT_WORDS = {"cannot": ("can", "not"), "gonna": ("gon", "na"), "gotta": ("got", "ta"),
                 "wanna": ("wan", "na"), "lemme": ("lem", "me"), "gimme": ("gim", "me"),
@@ -79,8 +79,8 @@ def ptb_tokens(caption: str, next_caption: str | None = None) -> list[str]:
     sentence-final abbreviation ("etc.", "U.S.") an extra "." when the next line starts with a
     capital letter, and pycocoevalcap tokenizes all captions as one text."""
     text = caption.replace("\n", " ")
-    if _SIMPLE.fullmatch(text):  # most captions: words and numbers, perhaps a final mark
-        words = text.lower().split()
+    if _SIMPLE.fullmatch(text):  # most captions: words and numbers, commas, perhaps a final mark
+        words = text.lower().replace(",", " ,").split()
         if not _SPLIT_WORDS.keys().isdisjoint(words) or (words[-1][:-1] in _SPLIT_WORDS):
             return _tokens(text, next_caption)  # "gonna" becomes "gon na"
         if words[-1][-1] in ".!?":
