@@ -81,12 +81,16 @@ def score(results: Mapping[Hashable, str], references: Mapping[Hashable, Sequenc
         return out
     gts = {i: [{"caption": c} for c in references[i]] for i in ids}
     res = {i: [{"caption": results[i]}] for i in ids}
+    gts_t = res_t = None
     if java_tokens:
         from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
-        with _quiet():
-            gts_t, res_t = PTBTokenizer().tokenize(gts), PTBTokenizer().tokenize(res)
-    else:
+        try:
+            with _quiet():
+                gts_t, res_t = PTBTokenizer().tokenize(gts), PTBTokenizer().tokenize(res)
+        except OSError:  # it writes a temporary file next to its jar: a read-only install cannot
+            out.tokenizer = "python"
+    if gts_t is None or res_t is None:
         gts_t, res_t = tokenize_all(gts), tokenize_all(res)
     for image in ids:
         out.per_image[image] = {}
