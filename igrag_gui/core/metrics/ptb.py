@@ -54,7 +54,7 @@ _TOKEN_TEXT = r"""
 _TOKEN = re.compile(_TOKEN_TEXT, re.VERBOSE)
 # the same without the URL and e-mail alternatives, which cost a scan at every position
 _TOKEN_PLAIN = re.compile(_TOKEN_TEXT.split("\n", 3)[3].lstrip().lstrip("|"), re.VERBOSE)
-_SIMPLE = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9](?:, [A-Za-z0-9 ]*[A-Za-z0-9])*[.!?]? *")
+_SIMPLE = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9](?:, [A-Za-z0-9 ]*[A-Za-z0-9])*(?: ?[.!?])? *")
 _CONTRACTION = re.compile(r"(?i)^(.+?)(n['\u2019]t|['\u2019](?:s|m|d|ll|re|ve))$")
 _SPLIT_WORDS = {"cannot": ("can", "not"), "gonna": ("gon", "na"), "gotta": ("got", "ta"),
                 "wanna": ("wan", "na"), "lemme": ("lem", "me"), "gimme": ("gim", "me"),
@@ -83,7 +83,7 @@ def ptb_tokens(caption: str, next_caption: str | None = None) -> list[str]:
         words = text.lower().replace(",", " ,").split()
         if not _SPLIT_WORDS.keys().isdisjoint(words) or (words[-1][:-1] in _SPLIT_WORDS):
             return _tokens(text, next_caption)  # "gonna" becomes "gon na"
-        if words[-1][-1] in ".!?":
+        if len(words[-1]) > 1 and words[-1][-1] in ".!?":
             last = words[-1]
             if last[-1] == "." and last[:-1] in _ABBREVIATIONS:
                 return _tokens(text, next_caption)  # "mr." keeps its period; "etc." may add one
@@ -147,7 +147,28 @@ def _after(text: str, pos: int, next_caption: str | None) -> str:
 def tokenize(caption: str, next_caption: str | None = None) -> str:
     """What pycocoevalcap's ``PTBTokenizer.tokenize`` returns for one caption: the tokens without
     its punctuation marks, joined by single spaces."""
-    return " ".join(t for t in ptb_tokens(caption, next_caption) if t not in PUNCTUATIONS)
+    fast = _plain(caption)
+    if fast is not None:
+        return fast
+    return " ".join([t for t in ptb_tokens(caption, next_caption) if t not in PUNCTUATIONS])
+
+
+def _plain(caption: str) -> str | None:
+    """``tokenize`` of a plain caption (words, numbers, commas, a final mark) without the lexer,
+    or None for anything else. Most captions are plain; this is what makes the Python path fast."""
+    if not _SIMPLE.fullmatch(caption):
+        return None
+    words = caption.lower().replace(",", " ").split()
+    last = words[-1]
+    if len(last) == 1 and last in ".!?":  # "a dog ." (a mark on its own)
+        words.pop()
+    elif last[-1] in ".!?":
+        if last[:-1] in _ABBREVIATIONS or last[:-1] in _SPLIT_WORDS:
+            return None
+        words[-1] = last[:-1]
+    if not _SPLIT_WORDS.keys().isdisjoint(words):
+        return None
+    return " ".join(words)
 
 
 def tokenize_all(captions: dict) -> dict:
@@ -155,8 +176,12 @@ def tokenize_all(captions: dict) -> dict:
     ``{id: [tokenized str, ...]}`` out."""
     lines = [c["caption"] for values in captions.values() for c in values]
     last = len(lines) - 1
-    tokenized = iter([tokenize(line, None if i == last else "\n".join(lines[i + 1:i + 4]))
-                      for i, line in enumerate(lines)])
+    done = []
+    for i, line in enumerate(lines):
+        fast = _plain(line)
+        done.append(fast if fast is not None else
+                    tokenize(line, None if i == last else "\n".join(lines[i + 1:i + 4])))
+    tokenized = iter(done)
     return {key: [next(tokenized) for _ in values] for key, values in captions.items()}
 
 
