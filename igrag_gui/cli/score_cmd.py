@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=1))
         return 0
     scores = evaluation.scores
-    tokenizer = "PTBTokenizer (Java)" if scores.tokenizer == "java" else "PTB tokens in Python (no Java)"
+    tokenizer = "PTBTokenizer (Java)" if scores.tokenizer == "java" else "PTB tokens in Python"
     print(f"{scores.images:,} images scored with pycocoevalcap; {tokenizer}; 0-1 scale")
     for metric in metrics:
         reason = scores.unavailable.get(metric)

@@ -36,7 +36,7 @@ def test_table_names_the_tokenizer_and_the_scale():
                    "--metrics", "bleu4,cider,meteor", env=NO_JAVA)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "6 images scored with pycocoevalcap; PTB tokens in Python (no Java); 0-1 scale"
+    assert lines[0] == "6 images scored with pycocoevalcap; PTB tokens in Python; 0-1 scale"
     assert lines[1].startswith("  BLEU-4   0.") and lines[2].startswith("  METEOR   unavailable: METEOR needs Java")
     assert lines[3].startswith("  CIDEr    ")
 
