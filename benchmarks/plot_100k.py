@@ -41,7 +41,7 @@ def make_events(n: int, total: int) -> list:
         events.append(Logged(step=s, max_steps=total, epoch=s / 1000, loss=loss, learning_rate=1e-3 * (1 - s / total),
                              samples_per_second=200.0, elapsed=s * 0.1, eta=(total - s) * 0.1))
         if s % every == 0:
-            events.append(Evaluated(step=s, epoch=s / 1000, eval_loss=loss, eval_bleu=30 * (1 - math.exp(-s / n)),
+            events.append(Evaluated(step=s, epoch=s / 1000, eval_loss=loss, scores={"bleu4": 0.3 * (1 - math.exp(-s / n))},
                                     best=True))
     return events
 

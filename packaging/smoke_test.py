@@ -22,6 +22,7 @@ changed (a snapshot of the tree before and after). Prints one line per check wit
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -135,6 +136,13 @@ def main() -> int:
         check("cli generate", ["--cli", "generate", "--base", str(internal / "resources" / "demo" / "model"),
                                "--adapter", str(run_dir), "--max-new-tokens", "8", "--side-by-side",
                                "Write one caption for the image."], "tokens/s")
+        val = internal / "resources" / "demo" / "data" / "val.jsonl"
+        rows = [json.loads(line) for line in val.read_text(encoding="utf-8").splitlines()[:10]]
+        results = work / "results.json"
+        results.write_text(json.dumps([{"image_id": r["image_id"], "caption": r["caption"]} for r in rows]))
+        check("cli score (pycocoevalcap's scorers, our PTB tokenizer; no Java files in the bundle)",
+              ["--cli", "score", str(results), "--references", str(val), "--json",
+               "--metrics", "bleu4,rouge_l,cider,meteor"], '"images": 10')
         output = check("self-test through the window (the config a double-click opens, trained from the Train "
                        "tab via the frozen child, Inspect, Playground)",
                        ["--self-test"], "self-test: all checks passed", timeout=900)

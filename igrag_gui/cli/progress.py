@@ -30,6 +30,7 @@ class TerminalProgress:
         self.width = width
         self.loss: float | None = None
         self.lr: float | None = None
+        self.scores: dict[str, float] = {}  # the latest evaluation's caption metrics
         self._bar_shown = False
         self._prep_phase = ""
         self._prep_printed = 0.0
@@ -46,8 +47,13 @@ class TerminalProgress:
         filled = int(self.width * frac)
         loss = f" loss {self.loss:.4f}" if self.loss is not None else ""
         lr = f" lr {self.lr:.2e}" if self.lr is not None else ""
+        scores = ""
+        if self.scores:
+            from ..core.metrics.names import describe
+
+            scores = " | " + describe(self.scores, " ")
         return (f"step {step}/{total} [{'#' * filled}{'.' * (self.width - filled)}] {100 * frac:3.0f}%"
-                f"{loss}{lr} epoch {epoch:.2f} | {_duration(elapsed)} elapsed, ETA {_duration(eta)}")
+                f"{loss}{lr} epoch {epoch:.2f}{scores} | {_duration(elapsed)} elapsed, ETA {_duration(eta)}")
 
     def _preparing(self, event: Preparing) -> None:
         """A live line on a terminal; elsewhere a line per phase and one every few seconds."""
@@ -86,8 +92,12 @@ class TerminalProgress:
             if not self.live:
                 self._line(self._bar(event.step, event.max_steps, event.epoch, event.elapsed, event.eta))
         elif isinstance(event, Evaluated):
-            best = "  (best so far)" if event.best else ""
-            self._line(f"eval at step {event.step}: loss {event.eval_loss:.4f}, BLEU-4 {event.eval_bleu:.2f}{best}")
+            from ..core.metrics.names import describe, label
+
+            self.scores = dict(event.scores)
+            best = f"  (best {label(event.best_metric)} so far)" if event.best and event.best_metric else ""
+            scores = f", {describe(event.scores)}" if event.scores else ""
+            self._line(f"eval at step {event.step}: loss {event.eval_loss:.4f}{scores}{best}")
         elif isinstance(event, CheckpointSaved):
             self._line(f"checkpoint saved: {event.path}")
         elif isinstance(event, Message):
@@ -99,8 +109,10 @@ class TerminalProgress:
                 self._line(f"stopped at step {event.step}; resumable checkpoint: {event.checkpoint}\n"
                            f"resume with: igrag train CONFIG --resume")
             else:
-                best = (f"; best BLEU-4 {event.best_bleu:.2f} in {event.best_checkpoint}"
-                        if event.best_bleu is not None else "")
+                from ..core.metrics.names import format_score, label
+
+                best = (f"; best {label(event.best_metric)} {format_score(event.best_score)} in {event.best_checkpoint}"
+                        if event.best_score is not None and event.best_metric else "")
                 self._line(f"done in {_duration(event.seconds)}: adapter saved in {event.output_dir}{best}")
         elif isinstance(event, Failed):
             pass  # the CLI prints it as an error line

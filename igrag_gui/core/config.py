@@ -74,7 +74,8 @@ class DataSection:
     )
     val_path: str = _spec(
         "data/val.jsonl",
-        "Validation data in the same format; evaluated per eval_strategy (loss and BLEU-4).",
+        "Validation data in the same format; evaluated per eval_strategy (loss and training.metrics). "
+        "Rows sharing an image_id are one image with several reference captions.",
         str, path="file", optional=True,
     )
     prompt_field: str = _spec("prompt", "Name of the input text field in each record.", str)
@@ -122,6 +123,16 @@ class TrainingSection:
         str, choices=STRATEGIES,
     )
     eval_steps: int = _spec(100, "Steps between evaluations when eval_strategy is 'steps'.", int, min=1)
+    metrics: list = _spec(
+        ["bleu4", "cider"],
+        "Caption metrics computed on the validation split at each evaluation, by pycocoevalcap: "
+        "bleu1, bleu2, bleu3, bleu4, meteor, rouge_l, cider, spice (METEOR and SPICE need Java).",
+        (list, str),
+    )
+    metric_for_best_model: str = _spec(
+        "bleu4", "The metric whose highest value best/ keeps (one of training.metrics; IGRAG's 'bleu' "
+        "means bleu4).", str,
+    )
     save_strategy: str = _spec(
         "epoch", "When to save a checkpoint: 'no', every 'steps', or every 'epoch'.",
         str, choices=STRATEGIES,
@@ -417,6 +428,11 @@ class RunConfig:
             out.append(Problem("training.learning_rate", f"{t.learning_rate:g} is unusually high (LoRA usually "
                                                          f"trains at 1e-4 to 1e-3); training may diverge",
                                severity="warning"))
+        if {"training.metrics", "training.metric_for_best_model"} <= ok:
+            from .metrics.settings import metric_problems
+
+            out.extend(Problem(key, text, severity) for key, text, severity in
+                       metric_problems(t.metrics, t.metric_for_best_model))
         if "lora.target_modules" in ok and isinstance(self.lora.target_modules, str) \
                 and self.lora.target_modules != "all-linear":
             out.append(Problem("lora.target_modules", f"must be a list of module names such as "

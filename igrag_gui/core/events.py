@@ -101,12 +101,28 @@ class Preparing(Event):
 
 @dataclass
 class Evaluated(Event):
+    """An evaluation: loss, and the configured caption metrics (``scores``: config name -> value
+    on pycocoevalcap's 0-1 scale). In JSON the scores are flat ``eval_<name>`` keys
+    (``eval_bleu4``, ``eval_cider``); an old run's ``eval_bleu`` (0-100) reads back as bleu4."""
+
     kind: ClassVar[str] = "eval"
     step: int
     epoch: float
     eval_loss: float
-    eval_bleu: float
+    scores: dict[str, float] = field(default_factory=dict)
     best: bool = False
+    best_metric: str | None = None  # the metric that decides best/ (training.metric_for_best_model)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.kind, "step": self.step, "epoch": self.epoch, "eval_loss": self.eval_loss}
+        out.update({f"eval_{name}": value for name, value in self.scores.items()})
+        out.update(best=self.best, best_metric=self.best_metric)
+        return out
+
+    @property
+    def best_value(self) -> float | None:
+        """The value of the metric that decides best/, if measured."""
+        return self.scores.get(self.best_metric) if self.best_metric else None
 
 
 @dataclass
@@ -133,7 +149,8 @@ class Finished(Event):
     stopped: bool = False
     checkpoint: str | None = None
     best_checkpoint: str | None = None
-    best_bleu: float | None = None
+    best_score: float | None = None  # best value of best_metric (0-1 scale)
+    best_metric: str | None = None
     seconds: float = 0.0
     train_samples_per_second: float | None = None
 
@@ -160,7 +177,16 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event from ``to_dict`` output (unknown keys from newer versions are dropped)."""
     cls = EVENT_TYPES[data["event"]]
     names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    values = {k: v for k, v in data.items() if k in names}
+    if cls is Evaluated and "scores" not in data:
+        from .metrics.names import scores_of
+
+        values["scores"] = scores_of(data)
+        if values.get("best_metric") is None and "eval_bleu" in data:
+            values["best_metric"] = "bleu4"
+    elif cls is Finished and "best_bleu" in data and data.get("best_bleu") is not None and "best_score" not in data:
+        values.update(best_score=float(data["best_bleu"]) / 100.0, best_metric="bleu4")
+    return cls(**values)
 
 
 def event_from_json(line: str) -> Event:

@@ -1,8 +1,8 @@
-"""Batched text generation, shared by training's BLEU evaluation and the playground.
+"""Batched text generation, shared by training's evaluation and the playground.
 
 Both go through ``generate_batched``: the same tokenisation (truncated to ``max_source`` tokens,
 the end token kept), the same padding side (right for seq2seq, left for causal models), the same
-``generate`` call. That is what makes ``igrag eval`` report the BLEU-4 that training reported
+``generate`` call. That is what makes ``igrag eval`` report the scores that training reported
 for the same adapter, split and settings (see tests/core/test_playground.py).
 
 What does change the figure, measured on the demo model (an earlier report of 27.9 in training

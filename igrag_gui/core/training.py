@@ -6,7 +6,9 @@ What it adds to a plain Trainer script, and why:
   the gradients (T5 under transformers 5 does not do this by itself);
 - checkpoints are written to a staging folder and renamed into place, so a kill during a save
   never damages the previous checkpoint;
-- BLEU-4 on the validation split at every evaluation (sharded over processes), and ``best/``;
+- COCO caption metrics (pycocoevalcap; ``training.metrics``) on the validation split at every
+  evaluation, one generated caption per image (generation sharded over processes), and ``best/``
+  by ``training.metric_for_best_model``;
 - one callback turns Trainer hooks into ``events`` and honours a stop request at the next step;
 - a NaN loss stops the run with a message instead of saving broken weights.
 """
@@ -73,7 +75,7 @@ class RunState:
     stop: threading.Event = field(default_factory=threading.Event)
     stopped: bool = False
     nan_step: int | None = None
-    best_bleu: float | None = None
+    best_score: float | None = None  # the best value of the metric that decides best/
     best_dir: Path | None = None
     last_checkpoint: Path | None = None
     start_time: float = 0.0
@@ -88,6 +90,8 @@ class EngineCallback(TrainerCallback):
         self.sink, self.run, self.metrics_path = sink, state, metrics_path
         self.started, self.effective_batch = started, effective_batch
         self.trainer: Any = None
+        self.best_metric: str | None = None  # training.metric_for_best_model, when it is measured
+        self._told: set[str] = set()
 
     def _emit(self, event: Event, record: bool = True) -> None:
         if not is_main_process():
@@ -146,16 +150,25 @@ class EngineCallback(TrainerCallback):
         metrics = metrics or {}
         if "eval_loss" not in metrics:
             return
-        bleu = float(metrics.get("eval_bleu", float("nan")))
-        best = not math.isnan(bleu) and (self.run.best_bleu is None or bleu > self.run.best_bleu)
+        from .metrics.names import METRICS, event_key
+
+        scores = {m: float(metrics[event_key(m)]) for m in METRICS if event_key(m) in metrics}
+        for reason in getattr(self.trainer, "caption_unavailable", {}).values():
+            if reason not in self._told:
+                self._told.add(reason)
+                self._emit(Message("warning", f"{reason}; it is left out of this run's evaluations"))
+        value = scores.get(self.best_metric, float("nan")) if self.best_metric else float("nan")
+        best = not math.isnan(value) and (self.run.best_score is None or value > self.run.best_score)
         if best:
-            self.run.best_bleu = bleu
+            self.run.best_score = value
             if is_main_process() and model is not None:
                 self.run.best_dir = save_adapter(model, Path(args.output_dir) / "best",
-                                                 extra={"step": state.global_step, "eval_bleu": bleu,
-                                                        "eval_loss": float(metrics["eval_loss"])})
+                                                 extra={"step": state.global_step, "eval_loss": float(metrics["eval_loss"]),
+                                                        "best_metric": self.best_metric,
+                                                        **{event_key(m): v for m, v in scores.items()}})
         self._emit(Evaluated(step=state.global_step, epoch=float(state.epoch or 0),
-                             eval_loss=float(metrics["eval_loss"]), eval_bleu=bleu, best=best))
+                             eval_loss=float(metrics["eval_loss"]), scores=scores, best=best,
+                             best_metric=self.best_metric))
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
@@ -183,15 +196,17 @@ def _agree_across_processes(*flags: bool) -> tuple[bool, ...]:
 # ---------------------------------------------------------------------------------- the trainer
 def _trainer_class(kind: str) -> type:
     """Our Trainer: the transformers one (Seq2SeqTrainer for seq2seq) plus atomic checkpoints,
-    NaN detection and BLEU-4 at evaluation."""
+    NaN detection and caption metrics at evaluation."""
     from transformers import Seq2SeqTrainer, Trainer
 
     base = Seq2SeqTrainer if kind == "seq2seq" else Trainer
 
     class IgragTrainer(base):  # type: ignore[misc, valid-type]
         nan_step: int | None = None
-        bleu_examples: list = []
-        bleu_settings: dict = {}
+        caption_images: list = []  # metrics.grouping.ImageGroup: one generated caption each
+        caption_metrics: list = []
+        caption_settings: dict = {}
+        caption_unavailable: dict = {}
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             loss = super().training_step(model, inputs, num_items_in_batch)
@@ -229,32 +244,35 @@ def _trainer_class(kind: str) -> type:
                             metric_key_prefix="eval"):
             output = super().evaluation_loop(dataloader, description, prediction_loss_only=prediction_loss_only,
                                              ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
-            if self.bleu_examples:
-                output.metrics[f"{metric_key_prefix}_bleu"] = round(self._bleu(), 4)
+            if self.caption_images and self.caption_metrics:
+                for name, value in self._caption_scores().items():
+                    output.metrics[f"{metric_key_prefix}_{name}"] = value
             return output
 
-        def _bleu(self) -> float:
-            from .bleu import BleuStats
+        def _caption_scores(self) -> dict[str, float]:
+            """One caption per validation image (each process generates a shard; all gather the
+            captions), scored by pycocoevalcap against all of the image's references."""
             from .generation import generate_texts
+            from .metrics import score
 
             rank, size = world()
-            shard = self.bleu_examples[rank::size]
-            s = self.bleu_settings
-            hyps = generate_texts(self.model, s["tokenizer"], [e.prompt for e in shard], s["kind"],
+            images = self.caption_images
+            s = self.caption_settings
+            mine = generate_texts(self.model, s["tokenizer"], [g.prompt for g in images[rank::size]], s["kind"],
                                   s["max_source"], s["max_new_tokens"], s["batch_size"])
-            stats = BleuStats()
-            for hyp, ex in zip(hyps, shard):
-                stats.add(hyp, [ex.caption])
+            shards = [mine]
             if size > 1:
-                import torch
                 import torch.distributed as dist
 
-                t = torch.tensor(stats.as_list(), dtype=torch.float64)
-                if dist.get_backend() == "nccl":
-                    t = t.cuda()
-                dist.all_reduce(t)
-                stats = BleuStats.from_list(t.tolist())
-            return stats.score()
+                shards = [None] * size
+                dist.all_gather_object(shards, mine)
+            captions = {}
+            for r, shard in enumerate(shards):
+                for group, text in zip(images[r::size], shard):
+                    captions[group.key] = text
+            scores = score(captions, {g.key: g.references for g in images}, self.caption_metrics)
+            self.caption_unavailable = scores.unavailable
+            return {m: v for m, v in scores.overall.items() if v is not None}
 
     return IgragTrainer
 
@@ -383,6 +401,15 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     trainable, total = model.get_nb_trainable_parameters()
 
     t = cfg.training
+    caption_metrics, best_metric = _caption_metric_plan(cfg)
+    if main and val_data:
+        from .metrics.java import NO_JAVA
+        from .metrics.settings import metric_names
+
+        for name in metric_names(t.metrics):
+            if name not in caption_metrics:
+                sink(Message("warning", f"training.metrics: {name.upper()} {NO_JAVA}; it is left out of this "
+                                        f"run's evaluations"))
     steps = max_steps if max_steps and max_steps > 0 else t.max_steps
     use_cpu = not torch.cuda.is_available()
     args_class = Seq2SeqTrainingArguments if kind == "seq2seq" else TrainingArguments
@@ -405,7 +432,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         save_strategy=t.save_strategy,
         save_steps=t.save_steps,
         save_total_limit=t.save_total_limit,
-        metric_for_best_model="bleu" if val_data else None,
+        metric_for_best_model=best_metric if val_data else None,
         greater_is_better=True,
         seed=t.seed,
         data_seed=t.seed,
@@ -441,8 +468,12 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     )
     callback.trainer = trainer
     trainer.remove_callback(PrinterCallback)  # our events replace its raw dict prints
-    trainer.bleu_examples = val_examples if val_data else []
-    trainer.bleu_settings = dict(tokenizer=tokenizer, kind=kind, max_source=limits[0],
+    from .metrics.grouping import group_by_image
+
+    callback.best_metric = best_metric
+    trainer.caption_images = group_by_image(val_examples) if val_data else []
+    trainer.caption_metrics = caption_metrics
+    trainer.caption_settings = dict(tokenizer=tokenizer, kind=kind, max_source=limits[0],
                                  max_new_tokens=limits[1], batch_size=t.eval_batch_size)
     if main:
         _write_run_yaml(cfg, output_dir)
@@ -493,11 +524,25 @@ def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: 
             step=step, output_dir=str(run.output_dir), stopped=run.state.stopped,
             checkpoint=str(last) if last else None,
             best_checkpoint=str(run.state.best_dir) if run.state.best_dir else None,
-            best_bleu=run.state.best_bleu, seconds=round(time.monotonic() - start, 3),
+            best_score=run.state.best_score, best_metric=run.callback.best_metric, seconds=round(time.monotonic() - start, 3),
             train_samples_per_second=result.metrics.get("train_samples_per_second"))
     if main:
         run.callback._emit(closing)
     return closing
+
+
+def _caption_metric_plan(cfg: RunConfig) -> tuple[list[str], str | None]:
+    """(the metrics each evaluation computes, the one that decides best/ or None). A metric that
+    needs Java where there is none is left out (``validate`` warned); best/ then is not kept."""
+    from .metrics.java import has_java
+    from .metrics.names import NEEDS_JAVA
+    from .metrics.settings import best_metric, metric_names
+
+    wanted = metric_names(cfg.training.metrics)
+    if any(m in NEEDS_JAVA for m in wanted) and not has_java():
+        wanted = [m for m in wanted if m not in NEEDS_JAVA]
+    best = best_metric(cfg.training.metric_for_best_model)
+    return wanted, best if best in wanted else None
 
 
 def _save_final(model: Any, output_dir: Path) -> None:

@@ -55,6 +55,8 @@ LABELS = {
     "training.save_strategy": "Save checkpoints",
     "training.save_steps": "Save every (steps)",
     "training.save_total_limit": "Checkpoints to keep",
+    "training.metrics": "Caption metrics",
+    "training.metric_for_best_model": "Best model by",
     "training.fp16": "fp16 mixed precision",
     "training.bf16": "bf16 mixed precision",
     "lora.r": "LoRA rank (r)",
@@ -420,6 +422,12 @@ class ConfigForm(QWidget):
             parts = self._target_field()
         elif key == "training.report_to":
             parts = self._report_field()
+        elif key == "training.metrics":
+            parts = self._names_field("bleu4, cider (any of: bleu1-4, meteor, rouge_l, cider, spice)")
+        elif key == "training.metric_for_best_model":
+            from ..core.metrics.names import METRICS
+
+            parts = self._choice_field(METRICS)
         elif "choices" in meta:
             parts = self._choice_field(meta["choices"])
         elif meta.get("path") in ("file", "output"):
@@ -598,6 +606,22 @@ class ConfigForm(QWidget):
 
         return dict(editor=spin, paint=[spin], put=put, get=get, narrow=True,
                     after_edit=lambda: spin.setSpecialValueText(""), signal=spin.valueChanged)
+
+    def _names_field(self, placeholder: str) -> dict:
+        """A list of names typed as text separated by commas."""
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+
+        def put(value: Any) -> None:
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                edit.setText(", ".join(value))
+            else:
+                edit.setText("" if value is None else _raw_text(value))
+
+        def get() -> Any:
+            return [p.strip() for p in edit.text().split(",") if p.strip()]
+
+        return dict(editor=edit, paint=[edit], signal=edit.textChanged, put=put, get=get)
 
     def _text_field(self) -> dict:
         edit = QLineEdit()

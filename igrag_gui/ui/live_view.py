@@ -25,6 +25,8 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QSizePolicy, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
+from ..core.metrics.names import METRICS, describe, format_score
+from ..core.metrics.names import label as metric_label
 from .workers import after_first_paint
 
 if TYPE_CHECKING:  # numpy loads after the first paint; the events with the first one
@@ -50,10 +52,14 @@ _COLORS = {
     "loss": ("#3b6fb6", "#6ea8fe"),
     "eval": ("#d9653b", "#ffa26b"),
     "lr": ("#2f9e63", "#63d69a"),
-    "bleu": ("#7b52c7", "#b79bff"),
     "best": ("#d4a017", "#ffd24d"),
     "error": ("#c62828", "#ff6b6b"),
 }
+
+
+# One colour per caption metric (config name), on either background.
+_METRIC_COLORS = {"bleu1": "#9c88d9", "bleu2": "#8a6fd0", "bleu3": "#7b52c7", "bleu4": "#6a3fc0",
+                  "meteor": "#2a9d8f", "rouge_l": "#e07a5f", "cider": "#c0398f", "spice": "#5f8a2f"}
 
 
 def _duration(seconds: float | None) -> str:
@@ -176,8 +182,9 @@ class LiveView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._train = _Columns(4)  # step, loss, smoothed loss, learning rate
-        self._evals = _Columns(3)  # step, eval loss, BLEU-4
-        self._best: tuple[float, float] | None = None  # (step, BLEU-4) of the latest best
+        self._evals = _Columns(2 + len(METRICS))  # step, eval loss, then each of METRICS (NaN: not measured)
+        self._best: tuple[float, float] | None = None  # (step, value) of the latest best
+        self._best_metric: str | None = None  # the metric that decides best/
         self._smoothing = DEFAULT_SMOOTHING
         self._ema = 0.0
         self._ema_decay = 1.0  # smoothing ** (points averaged), for the bias correction
@@ -218,7 +225,7 @@ class LiveView(QWidget):
         grid.setVerticalSpacing(6)
         cells = [("epoch", "Epoch", 0, 0, 1), ("elapsed", "Elapsed", 0, 1, 1), ("eta", "ETA", 0, 2, 1),
                  ("speed", "Samples / s", 0, 3, 1), ("loss", "Loss", 0, 4, 1),
-                 ("bleu", "Best BLEU-4", 1, 0, 1), ("params", "Trainable parameters", 1, 1, 2),
+                 ("best", "Best", 1, 0, 1), ("params", "Trainable parameters", 1, 1, 2),
                  ("device", "Device", 1, 3, 2)]
         for key, caption, row, column, span in cells:
             self._stats[key] = cell = _Stat(caption)
@@ -230,7 +237,8 @@ class LiveView(QWidget):
         self.eta_label = self._stats["eta"].value
         self.speed_label = self._stats["speed"].value
         self.loss_label = self._stats["loss"].value
-        self.bleu_label = self._stats["bleu"].value
+        self.best_label = self._stats["best"].value
+        self.best_caption = self._stats["best"].caption
         self.stats_label = self._stats["params"].value
         self.device_label = self._stats["device"].value
 
@@ -298,22 +306,22 @@ class LiveView(QWidget):
         self.loss_plot = self.plots.addPlot(row=0, col=0)
         self.lr_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": _lr_axis(pg)})
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.bleu_plot = self.plots.addPlot(row=2, col=0)
+        self.metric_plot = self.plots.addPlot(row=2, col=0)
         self.plots.ci.layout.setRowStretchFactor(0, 5)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
         self.plots.ci.layout.setRowStretchFactor(2, 3)
         for plot, label in ((self.loss_plot, "loss"), (self.lr_plot, "learning rate"),
-                            (self.bleu_plot, "BLEU-4")):
+                            (self.metric_plot, "caption metrics")):
             plot.setLabel("left", label)
             plot.getAxis("left").setWidth(62)
             plot.setMenuEnabled(True)
             plot.hideButtons()
             plot.getViewBox().setDefaultPadding(0.03)
-        self.bleu_plot.setLabel("bottom", "step")
-        for plot in (self.loss_plot, self.lr_plot, self.bleu_plot):
+        self.metric_plot.setLabel("bottom", "step")
+        for plot in (self.loss_plot, self.lr_plot, self.metric_plot):
             plot.getAxis("bottom").enableAutoSIPrefix(False)  # never "step (x0.001)"
         self.lr_plot.setXLink(self.loss_plot)
-        self.bleu_plot.setXLink(self.loss_plot)
+        self.metric_plot.setXLink(self.loss_plot)
         self.loss_plot.getViewBox().setMouseEnabled(x=True, y=True)
 
         self.loss_legend = self.loss_plot.addLegend(offset=(-8, 6), colCount=3)
@@ -321,9 +329,11 @@ class LiveView(QWidget):
         self.smooth_loss_curve = self.loss_plot.plot(name="loss (smoothed)")
         self.eval_loss_curve = self.loss_plot.plot(name="eval loss", symbol="o", symbolSize=7, antialias=True)
         self.lr_curve = self.lr_plot.plot()
-        self.bleu_legend = self.bleu_plot.addLegend(offset=(-8, -6), colCount=2)  # bottom right: BLEU rises
-        self.bleu_curve = self.bleu_plot.plot(name="BLEU-4", symbol="o", symbolSize=7, antialias=True)
-        self.best_bleu_marker = self.bleu_plot.plot(name="best", pen=None, symbol="star", symbolSize=15)
+        self.metric_legend = self.metric_plot.addLegend(offset=(-8, -6), colCount=3)  # bottom right: scores rise
+        # one curve per caption metric; each joins the legend when it first has a point
+        self.metric_curves = {m: self.metric_plot.plot(symbol="o", symbolSize=6, antialias=True) for m in METRICS}
+        self.best_marker = self.metric_plot.plot(pen=None, symbol="star", symbolSize=15)
+        self._in_legend: set[str] = set()
         # Raw loss and learning rate keep each pixel column's min and max (spikes stay visible);
         # the smoothed loss is a trend line, so it averages within a column and stays a line.
         for curve, method in ((self.raw_loss_curve, "peak"), (self.lr_curve, "peak"),
@@ -377,7 +387,7 @@ class LiveView(QWidget):
         base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
         muted = pal.color(QPalette.ColorRole.PlaceholderText)
         self.plots.setBackground(base)
-        for plot in (self.loss_plot, self.lr_plot, self.bleu_plot):
+        for plot in (self.loss_plot, self.lr_plot, self.metric_plot):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(muted))
@@ -387,7 +397,7 @@ class LiveView(QWidget):
                 plot.getAxis(side).setStyle(maxTickLevel=0)
         legend_brush = QColor(base)
         legend_brush.setAlpha(210)
-        for legend in (self.loss_legend, self.bleu_legend):
+        for legend in (self.loss_legend, self.metric_legend):
             legend.setBrush(pg.mkBrush(legend_brush))
             legend.setPen(pg.mkPen(QColor(muted.red(), muted.green(), muted.blue(), 90)))
             legend.setLabelTextColor(text)
@@ -402,13 +412,14 @@ class LiveView(QWidget):
         self.eval_loss_curve.setSymbolPen(pg.mkPen(ev, width=1.5))
         self.eval_loss_curve.setSymbolBrush(pg.mkBrush(base))
         self.lr_curve.setPen(pg.mkPen(self._color("lr"), width=2))
-        bleu = self._color("bleu")
-        self.bleu_curve.setPen(pg.mkPen(bleu, width=2))
-        self.bleu_curve.setSymbolPen(pg.mkPen(bleu, width=1.5))
-        self.bleu_curve.setSymbolBrush(pg.mkBrush(base))
+        for metric, curve in self.metric_curves.items():
+            color = _METRIC_COLORS[metric]
+            curve.setPen(pg.mkPen(color, width=2))
+            curve.setSymbolPen(pg.mkPen(color, width=1.5))
+            curve.setSymbolBrush(pg.mkBrush(base))
         best = self._color("best")
-        self.best_bleu_marker.setSymbolPen(pg.mkPen(best.darker(140) if not self._dark() else best, width=1))
-        self.best_bleu_marker.setSymbolBrush(pg.mkBrush(best))
+        self.best_marker.setSymbolPen(pg.mkPen(best.darker(140) if not self._dark() else best, width=1))
+        self.best_marker.setSymbolBrush(pg.mkBrush(best))
 
     def _style_status(self) -> None:
         color = self._color("error").name() if self._status_kind == "failed" else ""
@@ -468,8 +479,10 @@ class LiveView(QWidget):
         self.log_view.clear()
         self._reset_state()
         if self.plots is not None:  # the last run's ranges must not frame the next one
-            for plot in (self.loss_plot, self.lr_plot, self.bleu_plot):
+            for plot in (self.loss_plot, self.lr_plot, self.metric_plot):
                 plot.enableAutoRange()
+            self.metric_legend.clear()
+            self._in_legend.clear()
         self.redraw_now()
 
     @Slot(object)
@@ -543,15 +556,22 @@ class LiveView(QWidget):
             self.smooth_loss_curve.setData(steps, t.col(2), antialias=aa)
             self.lr_curve.setData(steps, t.col(3), antialias=aa)
             self.eval_loss_curve.setData(e.col(0), e.col(1))
-            scored = np.isfinite(e.col(2))  # no BLEU (no validation metric): no point
-            self.bleu_curve.setData(e.col(0)[scored], e.col(2)[scored])
+            any_scored = False
+            for j, (metric, curve) in enumerate(self.metric_curves.items(), start=2):
+                scored = np.isfinite(e.col(j))  # not measured at that evaluation: no point
+                curve.setData(e.col(0)[scored], e.col(j)[scored])
+                if scored.any():
+                    any_scored = True
+                    if metric not in self._in_legend:
+                        self._in_legend.add(metric)
+                        self.metric_legend.addItem(curve, metric_label(metric))
             # An empty item's legend entry is drawn greyed out: show a legend once it has data.
             self.loss_legend.setVisible(bool(len(t) or len(e)))
-            self.bleu_legend.setVisible(bool(scored.any()))
+            self.metric_legend.setVisible(any_scored)
             if self._best is None:
-                self.best_bleu_marker.setData([], [])
+                self.best_marker.setData([], [])
             else:
-                self.best_bleu_marker.setData([self._best[0]], [self._best[1]])
+                self.best_marker.setData([self._best[0]], [self._best[1]])
         if self._labels_dirty:
             self._labels_dirty = False
             self._show_labels()
@@ -582,15 +602,17 @@ class LiveView(QWidget):
 
     def data(self) -> dict[str, np.ndarray]:
         """Copies of the series held: step, loss, smoothed, learning_rate, eval_step, eval_loss,
-        eval_bleu."""
+        and ``eval_<metric>`` for every caption metric (NaN where it was not measured)."""
         t, e = self._train, self._evals
-        return {"step": t.col(0).copy(), "loss": t.col(1).copy(), "smoothed": t.col(2).copy(),
-                "learning_rate": t.col(3).copy(), "eval_step": e.col(0).copy(),
-                "eval_loss": e.col(1).copy(), "eval_bleu": e.col(2).copy()}
+        out = {"step": t.col(0).copy(), "loss": t.col(1).copy(), "smoothed": t.col(2).copy(),
+               "learning_rate": t.col(3).copy(), "eval_step": e.col(0).copy(), "eval_loss": e.col(1).copy()}
+        out.update({f"eval_{m}": e.col(j).copy() for j, m in enumerate(METRICS, start=2)})
+        return out
 
     # ---------------------------------------------------------------------------------- events
     def _reset_state(self) -> None:
         self._best = None
+        self._best_metric = None
         self._ema, self._ema_decay = 0.0, 1.0
         self._status_kind = "idle"
         self._status_text = "No training run yet."
@@ -640,16 +662,19 @@ class LiveView(QWidget):
 
     def _add_eval(self, event: Evaluated) -> None:
         e = self._evals
-        step, bleu = float(event.step), _num(event.eval_bleu)
+        step = float(event.step)
         if step <= e.last_x:
             e.keep_before(step)
-        e.append((step, _num(event.eval_loss), bleu))
-        if event.best and math.isfinite(bleu):
-            self._best = (step, bleu)
+        e.append((step, _num(event.eval_loss), *(_num(event.scores.get(m)) for m in METRICS)))
+        if event.best_metric:
+            self._best_metric = event.best_metric
+        value = _num(event.best_value)
+        if event.best and math.isfinite(value):
+            self._best = (step, value)
         self._plots_dirty = True
-        best = "  (best so far)" if event.best else ""
-        bleu_text = f"{bleu:.2f}" if math.isfinite(bleu) else "n/a"
-        self._log(f"eval at step {event.step}: loss {event.eval_loss:.4f}, BLEU-4 {bleu_text}{best}")
+        best = f"  (best {metric_label(event.best_metric)} so far)" if event.best and event.best_metric else ""
+        scores = f", {describe(event.scores)}" if event.scores else ""
+        self._log(f"eval at step {event.step}: loss {event.eval_loss:.4f}{scores}{best}")
 
     def _progress(self, step: int, max_steps: int, epoch: float, elapsed: float | None,
                   eta: float | None) -> None:
@@ -676,10 +701,11 @@ class LiveView(QWidget):
             self._best = None
             import numpy as np
 
-            bleu = self._evals.col(2)
-            if np.isfinite(bleu).any():
-                i = int(np.nanargmax(bleu))
-                self._best = (float(self._evals.col(0)[i]), float(bleu[i]))
+            if self._best_metric in METRICS:
+                values = self._evals.col(2 + METRICS.index(self._best_metric))
+                if np.isfinite(values).any():
+                    i = int(np.nanargmax(values))
+                    self._best = (float(self._evals.col(0)[i]), float(values[i]))
         self._resmooth()
         self._status_kind = "running"
         self._step, self._max_steps = event.start_step, event.max_steps
@@ -713,7 +739,8 @@ class LiveView(QWidget):
         else:
             self._status_kind = "finished"
             self._max_steps = max(self._max_steps, event.step)
-            best = (f" · best BLEU-4 {event.best_bleu:.2f}" if event.best_bleu is not None else "")
+            best = (f" · best {metric_label(event.best_metric)} {format_score(event.best_score)}"
+                    if event.best_score is not None and event.best_metric else "")
             self._status_text = f"Finished {event.step:,} steps in {_duration(event.seconds)}{best}"
         self._log(self._status_text + (f" · adapter in {event.output_dir}" if not event.stopped else ""))
 
@@ -759,8 +786,9 @@ class LiveView(QWidget):
         self.eta_label.setText(_duration(self._eta))
         self.speed_label.setText(DASH if self._speed is None else f"{self._speed:,.1f}")
         self.loss_label.setText(DASH if self._loss is None else f"{self._loss:.4f}")
-        self.bleu_label.setText(DASH if self._best is None
-                                else f"{self._best[1]:.2f} (step {int(self._best[0]):,})")
+        self.best_caption.setText(f"BEST {metric_label(self._best_metric).upper()}" if self._best_metric else "BEST")
+        self.best_label.setText(DASH if self._best is None
+                                else f"{format_score(self._best[1])} (step {int(self._best[0]):,})")
         self.stats_label.setText(self._params)
         self.device_label.setText(self._device)
 

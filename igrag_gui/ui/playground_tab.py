@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.playground.session import BASE_LABEL as BASE
 from ..core.prompts import DEFAULT_TEMPLATE, DetectedObject, build_prompt, position_name
@@ -226,24 +226,29 @@ class PlaygroundTab(QWidget):
         self.batch_browse.clicked.connect(self._browse_batch)
         self.batch_limit = QSpinBox()
         self.batch_limit.setRange(0, 1_000_000)
-        self.batch_limit.setSpecialValueText("all rows")
+        self.batch_limit.setSpecialValueText("all images")
         self.batch_limit.setValue(20)
         self.batch_button = QPushButton("Run batch")
         self.batch_button.clicked.connect(self.run_batch)
         self.batch_cancel_button = QPushButton("Cancel")
         self.batch_cancel_button.clicked.connect(self.cancel_batch)
         self.batch_progress = QProgressBar()
-        self.batch_bleu = QLabel()
-        self.batch_table = QTableWidget(0, 0)
-        self.batch_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.batch_table.setWordWrap(True)
+        self.batch_summary = QLabel()
+        self.batch_summary.setWordWrap(True)
+        from .batch_scores import BatchScores
+
+        self.batch_scores = BatchScores()
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self._export_csv)
+        self.export_results_button = QPushButton("Export COCO results…")
+        self.export_results_button.setToolTip("Each model's captions as <model>.json in COCO results format, "
+                                              "for IGRAG's evaluator or igrag score")
+        self.export_results_button.clicked.connect(self._export_results)
         batch_row = QHBoxLayout()
         batch_row.addWidget(QLabel("JSONL"))
         batch_row.addWidget(self.batch_path, 1)
         batch_row.addWidget(self.batch_browse)
-        batch_row.addWidget(QLabel("Rows"))
+        batch_row.addWidget(QLabel("Images"))
         batch_row.addWidget(self.batch_limit)
         batch_row.addWidget(self.batch_button)
         batch_row.addWidget(self.batch_cancel_button)
@@ -251,9 +256,13 @@ class PlaygroundTab(QWidget):
         batch_layout = QVBoxLayout(batch_page)
         batch_layout.addLayout(batch_row)
         batch_layout.addWidget(self.batch_progress)
-        batch_layout.addWidget(self.batch_bleu)
-        batch_layout.addWidget(self.batch_table, 1)
-        batch_layout.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignRight)
+        batch_layout.addWidget(self.batch_summary)
+        batch_layout.addWidget(self.batch_scores, 1)
+        exports = QHBoxLayout()
+        exports.addStretch(1)
+        exports.addWidget(self.export_results_button)
+        exports.addWidget(self.export_button)
+        batch_layout.addLayout(exports)
 
         # Merge.
         self.merge_adapter = QComboBox()
@@ -484,6 +493,7 @@ class PlaygroundTab(QWidget):
         self.batch_cancel_button.setEnabled(batch)
         self.merge_button.setEnabled(not busy and self.session is not None and self.merge_adapter.count() > 0)
         self.export_button.setEnabled(self.batch_result is not None)
+        self.export_results_button.setEnabled(self.batch_result is not None)
         if not self.generating and not self._queued:
             if not self.prompt().strip():
                 self.reason_label.setText("Write or build a prompt to generate.")
@@ -622,8 +632,8 @@ class PlaygroundTab(QWidget):
         progress = _Progress(self)
         progress.changed.connect(self._batch_progress)
         self.batch_progress.setRange(0, 0)
-        self.batch_bleu.setText(f"Running {path.name} through {len(adapters)} model(s)…")
-        self.batch_bleu.setStyleSheet("")
+        self.batch_summary.setText(f"Running {path.name} through {len(adapters)} model(s)…")
+        self.batch_summary.setStyleSheet("")
         self._update_buttons()
         run_in_background(lambda: run_batch(session, path, adapters, settings, limit=limit,
                                             progress=progress.changed.emit, cancelled=cancel.is_set),
@@ -641,29 +651,36 @@ class PlaygroundTab(QWidget):
     def _batch_done(self, result: Any) -> None:
         self._batch_cancel = None
         self.batch_result = result
-        labels = list(result.bleu)
-        headers = ["prompt", "reference", *labels]
-        self.batch_table.setColumnCount(len(headers))
-        self.batch_table.setHorizontalHeaderLabels(headers)
-        self.batch_table.setRowCount(len(result.rows))
-        for r, row in enumerate(result.rows):
-            values = [row.prompt, row.reference, *[row.outputs.get(label, "") for label in labels]]
-            for c, value in enumerate(values):
-                cell = QTableWidgetItem(value)
-                cell.setToolTip(value)
-                self.batch_table.setItem(r, c, cell)
-        self.batch_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.batch_bleu.setText(f"{len(result.rows):,} rows · BLEU-4: "
-                                + " · ".join(f"{label} {score:.2f}" for label, score in result.bleu.items())
-                                + (" (cancelled: partial)" if getattr(result, "cancelled", False) else ""))
-        self.status_message.emit(self.batch_bleu.text())
+        self.batch_scores.show_result(result)
+        from ..core.metrics.names import format_score
+
+        self.batch_summary.setText(f"{len(result.done):,} images · CIDEr: "
+                                   + " · ".join(f"{label} {format_score(s.overall.get('cider'))}"
+                                                for label, s in result.scores.items())
+                                   + " (pycocoevalcap, 0-1 scale)"
+                                   + (" (cancelled: partial)" if getattr(result, "cancelled", False) else ""))
+        self.status_message.emit(self.batch_summary.text())
         self._update_buttons()
 
     def _batch_failed(self, message: str) -> None:
         self._batch_cancel = None
-        self.batch_bleu.setText(message)
-        self.batch_bleu.setStyleSheet(f"color: {status_hex('error', self)};")
+        self.batch_summary.setText(message)
+        self.batch_summary.setStyleSheet(f"color: {status_hex('error', self)};")
         self._update_buttons()
+
+    def _export_results(self) -> None:
+        if self.batch_result is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the COCO results files")
+        if folder:
+            self.export_results_to(Path(folder))
+
+    def export_results_to(self, folder: Path) -> list[Path]:
+        """Each model's captions as ``folder/<label>.json`` (COCO results format)."""
+        paths = [self.batch_result.to_coco_results(folder / f"{label}.json", label)
+                 for label in self.batch_result.labels]
+        self.status_message.emit(f"Exported {', '.join(p.name for p in paths)} to {folder}")
+        return paths
 
     def _export_csv(self) -> None:
         if self.batch_result is None:

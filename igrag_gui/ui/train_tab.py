@@ -519,7 +519,10 @@ class TrainTab(QWidget):
         if isinstance(closing, Finished) and closing.stopped:
             text = f"Stopped at step {closing.step}. Resumable checkpoint: {closing.checkpoint}. Resume continues it."
         elif isinstance(closing, Finished):
-            best = f"; best BLEU-4 {closing.best_bleu:.2f}" if closing.best_bleu is not None else ""
+            from ..core.metrics.names import format_score, label
+
+            best = (f"; best {label(closing.best_metric)} {format_score(closing.best_score)}"
+                    if closing.best_score is not None and closing.best_metric else "")
             text = f"Finished at step {closing.step}: adapter saved in {closing.output_dir}{best}."
         elif isinstance(closing, Failed):
             text = f"Training failed: {closing.message}"

@@ -14,7 +14,7 @@ import pytest
 from igrag_gui.core.playground import EMPTY_PROMPT
 from igrag_gui.resources import demo_model_path
 from tests.cli.test_cli import assert_user_error
-from tests.core.test_playground import demo_run_dir, reported_eval_bleu
+from tests.core.test_playground import demo_run_dir, reported_eval_scores
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,24 +74,40 @@ def test_generate_refusals_are_one_line(run, tmp_path):
         f"with task_type SEQ_2_SEQ_LM"]
 
 
-def test_eval_prints_the_bleu_training_reported(run, tmp_path):
+def test_eval_prints_every_metric_side_by_side_and_what_training_reported(run, tmp_path):
+    from igrag_gui.core.metrics import format_score
+
     run_dir, val = run
-    out = tmp_path / "rows.csv"
+    out, results, per_image = tmp_path / "rows.csv", tmp_path / "results", tmp_path / "per-image.json"
     result = igrag("eval", "configs/demo.yaml", "--set", f"training.output_dir={run_dir}",
-                   "--set", f"data.val_path={val}", "--set", "training.eval_batch_size=8", "--csv", str(out))
+                   "--set", f"data.val_path={val}", "--set", "training.eval_batch_size=8", "--csv", str(out),
+                   "--metrics", "bleu4,cider,rouge_l", "--results", str(results), "--per-image", str(per_image))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"BLEU-4 on {val} (24 examples; greedy, max_new_tokens 48")
-    scores = dict(line.split() for line in lines[1:3])
-    assert set(scores) == {"base", "playground-run"}
-    reported = reported_eval_bleu(run_dir)
-    assert float(scores["playground-run"]) == reported
-    assert lines[3].strip() == (f"(training reported {reported:.4f} at step 40, its last evaluation, on the "
-                                f"final weights, on its validation split)")
-    assert "igrag: eval 24/24 examples" in result.stderr
+    assert lines[0].startswith(f"COCO caption metrics on {val} (24 images; greedy, max_new_tokens 48")
+    assert lines[0].endswith("; 0-1 scale):")
+    assert lines[1].split() == ["base", "playground-run"]
+    table = {line.split()[0]: line.split()[1:] for line in lines[2:5]}
+    assert list(table) == ["BLEU-4", "ROUGE-L", "CIDEr"]
+    reported = reported_eval_scores(run_dir)
+    assert table["BLEU-4"][1] == format_score(reported["bleu4"]) and table["CIDEr"][1] == format_score(reported["cider"])
+    assert lines[5].strip() == (f"(training reported BLEU-4 {format_score(reported['bleu4'])}, CIDEr "
+                                f"{format_score(reported['cider'])} at step 40, its last evaluation, on the final "
+                                f"weights, on its validation split)")
+    assert "igrag: eval 24/24 images" in result.stderr
     with out.open(encoding="utf-8", newline="") as fh:
-        table = list(csv.reader(fh))
-    assert table[0] == ["line", "prompt", "reference", "base", "playground-run", "truncated"] and len(table) == 25
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["line", "image_id", "prompt", "references", "base", "playground-run", "truncated"]
+    assert len(rows) == 25
+    worst = json.loads(per_image.read_text())
+    ciders = [w["playground-run"]["CIDEr"] for w in worst]
+    assert ciders == sorted(ciders) and len(worst) == 24
+    # the exported COCO results, scored by igrag score against the split, give the same figures
+    again = igrag("score", str(results / "playground-run.json"), "--references", str(val), "--json",
+                  "--metrics", "bleu4,cider")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert (data["BLEU-4"], data["CIDEr"], data["images"]) == (reported["bleu4"], reported["cider"], 24)
 
 
 def test_merge_saves_and_verifies(run, tmp_path):

@@ -1,5 +1,5 @@
 """The playground's core on the demo model, for real: one base in memory, adapters by name,
-streaming with stop, batch runs with BLEU-4, merge and export, and every refusal's exact words."""
+streaming with stop, batch runs with COCO metrics, merge and export, and every refusal's exact words."""
 
 from __future__ import annotations
 
@@ -49,11 +49,14 @@ def demo_run_dir(tmp_path_factory) -> tuple[Path, Path]:
     return run_dir, val
 
 
-def reported_eval_bleu(run_dir: Path) -> float:
+def reported_eval_scores(run_dir: Path) -> dict[str, float]:
+    """The caption metrics training logged at its last evaluation (config name -> 0-1 value)."""
+    from igrag_gui.core.metrics import scores_of
+
     events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     evals = [e for e in events if e["event"] == "eval"]
     assert evals and evals[-1]["step"] == 40
-    return evals[-1]["eval_bleu"]
+    return scores_of(evals[-1])
 
 
 @pytest.fixture(scope="module")
@@ -396,10 +399,10 @@ def test_a_causal_base_streams_merges_and_refuses_a_seq2seq_adapter(run, tmp_pat
     assert report.verified, report.lines()
 
 
-# ------------------------------------------------------------------------------------ batch and BLEU
-def test_eval_bleu_equals_what_training_reported(run):
-    """The same adapter, split and settings: the BLEU-4 training logged at its last evaluation is
-    the BLEU-4 a fresh session computes from the saved adapter (to the 4 decimals training keeps)."""
+# ------------------------------------------------------------------------------------ batch and metrics
+def test_eval_scores_equal_what_training_reported(run):
+    """The same adapter, split and settings: the BLEU-4 and CIDEr training logged at its last
+    evaluation are what a fresh session computes from the saved adapter, to the last digit."""
     from igrag_gui.core.config import load_config
 
     run_dir, val = run
@@ -408,29 +411,48 @@ def test_eval_bleu_equals_what_training_reported(run):
     s.add_adapter(run_dir, name="adapter")
     settings, batch_size = training_eval_settings(cfg)
     assert (settings.max_new_tokens, batch_size) == (48, 8)
-    result = run_batch(s, val, [None, "adapter"], settings, batch_size=batch_size)
+    result = run_batch(s, val, [None, "adapter"], settings, batch_size=batch_size, metrics=("bleu4", "cider"))
     assert len(result.rows) == VAL_ROWS and not result.cancelled
-    assert round(result.bleu["adapter"], 4) == reported_eval_bleu(run_dir)
-    assert result.bleu["adapter"] > result.bleu["base"] + 5
+    adapter, base = result.overall("adapter"), result.overall("base")
+    assert {m: adapter[m] for m in ("bleu4", "cider")} == reported_eval_scores(run_dir)
+    assert adapter["bleu4"] > base["bleu4"] + 0.05 and adapter["cider"] > base["cider"]
 
 
 def test_batch_rows_csv_and_cancel(session, run, tmp_path):
     progress = []
     result = run_batch(session, run[1], None, GenerationSettings(max_new_tokens=20), limit=10,
-                       progress=lambda done, total: progress.append((done, total)), batch_size=4)
+                       progress=lambda done, total: progress.append((done, total)), batch_size=4,
+                       metrics=("bleu4", "cider"))
     assert result.labels == ["base", "demo"] and len(result.rows) == 10 and progress == [(4, 10), (8, 10), (10, 10)]
-    assert set(result.bleu) == {"base", "demo"}
+    assert set(result.scores) == {"base", "demo"} and set(result.overall("demo")) == {"bleu4", "cider"}
     row = result.rows[0]
-    assert row.line == 1 and row.reference and set(row.outputs) == {"base", "demo"}
+    assert row.line == 1 and row.references and set(row.outputs) == {"base", "demo"}
+    assert set(result.per_image("demo", row)) == {"bleu4", "cider"}
+    worst = [result.per_image("demo", r)["cider"] for r in result.worst_first("demo")]
+    assert worst == sorted(worst) and len(worst) == 10
     out = result.to_csv(tmp_path / "batch.csv")
     with out.open(encoding="utf-8", newline="") as fh:
         table = list(csv.reader(fh))
-    assert table[0] == ["line", "prompt", "reference", "base", "demo", "truncated"]
-    assert len(table) == 11 and table[1][1] == row.prompt and table[1][4] == row.outputs["demo"]
+    assert table[0] == ["line", "image_id", "prompt", "references", "base", "demo", "truncated"]
+    assert len(table) == 11 and table[1][2] == row.prompt and table[1][5] == row.outputs["demo"]
+    coco = json.loads(result.to_coco_results(tmp_path / "demo.json", "demo").read_text())
+    assert coco[0] == {"image_id": row.image_id, "caption": row.outputs["demo"]} and len(coco) == 10
     calls = []
     cancelled = run_batch(session, run[1], [None, "demo"], GenerationSettings(max_new_tokens=5), batch_size=4,
-                          cancelled=lambda: calls.append(1) or len(calls) > 1)
-    assert cancelled.cancelled and len(cancelled.done) == 4 and set(cancelled.bleu) == {"base", "demo"}
+                          cancelled=lambda: calls.append(1) or len(calls) > 1, metrics=("bleu4",))
+    assert cancelled.cancelled and len(cancelled.done) == 4 and set(cancelled.scores) == {"base", "demo"}
+
+
+def test_batch_groups_rows_of_one_image_into_its_references(session, tmp_path):
+    """Rows sharing an image_id are one image: one caption generated, all captions as references."""
+    path = tmp_path / "val.jsonl"
+    rows = [{"image_id": 1, "prompt": "Caption: a dog on grass", "caption": c} for c in ("a dog", "a brown dog")]
+    rows.append({"image_id": 2, "prompt": "Caption: a cat", "caption": "a cat"})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run_batch(session, path, [None], GenerationSettings(max_new_tokens=5), metrics=("bleu1",))
+    assert [(r.image_id, r.references, r.line) for r in result.rows] == [(1, ["a dog", "a brown dog"], 1),
+                                                                        (2, ["a cat"], 3)]
+    assert result.scores["base"].images == 2
 
 
 def test_a_non_utf8_data_file_names_file_and_line(session, tmp_path):

@@ -67,7 +67,9 @@ def test_events_files_and_adapter_of_a_short_run(small_run):
     assert all(e.loss > 0 and e.learning_rate >= 0 and e.grad_norm is not None for e in logs)
     assert logs[-1].learning_rate > logs[0].learning_rate  # warming up
     evals = sink.of(Evaluated)
-    assert [e.step for e in evals] == [3, 6] and all(0 <= e.eval_bleu <= 100 for e in evals)
+    assert [e.step for e in evals] == [3, 6]
+    assert all(set(e.scores) == {"bleu4", "cider"} and 0 <= e.scores["bleu4"] <= 1 and e.scores["cider"] >= 0
+               and e.best_metric == "bleu4" for e in evals)
     out = cfg.output_path
     assert [p.name for p in sorted(out.glob("checkpoint-*"))] == ["checkpoint-3", "checkpoint-6"]
     assert [e.step for e in sink.of(CheckpointSaved)] == [3, 6]
@@ -82,7 +84,9 @@ def test_events_files_and_adapter_of_a_short_run(small_run):
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert lines[0]["event"] == "started" and {"trainable", "total", "percent"} <= set(lines[0])
     assert {"step", "epoch", "loss", "learning_rate", "grad_norm"} <= set(lines[1])
-    assert any(line["event"] == "eval" and "eval_bleu" in line and "eval_loss" in line for line in lines)
+    assert any(line["event"] == "eval" and {"eval_bleu4", "eval_cider", "eval_loss"} <= set(line) for line in lines)
+    best = json.loads((out / "best" / "igrag.json").read_text())
+    assert best["best_metric"] == "bleu4" and best["eval_bleu4"] == max(e.scores["bleu4"] for e in evals)
 
 
 def test_adapter_loads_in_plain_peft_and_generates_the_same(small_run):

@@ -159,30 +159,33 @@ def test_a_nan_loss_leaves_a_gap_not_a_poisoned_average(view):
     assert smooth[3] == pytest.approx(2.0)
 
 
-def test_evaluations_show_as_points_with_the_best_bleu_marked(view):
+def test_each_metric_is_plotted_with_the_best_marked(view):
     view.on_event(started())
     for s in range(1, 301):
         view.on_event(logged(s))
         if s % 100 == 0:
-            bleu = {100: 12.5, 200: 20.25, 300: 18.0}[s]
-            view.on_event(Evaluated(step=s, epoch=s / 200, eval_loss=3.0 - s / 200, eval_bleu=bleu, best=s != 300))
+            bleu = {100: 0.125, 200: 0.2025, 300: 0.18}[s]
+            view.on_event(Evaluated(step=s, epoch=s / 200, eval_loss=3.0 - s / 200,
+                                    scores={"bleu4": bleu, "cider": 4 * bleu}, best=s != 300, best_metric="bleu4"))
     view.redraw_now()
 
     steps, eval_loss = shown(view, view.eval_loss_curve)
     np.testing.assert_array_equal(steps, [100, 200, 300])
     np.testing.assert_allclose(eval_loss, [2.5, 2.0, 1.5])
-    _, bleu = shown(view, view.bleu_curve)
-    np.testing.assert_allclose(bleu, [12.5, 20.25, 18.0])
-    best_x, best_y = shown(view, view.best_bleu_marker)
-    assert (list(best_x), list(best_y)) == ([200.0], [20.25])
-    assert view.bleu_label.text() == "20.25 (step 200)"
+    np.testing.assert_allclose(shown(view, view.metric_curves["bleu4"])[1], [0.125, 0.2025, 0.18])
+    np.testing.assert_allclose(shown(view, view.metric_curves["cider"])[1], [0.5, 0.81, 0.72])
+    assert len(shown(view, view.metric_curves["meteor"])[1]) == 0  # not configured: no curve
+    assert [label.text for _, label in view.metric_legend.items] == ["BLEU-4", "CIDEr"]
+    best_x, best_y = shown(view, view.best_marker)
+    assert (list(best_x), list(best_y)) == ([200.0], [0.2025])
+    assert view.best_label.text() == "0.203 (step 200)" and view.best_caption.text() == "BEST BLEU-4"
     assert view.eval_count() == 3
-    assert "eval at step 200: loss 2.0000, BLEU-4 20.25  (best so far)" in view.log_text()
+    assert "eval at step 200: loss 2.0000, BLEU-4 0.203, CIDEr 0.810  (best BLEU-4 so far)" in view.log_text()
 
 
 def test_x_axes_are_linked_and_curves_are_light_to_draw(view):
     assert view.lr_plot.getViewBox().linkedView(0) is view.loss_plot.getViewBox()
-    assert view.bleu_plot.getViewBox().linkedView(0) is view.loss_plot.getViewBox()
+    assert view.metric_plot.getViewBox().linkedView(0) is view.loss_plot.getViewBox()
     for curve, method in ((view.raw_loss_curve, "peak"), (view.lr_curve, "peak"), (view.smooth_loss_curve, "mean")):
         assert curve.opts["clipToView"] is True
         assert curve.opts["autoDownsample"] is True
@@ -209,10 +212,10 @@ def test_finished_and_stopped_runs_say_so(view):
     view.clear()
     view.on_event(started(max_steps=100))
     view.on_event(logged(100, max_steps=100))
-    view.on_event(Finished(step=100, output_dir="/runs/demo", best_bleu=21.5, seconds=754.2,
+    view.on_event(Finished(step=100, output_dir="/runs/demo", best_score=0.215, best_metric="cider", seconds=754.2,
                            train_samples_per_second=88.0))
     view.redraw_now()
-    assert view.status_label.text() == "Finished 100 steps in 12:34 · best BLEU-4 21.50"
+    assert view.status_label.text() == "Finished 100 steps in 12:34 · best CIDEr 0.215"
     assert (view.progress_bar.value(), view.progress_bar.maximum()) == (100, 100)
     assert view.speed_label.text() == "88.0"
 
@@ -296,10 +299,11 @@ def test_100k_points_are_held_and_drawn_without_a_redraw_per_point(view, qtbot):
 
 def test_load_metrics_shows_a_past_run_and_skips_a_truncated_last_line(view, tmp_path):
     events = [started(max_steps=20)] + [logged(s, max_steps=20) for s in range(1, 21)]
-    events.insert(11, Evaluated(step=10, epoch=0.05, eval_loss=1.7, eval_bleu=9.5, best=True))
-    events.append(Evaluated(step=20, epoch=0.1, eval_loss=1.6, eval_bleu=11.0, best=True))
+    events.insert(11, Evaluated(step=10, epoch=0.05, eval_loss=1.7, scores={"bleu4": 0.095}, best=True,
+                                best_metric="bleu4"))
+    events.append(Evaluated(step=20, epoch=0.1, eval_loss=1.6, scores={"bleu4": 0.11}, best=True, best_metric="bleu4"))
     events.append(CheckpointSaved(step=20, path=str(tmp_path / "checkpoint-20")))
-    events.append(Finished(step=20, output_dir=str(tmp_path), best_bleu=11.0, seconds=61.0))
+    events.append(Finished(step=20, output_dir=str(tmp_path), best_score=0.11, best_metric="bleu4", seconds=61.0))
     path = tmp_path / "metrics.jsonl"
     text = "".join(e.to_json() + "\n" for e in events)
     path.write_text(text + '{"event": "log", "step": 21, "max_st')
@@ -307,17 +311,17 @@ def test_load_metrics_shows_a_past_run_and_skips_a_truncated_last_line(view, tmp
     assert view.load_metrics(path) == len(events)
     assert view.point_count() == 20
     assert view.eval_count() == 2
-    assert view.status_label.text() == "Finished 20 steps in 1:01 · best BLEU-4 11.00"
+    assert view.status_label.text() == "Finished 20 steps in 1:01 · best BLEU-4 0.110"
     assert (view.progress_bar.value(), view.progress_bar.maximum()) == (20, 20)
     assert view.stats_label.text() == "1,769,472 / 249,347,328 (0.71%)"
-    assert view.bleu_label.text() == "11.00 (step 20)"
+    assert view.best_label.text() == "0.110 (step 20)"
     np.testing.assert_allclose(shown(view, view.raw_loss_curve)[1], [2.0 + math.sin(s) for s in range(1, 21)])
     assert "skipped 1 unreadable line" in view.log_text()
 
 
 def test_load_metrics_of_a_resumed_run_keeps_steps_increasing(view, tmp_path):
     first = [started(max_steps=30)] + [logged(s, loss=5.0, max_steps=30) for s in range(1, 16)]
-    first.append(Evaluated(step=12, epoch=0.06, eval_loss=4.0, eval_bleu=30.0, best=True))
+    first.append(Evaluated(step=12, epoch=0.06, eval_loss=4.0, scores={"bleu4": 0.3}, best=True, best_metric="bleu4"))
     resumed = [started(max_steps=30, start_step=10, resumed_from="/runs/demo/checkpoint-10")]
     resumed += [logged(s, loss=1.0, max_steps=30) for s in range(11, 31)]
     path = tmp_path / "metrics.jsonl"
@@ -328,7 +332,7 @@ def test_load_metrics_of_a_resumed_run_keeps_steps_increasing(view, tmp_path):
     np.testing.assert_array_equal(steps, np.arange(1, 31))
     np.testing.assert_allclose(raw, [5.0] * 10 + [1.0] * 20)
     assert view.eval_count() == 0  # the evaluation at step 12 belonged to the abandoned stretch
-    assert view.bleu_label.text() == "—"
+    assert view.best_label.text() == "—"
     assert "resumed from checkpoint-10 (step 10)" in view.run_label.text()
     assert view.status_label.text().startswith("Recorded up to step 30 of 30")
 
@@ -342,17 +346,17 @@ def test_clear_resets_for_a_new_run(view):
     view.on_event(started())
     for s in range(1, 11):
         view.on_event(logged(s))
-    view.on_event(Evaluated(step=10, epoch=0.05, eval_loss=1.7, eval_bleu=9.5, best=True))
+    view.on_event(Evaluated(step=10, epoch=0.05, eval_loss=1.7, scores={"bleu4": 0.095}, best=True, best_metric="bleu4"))
     view.redraw_now()
     view.clear()
     assert view.point_count() == 0 and view.eval_count() == 0
     assert len(held(view.raw_loss_curve)[0]) == 0
-    assert len(held(view.best_bleu_marker)[0]) == 0
+    assert len(held(view.best_marker)[0]) == 0 and not view.metric_legend.items
     assert view.stats_label.text() == "—"
     assert view.progress_bar.value() == 0
     assert view.log_text() == ""
     assert view.status_label.text() == "No training run yet."
-    assert not view.loss_legend.isVisible() and not view.bleu_legend.isVisible()
+    assert not view.loss_legend.isVisible() and not view.metric_legend.isVisible()
 
 
 def test_colours_follow_the_palette(view):
@@ -379,16 +383,30 @@ def test_the_module_imports_no_torch():
 
 
 def test_metrics_lines_round_trip_through_the_view(view, tmp_path):
-    """The view reads exactly what Event.to_json writes, NaN BLEU (no validation metric) included."""
+    """The view reads exactly what Event.to_json writes, and an old run's NaN eval_bleu (no validation
+    metric) too."""
     path = tmp_path / "metrics.jsonl"
     lines = [started(max_steps=5).to_json(), logged(5, max_steps=5).to_json(),
              json.dumps({"event": "eval", "step": 5, "epoch": 1.0, "eval_loss": 1.25, "eval_bleu": float("nan"),
                          "best": False, "added_in_a_newer_version": 1})]
     path.write_text("\n".join(lines) + "\n")
     assert view.load_metrics(path) == 3
-    assert len(shown(view, view.bleu_curve)[1]) == 0  # no BLEU, no point
+    assert len(shown(view, view.metric_curves["bleu4"])[1]) == 0  # no BLEU, no point
     assert shown(view, view.eval_loss_curve)[1][0] == 1.25
-    assert "BLEU-4 n/a" in view.log_text()
+    assert "eval at step 5: loss 1.2500\n" in view.log_text() + "\n"
+
+
+def test_an_old_run_with_eval_bleu_opens_and_plots(view, tmp_path):
+    """Runs from before the COCO metrics logged ``eval_bleu`` (0-100): it plots as BLEU-4 (0-1)."""
+    path = tmp_path / "metrics.jsonl"
+    lines = [started(max_steps=10).to_json(), logged(5, max_steps=10).to_json(),
+             json.dumps({"event": "eval", "step": 5, "epoch": 0.5, "eval_loss": 1.5, "eval_bleu": 21.5, "best": True}),
+             json.dumps({"event": "finished", "step": 10, "output_dir": "/x", "best_bleu": 21.5, "seconds": 5.0})]
+    path.write_text("\n".join(lines) + "\n")
+    assert view.load_metrics(path) == 4
+    np.testing.assert_allclose(shown(view, view.metric_curves["bleu4"])[1], [0.215])
+    assert view.best_label.text() == "0.215 (step 5)"
+    assert view.status_label.text() == "Finished 10 steps in 0:05 · best BLEU-4 0.215"
 
 
 def test_plots_wait_for_the_first_frame_and_a_hidden_view_for_being_shown(qtbot):

@@ -130,9 +130,23 @@ def test_batch_scores_base_and_adapter(tab, qtbot, adapter, tmp_path):
     qtbot.mouseClick(tab.batch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.batch_result is not None, timeout=LONG)
     result = tab.batch_result
-    assert len(result.rows) == 8 and tab.batch_table.rowCount() == 8
-    assert set(result.bleu) == {BASE, tab.checked_adapters()[0]} or len(result.bleu) == 2
-    assert "BLEU-4" in tab.batch_bleu.text()
+    view = tab.batch_scores
+    assert len(result.rows) == 8 and view.images.rowCount() == 8
+    assert set(result.scores) == {BASE, tab.checked_adapters()[0]}
+    assert "CIDEr" in tab.batch_summary.text() and "0-1 scale" in tab.batch_summary.text()
+    # every metric for each model side by side: metrics as rows, models as columns
+    rows = [view.summary.verticalHeaderItem(r).text() for r in range(view.summary.rowCount())]
+    assert rows == ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "SPICE"]
+    assert view.summary.columnCount() == 2
+    spice = view.summary.item(7, 0)
+    assert spice.text() in ("needs Java", "n/a") and "SPICE" in spice.toolTip()
+    # per image, worst first by the adapter's CIDEr
+    assert view.current_metric() == "cider"
+    adapter_scores = [view.images.item(r, view.images.columnCount() - 1).value for r in range(8)]
+    assert adapter_scores == sorted(adapter_scores)
+    assert tab.export_results_button.isEnabled()
+    paths = tab.export_results_to(tmp_path)
+    assert [p.name for p in paths] == [f"{label}.json" for label in result.labels]
     out = tmp_path / "batch.csv"
     result.to_csv(out)
     assert out.read_text(encoding="utf-8").count("\n") >= 9

@@ -23,6 +23,7 @@ class Example:
     prompt: str
     caption: str
     line: int  # 1-based line (JSONL, CSV) or record number (JSON list)
+    image_id: Any = None  # the record's image_id, if any: validation groups references by it
 
 
 def _open(path: Path) -> BinaryIO:
@@ -122,7 +123,7 @@ def to_example(path: Path, line: int, rec: Any, prompt_field: str, caption_field
         if not isinstance(value, str):
             raise UserError(f"{path}:{line}: '{key}' must be text, got {json.dumps(value)[:40]}")
         values.append(value)
-    return Example(values[0], values[1], line)
+    return Example(values[0], values[1], line, rec.get("image_id"))
 
 
 def iter_examples(path: Path, prompt_field: str = "prompt", caption_field: str = "caption") -> Iterator[Example]:

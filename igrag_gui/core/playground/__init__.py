@@ -7,7 +7,7 @@
   (batched), ``side_by_side``, ``memory_bytes``, ``switch_seconds``;
 - ``attach``: the checks an adapter passes before it touches the model (task, shapes, base name);
 - ``stream``: ``TextStream`` and ``StreamStats``;
-- ``batch``: ``run_batch(session, path, adapters, settings, ...) -> BatchResult`` (rows, BLEU-4 per
+- ``batch``: ``run_batch(session, path, adapters, settings, ...) -> BatchResult`` (images, COCO metrics per
   label, ``to_csv``) and ``training_eval_settings(cfg)``;
 - ``merge``: ``merge_and_save(session, adapter, out_dir) -> MergeReport``.
 

@@ -1,9 +1,11 @@
-"""A data file through the base model and adapters: outputs side by side, corpus BLEU-4 each.
+"""A data file through the base model and adapters: captions side by side, COCO metrics each.
 
-With ``training_eval_settings(cfg)`` the run generates exactly as training's BLEU evaluation
-does (greedy, ``max_new_tokens = data.max_target_length``, prompts cut at
-``data.max_source_length``, batches of ``training.eval_batch_size`` in file order), so the adapter's
-BLEU-4 here equals what training reported for it on the same split.
+Rows sharing an ``image_id`` are one image (its captions are the references; the first row's
+prompt is captioned once), as in training's evaluation. With ``training_eval_settings(cfg)`` the
+run generates exactly as training's evaluation does (greedy, ``max_new_tokens =
+data.max_target_length``, prompts cut at ``data.max_source_length``, batches of
+``training.eval_batch_size`` images in file order), so an adapter's scores here equal what
+training reported for it on the same split.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ..bleu import corpus_bleu
 from ..errors import UserError
+from ..metrics.coco import Scores, score, worst_first
+from ..metrics.names import METRICS
 from .session import BASE_LABEL, EMPTY_PROMPT
 from .settings import GenerationSettings
 
@@ -29,11 +32,18 @@ BUSY_BATCH = "a batch run is using the model; cancel it or wait for it to finish
 
 @dataclass
 class BatchRow:
-    line: int  # the record's line in the file
+    """One image: its prompt, its reference captions and each label's caption."""
+
+    line: int  # the image's first record's line in the file
     prompt: str
-    reference: str
+    references: list[str]
     outputs: dict[str, str] = field(default_factory=dict)  # label ("base" or adapter name) -> text
     truncated: bool = False
+    image_id: Any = None  # the file's image_id, or "line N" for a record without one
+
+    @property
+    def reference(self) -> str:
+        return " | ".join(self.references)
 
 
 @dataclass
@@ -41,7 +51,7 @@ class BatchResult:
     path: Path
     labels: list[str]
     rows: list[BatchRow]
-    bleu: dict[str, float]  # label -> corpus BLEU-4 (0-100) over the rows done
+    scores: dict[str, Scores]  # label -> COCO metrics over the images done (0-1 scale)
     seconds: float = 0.0
     cancelled: bool = False
 
@@ -54,17 +64,36 @@ class BatchResult:
     def truncated(self) -> int:
         return sum(r.truncated for r in self.rows)
 
+    def overall(self, label: str) -> dict[str, float | None]:
+        return self.scores[label].overall if label in self.scores else {}
+
+    def per_image(self, label: str, row: BatchRow) -> dict[str, float]:
+        """``label``'s scores for one image (empty until scored)."""
+        return self.scores[label].per_image.get(row.image_id, {}) if label in self.scores else {}
+
+    def worst_first(self, label: str) -> list[BatchRow]:
+        """The images done, ``label``'s worst first (by CIDEr where computed): where it fails."""
+        by_id = {r.image_id: r for r in self.done}
+        return [by_id[i] for i in worst_first(self.scores[label])] if label in self.scores else self.done
+
+    def to_coco_results(self, path: str | os.PathLike, label: str) -> Path:
+        """``label``'s captions in COCO results format (``[{"image_id", "caption"}]``), which
+        IGRAG's evaluator and ``igrag score`` read."""
+        from ..metrics.files import write_results
+
+        return write_results(path, {r.image_id: r.outputs[label] for r in self.done})
+
     def to_csv(self, path: str | os.PathLike) -> Path:
-        """Rows as CSV (UTF-8): line, prompt, reference, one column per label, truncated;
-        written to a temporary file and renamed into place."""
+        """Rows as CSV (UTF-8): line, image_id, prompt, references (joined by " | "), one column per
+        label, truncated; written to a temporary file and renamed into place."""
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             with tmp.open("w", encoding="utf-8", newline="") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(["line", "prompt", "reference", *self.labels, "truncated"])
+                writer.writerow(["line", "image_id", "prompt", "references", *self.labels, "truncated"])
                 for r in self.done:
-                    writer.writerow([r.line, r.prompt, r.reference, *(r.outputs[label] for label in self.labels),
+                    writer.writerow([r.line, r.image_id, r.prompt, r.reference, *(r.outputs[label] for label in self.labels),
                                      "yes" if r.truncated else ""])
             os.replace(tmp, path)
         except OSError as exc:
@@ -75,7 +104,7 @@ class BatchResult:
 
 
 def training_eval_settings(cfg: "RunConfig") -> tuple[GenerationSettings, int]:
-    """The settings and batch size of training's BLEU evaluation for ``cfg``."""
+    """The settings and batch size of training's evaluation for ``cfg``."""
     return GenerationSettings(max_new_tokens=cfg.data.max_target_length), cfg.training.eval_batch_size
 
 
@@ -83,16 +112,19 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
               settings: GenerationSettings | None = None, limit: int | None = None,
               progress: Callable[[int, int], None] | None = None,
               cancelled: Callable[[], bool] | None = None, *, batch_size: int = 16,
-              prompt_field: str = "prompt", caption_field: str = "caption") -> BatchResult:
-    """Every record of ``path`` (JSONL, CSV or a JSON list; the first ``limit``) through each of
-    ``adapters`` (None: the base model; default: the base and every attached adapter).
+              prompt_field: str = "prompt", caption_field: str = "caption",
+              metrics: Sequence[str] = METRICS, java: bool | None = None) -> BatchResult:
+    """Every image of ``path`` (JSONL, CSV or a JSON list; the first ``limit`` images) through
+    each of ``adapters`` (None: the base model; default: the base and every attached adapter),
+    scored with ``metrics`` (pycocoevalcap; METEOR and SPICE need Java).
 
     Works batch by batch, each batch through every label before the next, so a cancel
-    (``cancelled()`` is polled between batches) leaves rows that all labels have done and BLEU
+    (``cancelled()`` is polled between batches) leaves images that all labels have done and
     scores that compare. ``progress(done, total)`` after each batch. Holds the session's model
     for the whole run (see ``Session``'s thread-safety notes).
     """
     from ..data import read_examples
+    from ..metrics.grouping import group_by_image
 
     start_time = time.perf_counter()
     settings = settings or GenerationSettings()
@@ -109,12 +141,13 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
     if not isinstance(batch_size, int) or batch_size < 1:
         raise UserError(f"batch size must be a positive whole number, got {batch_size!r}")
     path = Path(path)
-    examples = read_examples(path, prompt_field, caption_field)[:limit]
+    examples = read_examples(path, prompt_field, caption_field)
     rows = []
-    for ex in examples:
-        if not ex.prompt.strip():
-            raise UserError(f"{path}:{ex.line}: {EMPTY_PROMPT}")
-        rows.append(BatchRow(ex.line, ex.prompt, ex.caption, truncated=session.prepare_prompt(ex.prompt).truncated))
+    for group in group_by_image(examples)[:limit]:
+        if not group.prompt.strip():
+            raise UserError(f"{path}:{group.lines[0]}: {EMPTY_PROMPT}")
+        rows.append(BatchRow(group.lines[0], group.prompt, group.references, image_id=group.key,
+                             truncated=session.prepare_prompt(group.prompt).truncated))
     labels = [session.label(a) for a in wanted]
     if len(set(labels)) != len(labels):
         raise UserError(f"each label may run once, got {', '.join(labels)}")
@@ -134,8 +167,9 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
                 progress(start + len(chunk), len(rows))
     result = BatchResult(path, labels, rows, {}, cancelled=stopped)
     done = result.done
-    result.bleu = {label: corpus_bleu([r.outputs[label] for r in done], [r.reference for r in done])
-                   for label in labels} if done else {}
+    references = {r.image_id: r.references for r in done}
+    result.scores = {label: score({r.image_id: r.outputs[label] for r in done}, references, metrics, java)
+                     for label in labels} if done else {}
     result.seconds = time.perf_counter() - start_time
     return result
 

@@ -507,7 +507,7 @@ class Session:
     def generate(self, prompts: Sequence[str] | str, settings: GenerationSettings | None = None,
                  adapter: str | None = None, batch_size: int = 16) -> list[str]:
         """Texts for ``prompts`` (batched), with ``adapter`` (None: the base model). The same
-        tokenisation and ``generate`` call as training's BLEU evaluation."""
+        tokenisation and ``generate`` call as training's evaluation."""
         settings = self._check(settings, adapter)
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
         self._check_prompts(prompts)

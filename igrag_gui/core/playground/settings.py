@@ -72,7 +72,7 @@ class GenerationSettings:
 
     def generate_kwargs(self) -> dict[str, Any]:
         """The keyword arguments for ``model.generate``: only what changes decoding, so that
-        greedy settings are exactly what training's BLEU evaluation passes."""
+        greedy settings are exactly what training's evaluation passes."""
         kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample,
                                   "num_beams": self.num_beams}
         if self.do_sample:
