@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from .common import add_config_args, load_checked
 
@@ -18,10 +19,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def method_summary(cfg: Any) -> str:
+    """The chosen method's settings in one line (``r=16, lora_alpha=32, ...``)."""
+    import dataclasses
+
+    body = getattr(cfg, cfg.method_section)
+    return ", ".join(f"{f.name}={getattr(body, f.name)}" for f in dataclasses.fields(body)
+                     if f.name not in ("target_modules", "prompt_tuning_init_text"))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..core.params import count_parameters
 
-    cfg, described = load_checked(args, scope=("model", "lora", "method"))
+    from ..core.methods import METHODS
+
+    cfg, described = load_checked(args, scope=("model", "method", *METHODS))
     info, _ = described
     stats = count_parameters(cfg, described)
     if args.json:
@@ -32,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     targets = ", ".join(f"{name} ({v['modules']})" for name, v in stats.by_module.items())
     print(f"model      {info.ref}  [{info.architecture}, {info.kind}]")
-    print(f"method     {cfg.method}: r={cfg.lora.r}, alpha={cfg.lora.lora_alpha}, "
-          f"dropout={cfg.lora.dropout}")
+    print(f"method     {cfg.method}: {method_summary(cfg)}")
     print(f"modules    {stats.modules} adapted: {targets}")
     print(f"trainable  {stats.trainable:>15,}")
     print(f"total      {stats.total:>15,}")

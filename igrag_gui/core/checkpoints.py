@@ -53,27 +53,50 @@ def fsync_tree(folder: Path) -> None:
                 os.fsync(fh.fileno())
 
 
+# The saved keys that fix the shape of an adapter's tensors, per PEFT type.
+_SHAPE_KEYS = ("r", "init_r", "target_r", "target_modules", "use_dora", "num_virtual_tokens",
+               "num_transformer_submodules", "oft_block_size", "decompose_both", "decompose_factor",
+               "feedforward_modules", "encoder_hidden_size", "encoder_num_layers", "prefix_projection",
+               "encoder_reparameterization_type", "block_share")
+
+
 def check_resume_compatible(checkpoint: Path, cfg: RunConfig) -> None:
-    """Refuse to resume into a different LoRA shape: the saved tensors would not fit."""
+    """Refuse to resume into another method or shape, naming both: the saved tensors would not fit."""
+    from .methods import METHOD_SPECS, build_peft_config
+
     config_file = checkpoint / "adapter_config.json"
     try:
         saved = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise UserError(f"cannot resume from '{checkpoint}': its adapter_config.json is missing or "
                         f"unreadable; choose another checkpoint") from None
-    want_targets = cfg.lora.target_modules
-    saved_targets = saved.get("target_modules")
-    same_targets = (sorted(saved_targets) == sorted(want_targets)
-                    if isinstance(saved_targets, list) and isinstance(want_targets, list)
-                    else saved_targets == want_targets)
-    if saved.get("r") != cfg.lora.r or not same_targets or bool(saved.get("use_dora")) != cfg.lora.use_dora:
-        def shape(r: Any, t: Any, dora: Any) -> str:
-            targets = ", ".join(sorted(t)) if isinstance(t, list) else t
-            return f"r={r} on [{targets}]" + (" with DoRA" if dora else "")
-        raise UserError(f"cannot resume from '{checkpoint}': it was trained with "
-                        f"{shape(saved.get('r'), saved_targets, saved.get('use_dora'))} but the config "
-                        f"asks for {shape(cfg.lora.r, want_targets, cfg.lora.use_dora)}; resume with the "
-                        f"original LoRA settings, or start a new run in another output_dir")
+    spec = METHOD_SPECS.get(cfg.method)
+    want_type = spec.peft_type if spec else cfg.method
+    if saved.get("peft_type") != want_type:
+        raise UserError(f"cannot resume from '{checkpoint}': it is a {saved.get('peft_type')} adapter but "
+                        f"the config asks for {want_type} (method {cfg.method}); set method back, or "
+                        f"start a new run in another output_dir")
+    wanted = build_peft_config(cfg, "seq2seq" if saved.get("task_type") == "SEQ_2_SEQ_LM" else "causal",
+                               total_steps=saved.get("total_step")).to_dict()
+
+    def norm(value: Any) -> Any:
+        return sorted(value) if isinstance(value, (list, set, tuple)) else value
+
+    keys = [k for k in _SHAPE_KEYS if k in saved and k in wanted and wanted[k] is not None
+            and norm(saved[k]) != norm(wanted[k])]
+    if keys:
+        def shape(config: dict) -> str:
+            return ", ".join(f"{k}={_show(config.get(k))}" for k in keys) + (
+                " with DoRA" if config.get("use_dora") and "use_dora" not in keys else "")
+        raise UserError(f"cannot resume from '{checkpoint}': it was trained with {shape(saved)} but the "
+                        f"config asks for {shape(wanted)}; resume with the original {cfg.method} "
+                        f"settings, or start a new run in another output_dir")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, set, tuple)):
+        return "[" + ", ".join(sorted(map(str, value))) + "]"
+    return str(value)
 
 
 def save_adapter(model: Any, target: Path, extra: dict[str, Any] | None = None) -> Path:

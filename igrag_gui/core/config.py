@@ -24,9 +24,10 @@ import yaml
 
 from .config_paths import PathBase, find_base
 from .errors import UserError
+from .methods.registry import METHOD_SPECS, METHODS
+from .methods.sections import METHOD_SECTION_CLASSES
 
 SECTIONS = ("model", "data", "training", "lora")
-METHODS = ("lora",)
 MODEL_TYPES = ("auto", "seq2seq", "causal")
 STRATEGIES = ("no", "steps", "epoch")
 LORA_BIAS = ("none", "all", "lora_only")
@@ -172,6 +173,11 @@ class LoraSection:
     bias: str = _spec("none", "Which biases to train: 'none', 'all' or 'lora_only'.", str, choices=LORA_BIAS)
     use_rslora: bool = _spec(False, "Rank-stabilised LoRA: scale by lora_alpha / sqrt(r).", bool)
     use_dora: bool = _spec(False, "DoRA: weight-decomposed LoRA (adds a magnitude vector per module).", bool)
+    init_lora_weights: bool | str = _spec(
+        True, "How PEFT initialises A and B: true (B zero, A Kaiming), 'gaussian', 'pissa' or "
+        "'olora' (from the base weights' SVD / QR; they change the base weights saved with a merge).",
+        (bool, str), choices_or_bool=("gaussian", "pissa", "olora", "orthogonal"),
+    )
 
 
 SECTION_CLASSES = {
@@ -179,6 +185,7 @@ SECTION_CLASSES = {
     "data": DataSection,
     "training": TrainingSection,
     "lora": LoraSection,
+    **METHOD_SECTION_CLASSES,  # adalora, ia3, ..., p_tuning: from PEFT's schema (methods/sections.py)
 }
 
 
@@ -228,12 +235,40 @@ class RunConfig:
     training: TrainingSection = field(default_factory=TrainingSection)
     lora: LoraSection = field(default_factory=LoraSection)
     method: str = "lora"
+    method_sections: dict[str, Any] = field(
+        default_factory=lambda: {m: cls() for m, cls in METHOD_SECTION_CLASSES.items()})
     source: Path | None = None
     unknown: dict[str, dict[str, Any]] = field(default_factory=dict)
     spellings: dict[str, str] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     load_problems: list[Problem] = field(default_factory=list)
     text: str | None = None  # the file as read, so that saving changes only what was edited
+    given_sections: set[str] = field(default_factory=set)
+    layout: Any = None            # another layout the file is in (IGRAG's prompt tuning), to save back
+    path_root: Path | None = None  # where that layout's relative paths start, if not the file's folder
+
+    def __getattr__(self, name: str) -> Any:
+        """``cfg.ia3`` and the other method sections, kept in ``method_sections``."""
+        if name in METHOD_SECTION_CLASSES and "method_sections" in self.__dict__:
+            return self.__dict__["method_sections"][name]
+        raise AttributeError(name)
+
+    @property
+    def method_section(self) -> str:
+        """The YAML section of the chosen method (``lora`` for LoRA and for an unknown method)."""
+        return self.method if self.method in METHOD_SECTION_CLASSES else "lora"
+
+    @property
+    def active_sections(self) -> tuple[str, ...]:
+        """The sections a run reads: model, data, training and the chosen method's."""
+        return ("model", "data", "training", self.method_section)
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate a run uses: the method section's own for methods other than LoRA."""
+        if self.method_section != "lora":
+            return getattr(self, self.method_section).learning_rate
+        return self.training.learning_rate
 
     # ----------------------------------------------------------------------- reading and writing
     @classmethod
@@ -255,6 +290,7 @@ class RunConfig:
                     ))
                     continue
                 cfg._fill_section(key, value)
+                cfg.given_sections.add(key)
             else:
                 cfg.unknown.setdefault("", {})[key] = value
         return cfg
@@ -287,7 +323,9 @@ class RunConfig:
         out: dict[str, Any] = {}
         if self.method != "lora" or "method" in self.spellings:
             out["method"] = self.method
-        for section in SECTIONS:
+        written = [s for s in SECTION_CLASSES
+                   if s in SECTIONS or s == self.method_section or s in self.given_sections]
+        for section in written:
             body: dict[str, Any] = {}
             for f in field_specs(section):
                 key = self.spellings.get(f"{section}.{f.name}", f.name)
@@ -298,6 +336,8 @@ class RunConfig:
         return out
 
     def to_yaml(self) -> str:
+        if self.layout is not None:
+            return self.layout.render(self)
         return yaml_text(self.to_dict())
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -308,15 +348,22 @@ class RunConfig:
         from .config_yaml import round_trip
 
         path = Path(path)
-        same = self.source is not None and path.resolve() == Path(self.source).resolve()
-        rebased = self.copy() if same else self.rebased(path.parent)
-        text = round_trip(self.text, rebased.to_dict()) if self.text is not None else rebased.to_yaml()
+        if self.layout is not None:  # IGRAG's prompt-tuning layout: written back in its own words
+            root = self.layout.root_for(path)
+            rebased = self.rebased(root)
+            text = rebased.to_yaml()
+        else:
+            same = self.source is not None and path.resolve() == Path(self.source).resolve()
+            rebased = self.copy() if same else self.rebased(path.parent)
+            text = round_trip(self.text, rebased.to_dict()) if self.text is not None else rebased.to_yaml()
         rebased.text = text
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
         self.__dict__.update(rebased.__dict__)
         self.source = path
+        if self.layout is not None:
+            self.path_root = root
         return path
 
     def rebased(self, folder: Path) -> "RunConfig":
@@ -348,6 +395,8 @@ class RunConfig:
     def base_dir(self) -> Path:
         """Folder that relative paths are relative to: the config file's, or the nearest folder
         above it holding the data; the working folder for a config with no file."""
+        if self.path_root is not None:
+            return self.path_root
         return self.path_base.folder
 
     def resolve_path(self, value: str) -> Path:
@@ -391,8 +440,13 @@ class RunConfig:
         if self.method not in METHODS:
             problems.append(Problem(
                 "method", f"'{self.method}' is not a supported PEFT method; use one of: {', '.join(METHODS)}"))
+        for section in sorted(self.given_sections - set(self.active_sections) - set(SECTIONS[:3])):
+            keys = [f.name for f in field_specs(section)]
+            problems.append(Problem(section, f"is ignored while method is '{self.method}' (its "
+                                             f"{', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''} "
+                                             f"apply to {section} only)", severity="warning"))
         typed_ok: set[str] = set()
-        for section in SECTIONS:
+        for section in self.active_sections:
             for f in field_specs(section):
                 key = f"{section}.{f.name}"
                 found = _check_field(key, getattr(getattr(self, section), f.name), f.metadata)
@@ -402,8 +456,9 @@ class RunConfig:
         problems.extend(self._cross_checks(typed_ok))
         if "model.type" in typed_ok:
             problems.extend(_type_notes(self.model.type, model))
-        if model is not None and "lora.target_modules" in typed_ok:
-            problems.extend(check_targets(self.lora.target_modules, model.module_names))
+        from .methods.checks import method_checks
+
+        problems.extend(method_checks(self, typed_ok, model))
         if check_files:
             problems.extend(self._file_checks(typed_ok))
         return problems
@@ -424,7 +479,7 @@ class RunConfig:
         if {"training.max_steps", "training.num_train_epochs"} <= ok and t.max_steps == 0:
             out.append(Problem("training.max_steps", "is 0, so nothing would train; use -1 to train "
                                                      "for num_train_epochs, or a positive step count"))
-        if "training.learning_rate" in ok and t.learning_rate > 0.1:
+        if "training.learning_rate" in ok and t.learning_rate > 0.1 and self.method_section == "lora":
             out.append(Problem("training.learning_rate", f"{t.learning_rate:g} is unusually high (LoRA usually "
                                                          f"trains at 1e-4 to 1e-3); training may diverge",
                                severity="warning"))
@@ -433,7 +488,7 @@ class RunConfig:
 
             out.extend(Problem(key, text, severity) for key, text, severity in
                        metric_problems(t.metrics, t.metric_for_best_model))
-        if "lora.target_modules" in ok and isinstance(self.lora.target_modules, str) \
+        if "lora.target_modules" in ok and self.method == "lora" and isinstance(self.lora.target_modules, str) \
                 and self.lora.target_modules != "all-linear":
             out.append(Problem("lora.target_modules", f"must be a list of module names such as "
                                                       f"[q, v] (or 'all-linear'), got the string "
@@ -536,6 +591,8 @@ def _check_field(key: str, value: Any, meta: dict) -> list[Problem]:
         return [Problem(key, f"must be {want}{example}, got {_describe(value)}")]
     if isinstance(value, float) and not math.isfinite(value):
         return [Problem(key, f"must be a finite number, got {value}")]
+    if "choices_or_bool" in meta and isinstance(value, str) and value not in meta["choices_or_bool"]:
+        return [Problem(key, f"must be true, false or one of {', '.join(meta['choices_or_bool'])}, got '{value}'")]
     if "choices" in meta and value not in meta["choices"] and not meta.get("open_choices"):
         return [Problem(key, f"must be one of {', '.join(meta['choices'])}, got '{value}'")]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -685,13 +742,16 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     """Apply ``--set section.key=value`` strings; values parse as YAML (``r=8``, ``fp16=true``)."""
     raw = copy.deepcopy(raw)
     for item in overrides:
+        if item.split("=", 1)[0].strip() == "method" and "=" in item:
+            raw["method"] = item.split("=", 1)[1].strip()
+            continue
         if "=" not in item or "." not in item.split("=", 1)[0]:
             raise UserError(f"--set {item}: expected section.key=value, e.g. --set lora.r=8")
         dotted, text = item.split("=", 1)
         section, key = dotted.split(".", 1)
         if section not in SECTION_CLASSES:
             raise UserError(f"--set {item}: there is no section '{section}'; sections are "
-                            f"{', '.join(SECTIONS)}")
+                            f"{', '.join(SECTION_CLASSES)} (and --set method=NAME)")
         known = {f.name for f in field_specs(section)} | set(_alias_map(section))
         if key not in known:
             raise UserError(f"--set {item}: section '{section}' has no key '{key}'; its keys are "
@@ -756,10 +816,21 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple
     if not isinstance(raw, dict):
         raise UserError(f"{path}: the top level must be a mapping with sections "
                         f"{', '.join(SECTIONS)}, got {_describe(raw)}")
+    from .layouts import igrag_prompt_tuning as igrag_pt
+
+    layout = None
+    if igrag_pt.detect(raw):
+        layout = igrag_pt.PromptTuningLayout(text, path)
+        raw = layout.to_ours(raw)
     raw = apply_overrides(raw, overrides)
     cfg = RunConfig.from_dict(raw, source=path)
     cfg.lines = _key_lines(text)
     cfg.text = text
+    if layout is not None:
+        cfg.path_root = igrag_pt.repo_root(path)
+        cfg.lines = layout.lines(cfg.lines)
+        layout.loaded = RunConfig.from_dict(layout.to_ours(_safe_load(text)), source=path).to_dict()
+        cfg.layout = layout
     warnings = [
         f"{cfg.where(f'{s}.{k}' if s else k)}: unknown key '{(s + '.') if s else ''}{k}' is kept "
         f"as it is but not used"

@@ -40,6 +40,7 @@ class Started(Event):
     resumed_from: str | None = None
     start_step: int = 0
     output_dir: str = ""
+    method: str = "lora"
 
 
 @dataclass

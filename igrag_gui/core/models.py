@@ -53,6 +53,8 @@ class ModelInfo:
     shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
     output_layer: str | None = None
     type_note: str | None = None  # a warning about model.type (a family name config.json contradicts)
+    max_positions: int | None = None  # the position table's size, where the model has one
+    model_type: str = ""              # config.json's model_type (t5, gpt2, ...)
 
     @property
     def module_names(self) -> list[str]:
@@ -247,7 +249,12 @@ def describe_model(cfg: "RunConfig") -> tuple[ModelInfo, Any]:
     arch = type(model).__name__
     from .model_family import type_warning
 
-    info = ModelInfo(ref, kind, arch, modules, shapes, output, type_warning(cfg.model.type, hf_config))
+    positions = next((getattr(hf_config, n) for n in ("n_positions", "max_position_embeddings")
+                      if isinstance(getattr(hf_config, n, None), int)), None)
+    if getattr(hf_config, "model_type", "") in ("t5", "mt5", "umt5"):
+        positions = None  # relative position buckets: no table, n_positions is only a hint
+    info = ModelInfo(ref, kind, arch, modules, shapes, output, type_warning(cfg.model.type, hf_config),
+                     positions, str(getattr(hf_config, "model_type", "")))
     return info, model
 
 

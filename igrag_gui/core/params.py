@@ -7,6 +7,8 @@ real checkpoint, for any method PEFT supports, in well under a second for FLAN-T
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,12 +51,14 @@ def count_parameters(cfg: "RunConfig", info: tuple[ModelInfo, Any] | None = None
 
     start = time.perf_counter()
     info_, model = info if info is not None else describe_model(cfg)
-    peft_config = build_peft_config(cfg, info_.kind)
+    peft_config = build_peft_config(cfg, info_.kind, tokenizer_path=str(info_.ref.load_arg))
+    if getattr(peft_config, "prompt_tuning_init", None) == "TEXT":
+        peft_config.prompt_tuning_init = "RANDOM"  # same count, no tokenizer needed on meta
     try:
         with torch.device("meta"):
             peft_model = get_peft_model(model, peft_config)
-    except ValueError as exc:  # PEFT's own verdict on targets and shapes
-        raise UserError(f"lora.target_modules: PEFT cannot apply {cfg.method} to this model: "
+    except (ValueError, TypeError) as exc:  # PEFT's own verdict on targets and shapes
+        raise UserError(f"{_field_of(cfg, str(exc))}: PEFT cannot apply {cfg.method} to this model: "
                         f"{str(exc).splitlines()[0]}") from None
     trainable, total = peft_model.get_nb_trainable_parameters()
     by_module: dict[str, dict[str, int]] = {}
@@ -72,6 +76,17 @@ def count_parameters(cfg: "RunConfig", info: tuple[ModelInfo, Any] | None = None
                       time.perf_counter() - start)
 
 
+def _field_of(cfg: "RunConfig", message: str) -> str:
+    """The config field a PEFT error is about, for the form to mark."""
+    from .methods.checks import target_key
+
+    section = cfg.method_section
+    for name in ("oft_block_size", "num_virtual_tokens", "init_r", "target_r", "r"):
+        if re.search(rf"\b{name}\b", message) and name in {f.name for f in dataclasses.fields(getattr(cfg, section))}:
+            return f"{section}.{name}"
+    return target_key(cfg) or "method"
+
+
 def _is_tuner_layer(module: Any) -> bool:
     from peft.tuners.tuners_utils import BaseTunerLayer
 
@@ -82,6 +97,6 @@ def _adapted_leaf(param_name: str) -> str:
     """``...SelfAttention.q.lora_A.default.weight`` -> ``q``: the module the parameter adapts."""
     parts = param_name.split(".")
     for i, part in enumerate(parts):
-        if part.startswith(("lora_", "ia3_", "hada_", "lokr_", "oft_", "vera_")) and i > 0:
+        if part.startswith(("lora_", "ia3_", "hada_", "lokr_", "oft_", "vera_", "ranknum")) and i > 0:
             return parts[i - 1]
     return parts[-2] if len(parts) > 1 else parts[-1]

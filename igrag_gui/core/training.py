@@ -37,6 +37,8 @@ from .errors import UserError
 from .events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Progress,
                      Sink, Started)
 from .methods import build_peft_config
+from .methods.builders import after_wrap
+from .methods.checks import target_key, unsupported, unsupported_message
 from .models import load_model, load_tokenizer, model_kind, load_model_config, resolve_model_ref
 
 
@@ -175,6 +177,16 @@ class EngineCallback(TrainerCallback):
         if path.is_dir():
             self.run.last_checkpoint = path
             self._emit(CheckpointSaved(step=state.global_step, path=str(path)))
+
+
+class AdaLoraAllocation(TrainerCallback):
+    """AdaLoRA's rank budget: PEFT asks for ``update_and_allocate(step)`` after each optimizer
+    step and before the gradients are zeroed, which is where ``on_optimizer_step`` runs."""
+
+    def on_optimizer_step(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+        if model is not None:
+            inner = getattr(model, "module", model)  # DDP
+            inner.base_model.update_and_allocate(state.global_step)
 
 
 def _agree_across_processes(*flags: bool) -> tuple[bool, ...]:
@@ -367,7 +379,11 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         shutil.rmtree(output_dir / STAGING, ignore_errors=True)  # left by a killed run
 
     ref = resolve_model_ref(cfg)
-    kind = model_kind(load_model_config(ref, cfg.model.trust_remote_code), cfg.model.type)
+    hf_config = load_model_config(ref, cfg.model.trust_remote_code)
+    kind = model_kind(hf_config, cfg.model.type)
+    reason = unsupported(cfg.method, kind, str(getattr(hf_config, "model_type", "")))
+    if reason:
+        raise UserError(f"method: {unsupported_message(cfg.method, kind, reason)}")
     fp16, bf16, precision = _precision(cfg, sink if main else (lambda e: None))
 
     tokenizer = load_tokenizer(ref, cfg.model.trust_remote_code)
@@ -390,16 +406,15 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     base = load_model(ref, kind, cfg.model.trust_remote_code)
     from .models import adaptable_modules
 
-    problems = check_targets(cfg.lora.target_modules, adaptable_modules(base)[0])
+    key = target_key(cfg)
+    targets = getattr(getattr(cfg, key.split(".")[0]), "target_modules") if key else None
+    problems = check_targets(targets, adaptable_modules(base)[0]) if isinstance(targets, list) else []
     if problems:
-        raise UserError(*(str(p) for p in problems))
+        raise UserError(*(f"{key}: {p.message}" for p in problems))
     collator = make_collator(tokenizer, base, kind)
     from transformers import set_seed
 
     set_seed(cfg.training.seed)  # the same seed gives the same LoRA initialisation
-    model = get_peft_model(base, build_peft_config(cfg, kind))
-    trainable, total = model.get_nb_trainable_parameters()
-
     t = cfg.training
     caption_metrics, best_metric = _caption_metric_plan(cfg)
     if main and val_data:
@@ -411,6 +426,13 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
                 sink(Message("warning", f"training.metrics: {name.upper()} {NO_JAVA}; it is left out of this "
                                         f"run's evaluations"))
     steps = max_steps if max_steps and max_steps > 0 else t.max_steps
+    per_epoch = math.ceil(len(train_data) / (t.train_batch_size * size) / t.gradient_accumulation_steps)
+    total_steps = steps if steps and steps > 0 else math.ceil(per_epoch * float(t.num_train_epochs))
+    model = get_peft_model(base, build_peft_config(cfg, kind, total_steps=total_steps,
+                                                   tokenizer_path=str(ref.load_arg)))
+    after_wrap(model, cfg, tokenizer)
+    trainable, total = model.get_nb_trainable_parameters()
+
     use_cpu = not torch.cuda.is_available()
     args_class = Seq2SeqTrainingArguments if kind == "seq2seq" else TrainingArguments
     args = args_class(
@@ -420,7 +442,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         per_device_train_batch_size=t.train_batch_size,
         per_device_eval_batch_size=t.eval_batch_size,
         gradient_accumulation_steps=t.gradient_accumulation_steps,
-        learning_rate=float(t.learning_rate),
+        learning_rate=float(cfg.learning_rate),
         weight_decay=float(t.weight_decay),
         warmup_steps=t.warmup_steps,
         lr_scheduler_type="linear",
@@ -458,11 +480,13 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
                    effective_batch_size=effective, world_size=size, device="cpu" if use_cpu else "cuda",
                    precision=precision, resumed_from=str(resume_path) if resume_path else None,
                    output_dir=str(output_dir))
+    started["method"] = cfg.method
     callback = EngineCallback(sink, state, metrics_path, started, effective)
     shift = kind == "causal"
     trainer = _trainer_class(kind)(
         model=model, args=args, train_dataset=training_columns(train_data), eval_dataset=val_data,
-        data_collator=collator, processing_class=tokenizer, callbacks=[callback],
+        data_collator=collator, processing_class=tokenizer,
+        callbacks=[callback] + ([AdaLoraAllocation()] if cfg.method == "adalora" else []),
         compute_loss_func=lambda outputs, labels, num_items_in_batch=None:
             token_mean_loss(outputs, labels, num_items_in_batch, shift=shift),
     )

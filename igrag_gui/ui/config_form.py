@@ -27,13 +27,16 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..core.config import SECTIONS, Problem, RunConfig, field_specs
+from ..core.config import SECTION_CLASSES, Problem, RunConfig, field_specs
+from ..core.methods.registry import METHOD_SPECS, METHODS
 from .log_scale_field import LogScaleField
 from .model_picker import ModelPicker
 from .target_picker import TargetPicker
 from .theme import status_hex
 
-SECTION_TITLES = {"model": "Model", "data": "Data", "training": "Training", "lora": "LoRA"}
+SECTION_TITLES = {"model": "Model", "data": "Data", "training": "Training", "lora": "LoRA",
+                  **{m: METHOD_SPECS[m].title[:1].upper() + METHOD_SPECS[m].title[1:]
+                     for m in METHODS if m != "lora"}}
 
 LABELS = {
     "model.base_model_path": "Base model",
@@ -267,8 +270,10 @@ class ConfigForm(QWidget):
         for column in self._column_layouts:
             column.setSpacing(10)
             self._columns_box.addLayout(column, 1)
-        for section in SECTIONS:
+        for section in SECTION_CLASSES:
             self.groups[section] = self._build_group(section)
+        self._method_edited = False
+        self.method_panel = self._build_method_panel()
         self._columns = 0
         self._arrange(1)
 
@@ -304,8 +309,15 @@ class ConfigForm(QWidget):
         """Show ``cfg`` (a copy is kept); emits nothing, forgets edits and problem marks."""
         self._base = cfg.copy()
         self._edited.clear()
+        self._method_edited = False
         self._filling = True
         try:
+            index = self.method_combo.findData(cfg.method)
+            if index < 0:  # an unknown method stays shown as written (validate names it)
+                self.method_combo.addItem(str(cfg.method), cfg.method)
+                index = self.method_combo.count() - 1
+            self.method_combo.setCurrentIndex(index)
+            self._show_method(cfg.method_section)
             for key, fld in self._fields.items():
                 section, name = key.split(".", 1)
                 fld.put(getattr(getattr(self._base, section), name))
@@ -322,6 +334,8 @@ class ConfigForm(QWidget):
     def config(self) -> RunConfig:
         """The last ``set_config`` config with the fields the user edited written over it."""
         cfg = self._base.copy()
+        if self._method_edited:
+            cfg.method = self.method_combo.currentData()
         for key, fld in self._fields.items():
             if key in self._edited:
                 section, name = key.split(".", 1)
@@ -330,7 +344,7 @@ class ConfigForm(QWidget):
 
     def edited_keys(self) -> list[str]:
         """Fields the user changed since the last ``set_config``, in form order."""
-        return [key for key in self._fields if key in self._edited]
+        return (["method"] if self._method_edited else []) + [key for key in self._fields if key in self._edited]
 
     def set_problems(self, problems: list[Problem]) -> None:
         """Mark the fields ``problems`` name (red for errors, amber for warnings, the message
@@ -340,6 +354,9 @@ class ConfigForm(QWidget):
             by_key[problem.field].append(problem)
         for key, fld in self._fields.items():
             self._mark(fld, by_key.pop(key, []))
+        method_problems = by_key.pop("method", [])
+        self.method_note.setText("\n".join(p.message for p in method_problems))
+        self.method_note.setVisible(bool(method_problems))
         lines = [f"{self._summary_name(key)}: {p.message}" for key, found in by_key.items() for p in found]
         self.summary_label.setText("\n".join(lines))
         self.summary_label.setVisible(bool(lines))
@@ -361,6 +378,51 @@ class ConfigForm(QWidget):
         return list(self._fields)
 
     # ============================================================================ building
+    def _build_method_panel(self) -> QWidget:
+        """The method selector above the chosen method's group (the others hidden)."""
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        box = QGroupBox("PEFT method")
+        form = QFormLayout(box)
+        self.method_combo = QComboBox()
+        self.method_combo.setObjectName("methodCombo")
+        for name in METHODS:
+            spec = METHOD_SPECS[name]
+            self.method_combo.addItem(f"{spec.title}  ({name})", name)
+        self.method_combo.setToolTip("The PEFT method this run trains; its own settings are below. "
+                                     "Prompt methods (prompt tuning, prefix tuning, P-tuning) learn "
+                                     "virtual tokens and want far larger learning rates.")
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.method_note = QLabel()
+        self.method_note.setObjectName("methodProblem")
+        self.method_note.setWordWrap(True)
+        self.method_note.hide()
+        form.addRow("Method", self.method_combo)
+        form.addRow(self.method_note)
+        layout.addWidget(box)
+        for section in ("lora", *[m for m in METHODS if m != "lora"]):
+            layout.addWidget(self.groups[section])
+        return panel
+
+    def _show_method(self, section: str) -> None:
+        for name in METHODS:
+            self.groups[name].setVisible(name == section)
+        # other methods train at their own section's learning rate (shown in their group)
+        lr = self._fields["training.learning_rate"]
+        lr.editor.setEnabled(section == "lora")
+        lr.label.setEnabled(section == "lora")
+
+    @Slot(int)
+    def _method_changed(self, index: int) -> None:
+        name = self.method_combo.itemData(index)
+        self._show_method(name if name in METHODS else "lora")
+        if self._filling:
+            return
+        self._method_edited = True
+        self.edited.emit()
+
     def _build_group(self, section: str) -> QGroupBox:
         box = QGroupBox(SECTION_TITLES[section])
         form = QFormLayout(box)
@@ -432,6 +494,8 @@ class ConfigForm(QWidget):
             parts = self._choice_field(meta["choices"])
         elif meta.get("path") in ("file", "output"):
             parts = self._path_field(meta["path"], field_label(key), bool(meta.get("optional")))
+        elif list in kinds or (bool in kinds and len(kinds) > 1):
+            parts = self._yaml_field()
         elif kinds == (bool,):
             parts = self._bool_field(field_label(key))
         elif int in kinds and set(kinds) <= {int, type(None)}:
@@ -623,6 +687,25 @@ class ConfigForm(QWidget):
 
         return dict(editor=edit, paint=[edit], signal=edit.textChanged, put=put, get=get)
 
+    def _yaml_field(self) -> dict:
+        """Lists and mixed values (``[q, v]``, ``true`` or ``pissa``), typed as YAML; empty is none."""
+        import yaml
+
+        edit = QLineEdit()
+        edit.setPlaceholderText("empty: PEFT's default")
+
+        def get() -> Any:
+            text = edit.text().strip()
+            if not text:
+                return None
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError:
+                return text
+
+        return dict(editor=edit, paint=[edit], signal=edit.textChanged,
+                    put=lambda v: edit.setText("" if v is None else _raw_text(v)), get=get)
+
     def _text_field(self) -> dict:
         edit = QLineEdit()
         return dict(editor=edit, paint=[edit], signal=edit.textChanged,
@@ -693,8 +776,9 @@ class ConfigForm(QWidget):
             while column.count():
                 column.takeAt(0)
         g = self.groups
-        order = ([[g["model"], g["data"], g["training"], g["lora"]], []] if columns == 1
-                 else [[g["model"], g["data"], g["lora"]], [g["training"]]])
+        m = self.method_panel
+        order = ([[g["model"], g["data"], g["training"], m], []] if columns == 1
+                 else [[g["model"], g["data"], m], [g["training"]]])
         for column, boxes in zip(self._column_layouts, order):
             for box in boxes:
                 column.addWidget(box)

@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
 
             tab = PlaygroundTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)
+            tab.merged.connect(self.train_tab.form.editor("model.base_model_path").add_model_folder)
             self._playground_host.set_content(tab)
             self._playground_tab = tab
         return self._playground_tab

@@ -69,6 +69,7 @@ class ModelPicker(QWidget):
     def __init__(self, parent: QWidget | None = None, cache_dir: str | os.PathLike | None = None):
         super().__init__(parent)
         self._cache_dir = cache_dir
+        self._folders: list[str] = []  # merged models made in this session (Playground -> Merge)
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -114,6 +115,11 @@ class ModelPicker(QWidget):
                 self.combo.addItem(DEMO_LABEL, demo)
                 self.combo.setItemData(0, f"The small model shipped with igrag-gui:\n{demo}",
                                        Qt.ItemDataRole.ToolTipRole)
+            for folder in self._folders:
+                self.combo.addItem(f"Merged: {Path(folder).name}", folder)
+                self.combo.setItemData(self.combo.count() - 1, f"A merged model folder (Playground → Merge), "
+                                       f"a base for prompt tuning on top of it:\n{folder}",
+                                       Qt.ItemDataRole.ToolTipRole)
             ids = cached_model_ids(self._cache_dir)
             if ids:
                 self.combo.insertSeparator(self.combo.count())
@@ -128,7 +134,18 @@ class ModelPicker(QWidget):
 
     def cached_ids(self) -> list[str]:
         return [self.combo.itemData(i) for i in range(self.combo.count())
-                if self.combo.itemText(i) not in ("", DEMO_LABEL) and self.combo.itemData(i)]
+                if self.combo.itemText(i) not in ("", DEMO_LABEL) and self.combo.itemData(i)
+                and self.combo.itemData(i) not in self._folders]
+
+    @Slot(str)
+    def add_model_folder(self, folder: str) -> None:
+        """Offer a model folder made in this session (a merged model) in the drop-down."""
+        if folder not in self._folders:
+            self._folders.append(folder)
+            self.refresh()
+
+    def model_folders(self) -> list[str]:
+        return list(self._folders)
 
     @Slot()
     def browse(self) -> None:

@@ -73,6 +73,7 @@ class PlaygroundTab(QWidget):
     """Load a base model and adapters; write or build a prompt; compare the outputs."""
 
     status_message = Signal(str)
+    merged = Signal(str)  # a merged model folder, a base model for the next run (prompt tuning on top)
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -715,6 +716,7 @@ class PlaygroundTab(QWidget):
                                  f"{verdict} (max logit difference {report.max_logit_diff:.2e}).")
         self.merge_label.setStyleSheet(f"color: {status_hex('ok' if report.same_outputs else 'warning', self)};")
         self._update_buttons()
+        self.merged.emit(str(report.out_dir))
 
     def _merge_failed(self, message: str) -> None:
         self.loading = False

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
                                QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ..core.checkpoints import latest_checkpoint
-from ..core.config import SECTIONS, Problem, RunConfig, load_config
+from ..core.config import SECTION_CLASSES, Problem, RunConfig, load_config
 from ..core.errors import UserError
 from .config_form import ConfigForm
 from .lazy_page import LazyPage
@@ -92,7 +92,9 @@ def command_line(cfg: RunConfig, saved: RunConfig | None, launcher: str = "igrag
         [f"accelerate launch --num_processes 2 -m igrag_gui train {path}"]
     if saved is not None:
         now, before = cfg.to_dict(), saved.to_dict()
-        for section in SECTIONS:
+        if now.get("method", "lora") != before.get("method", "lora"):
+            parts.append(f"--set method={now.get('method', 'lora')}")
+        for section in SECTION_CLASSES:
             for key, value in now.get(section, {}).items():
                 if before.get(section, {}).get(key) != value:
                     parts.append(f"--set '{section}.{key}={_flow(value)}'")
@@ -369,10 +371,10 @@ class TrainTab(QWidget):
         self._preview_task.submit(lambda c=cfg.copy(): _preview(c))
 
     def _submit_stats(self, cfg: RunConfig) -> None:
-        if any(p.severity == "error" and p.field.split(".")[0] in ("model", "lora", "method")
+        if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
                for p in cfg.validate(model=self.model_info, check_files=False)):
             self.stats_label.setText("—")
-            self.stats_detail.setText("Fix the model and LoRA fields to see parameter counts.")
+            self.stats_detail.setText("Fix the model and method fields to see parameter counts.")
             return
         self.stats_detail.setText("Counting…")
         self._stats_task.submit(lambda c=cfg.copy(): _count(c))

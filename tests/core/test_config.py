@@ -118,7 +118,7 @@ def test_overrides_parse_values_and_reject_unknown_keys(make_config, tmp_path, m
     with pytest.raises(UserError) as err:
         load_config(path, ["lora.rank=8"])
     assert str(err.value) == ("--set lora.rank=8: section 'lora' has no key 'rank'; its keys are r, "
-                              "lora_alpha, dropout, target_modules, bias, use_rslora, use_dora")
+                              "lora_alpha, dropout, target_modules, bias, use_rslora, use_dora, init_lora_weights")
     with pytest.raises(UserError) as err:
         load_config(path, ["lora.r"])
     assert str(err.value) == "--set lora.r: expected section.key=value, e.g. --set lora.r=8"

@@ -189,8 +189,19 @@ def test_resume_with_another_lora_shape_is_refused(small_run):
     with pytest.raises(UserError) as err:
         run(changed, resume=True)
     assert str(err.value) == (f"cannot resume from '{cfg.output_path / 'checkpoint-2'}': it was trained with "
-                              f"r=16 on [q, v] but the config asks for r=4 on [k, q, v]; resume with the "
-                              f"original LoRA settings, or start a new run in another output_dir")
+                              f"r=16, target_modules=[q, v] but the config asks for r=4, target_modules=[k, q, v]; "
+                              f"resume with the original lora settings, or start a new run in another output_dir")
+
+
+def test_resume_with_another_method_is_refused(small_run):
+    cfg = small_run("training.eval_strategy=no", "training.save_strategy=steps", "training.save_steps=2")
+    run(cfg, max_steps=2)
+    changed = small_run("training.eval_strategy=no", "method=ia3")
+    with pytest.raises(UserError) as err:
+        run(changed, resume=True)
+    assert str(err.value) == (f"cannot resume from '{cfg.output_path / 'checkpoint-2'}': it is a LORA adapter "
+                              f"but the config asks for IA3 (method ia3); set method back, or start a new "
+                              f"run in another output_dir")
 
 
 def test_resume_without_a_checkpoint(small_run):

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QSpinBox
 
-from igrag_gui.core.config import SECTIONS, Problem, RunConfig, field_help, field_specs, load_config
+from igrag_gui.core.config import SECTION_CLASSES, SECTIONS, Problem, RunConfig, field_help, field_specs, load_config
 from igrag_gui.resources import demo_config_path, demo_model_path
 from igrag_gui.ui.config_form import ConfigForm
 from igrag_gui.ui.log_scale_field import LogScaleField
@@ -61,8 +61,8 @@ def test_demo_config_shows_in_the_widgets(qtbot, form, demo):
     assert e("lora.dropout").value() == pytest.approx(0.05) and e("lora.dropout").singleStep() == 0.05
     assert isinstance(e("lora.target_modules"), TargetPicker)
     assert e("lora.target_modules").value() == ["q", "k", "v", "o", "wi_0", "wi_1", "wo"]
-    # Generated from field_specs: every field, its help as tooltip, in four titled groups.
-    keys = [f"{s}.{f.name}" for s in SECTIONS for f in field_specs(s)]
+    # Generated from field_specs: every field (every method's too), its help as tooltip, in titled groups.
+    keys = [f"{s}.{f.name}" for s in SECTION_CLASSES for f in field_specs(s)]
     assert form.field_keys() == keys
     # Path fields add where the path leads: "Resolves to <absolute path>" after the help.
     assert all(e(k).toolTip().split("\n\nResolves to ")[0] == field_help(k) for k in keys)
@@ -71,7 +71,8 @@ def test_demo_config_shows_in_the_widgets(qtbot, form, demo):
     assert form.row_label("lora.lora_alpha").text() == "LoRA alpha"
     assert form.row_label("data.prompt_field").text() == "Prompt field"
     assert e("lora.use_dora").text() == "Weight-decomposed LoRA (DoRA)"
-    assert [g.title() for g in form.findChildren(QGroupBox)] == ["Model", "Data", "Training", "LoRA"]
+    shown = sorted(g.title() for g in form.findChildren(QGroupBox) if not g.isHidden())
+    assert shown == sorted(["Model", "Data", "Training", "PEFT method", "LoRA"])  # other methods hidden
 
 
 def test_set_config_is_silent_and_round_trips_unknown_keys_and_aliases(qtbot, make_config, demo):
@@ -155,8 +156,8 @@ def test_a_value_no_widget_can_show_is_kept_and_marked(qtbot, make_config):
     assert form.editor("training.warmup_steps").property("problem") == "warning"
     assert form.editor("lora.lora_alpha").property("problem") in (None, "")
     assert not form.message_label("lora.lora_alpha").isVisible()
-    assert form.summary_label.isVisible()
-    assert form.summary_label.text() == "method: 'x' is not a supported PEFT method"
+    assert form.method_note.isVisible()  # beside the method selector
+    assert form.method_note.text() == "'x' is not a supported PEFT method"
     # Editing the field replaces the raw value; the next validation clears the mark.
     with qtbot.waitSignal(form.edited):
         r.stepUp()

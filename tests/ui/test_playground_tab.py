@@ -155,7 +155,9 @@ def test_batch_scores_base_and_adapter(tab, qtbot, adapter, tmp_path):
 def test_merge_and_verify(tab, qtbot, adapter, tmp_path):
     load_with_adapter(tab, qtbot, adapter)
     tab.merge_out.setText(str(tmp_path / "merged"))
-    qtbot.mouseClick(tab.merge_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.merged, timeout=LONG) as merged:  # the Train tab offers it as a base
+        qtbot.mouseClick(tab.merge_button, Qt.MouseButton.LeftButton)
+    assert merged.args == [str(tmp_path / "merged")]
     qtbot.waitUntil(lambda: not tab.loading and hasattr(tab, "merge_report"), timeout=LONG)
     assert tab.merge_report.same_outputs
     assert (tmp_path / "merged" / "model.safetensors").is_file()

@@ -184,6 +184,8 @@ class ModuleTable:
 
 def _misfit(table: ModuleTable, key: str, shape: tuple[int, ...]) -> str | None:
     """Why one saved tensor does not fit this model, or None when it does (or we cannot tell)."""
+    if not key.startswith(PEFT_PREFIX) and key.startswith("base_model.") and key.count(".") == 1:
+        return None  # the tuner's own shared tensors (VeRA's vera_A / vera_B projections)
     name = key[len(PEFT_PREFIX):] if key.startswith(PEFT_PREFIX) else key
     owner, rest = table.owner(name)
     if owner is None:
