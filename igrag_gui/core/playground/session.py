@@ -491,10 +491,9 @@ class Session:
                 model.eval()
                 ids = torch.tensor([prepared.input_ids], device=self.device)
                 self._seed(settings.seed)
-                extra = {"streamer": _kept_by_deepcopy(streamer)} if streamer is not None else {}
+                extra = {"streamer": streamer} if streamer is not None else {}
                 out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                     pad_token_id=self.tokenizer.pad_token_id,
-                                     stopping_criteria=_kept_by_deepcopy(criteria),
+                                     pad_token_id=self.tokenizer.pad_token_id, stopping_criteria=criteria,
                                      **settings.generate_kwargs(), **extra)
             if streamer is not None:
                 return None
@@ -541,13 +540,3 @@ class Session:
         self._check_prompts([prompt])
         with self._lock.hold(BUSY_GENERATING):
             return {self.label(a): self._generate_unlocked([prompt], settings, a, 1)[0] for a in wanted}
-
-
-def _kept_by_deepcopy(obj: Any) -> Any:
-    """PEFT's generate deep-copies its keyword arguments for prompt tuning and P-tuning
-    (``kwargs = deepcopy(kwargs)``); a streamer or stop criterion holds a lock, which cannot be
-    copied, and must stay the very object we read from. ``copy.deepcopy`` honours an instance's
-    ``__deepcopy__``, so these two are passed through as they are."""
-    if obj is not None:
-        obj.__deepcopy__ = lambda memo: obj
-    return obj
