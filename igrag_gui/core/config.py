@@ -132,6 +132,11 @@ class TrainingSection:
         "empty keeps all.",
         (int, type(None)), min=1,
     )
+    early_stopping_patience: int | None = _spec(
+        None, "Stop when the best-model metric has not improved for this many evaluations "
+        "(transformers' EarlyStoppingCallback); empty never stops early.",
+        (int, type(None)), min=1,
+    )
     seed: int = _spec(42, "Random seed for initialisation and data order.", int, min=0, max=2**32 - 1)
     fp16: bool = _spec(False, "Train in float16 mixed precision (CUDA GPUs only).", bool)
     bf16: bool = _spec(False, "Train in bfloat16 mixed precision (recent GPUs).", bool)
@@ -669,6 +674,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     """Apply ``--set section.key=value`` strings; values parse as YAML (``r=8``, ``fp16=true``)."""
     raw = copy.deepcopy(raw)
     for item in overrides:
+        if item.split("=", 1)[0] == "method" and "=" in item:  # the one top-level field
+            raw["method"] = item.split("=", 1)[1].strip()
+            continue
         if "=" not in item or "." not in item.split("=", 1)[0]:
             raise UserError(f"--set {item}: expected section.key=value, e.g. --set lora.r=8")
         dotted, text = item.split("=", 1)
