@@ -207,6 +207,14 @@ def _alias_map(section: str) -> dict[str, str]:
     return {a: f.name for f in field_specs(section) for a in f.metadata.get("aliases", ())}
 
 
+def canonical_name(section: str, key: str) -> str | None:
+    """A section's field name for ``key`` or one of its aliases; ``None`` when there is none."""
+    if section not in SECTION_CLASSES:
+        return None
+    name = _alias_map(section).get(key, key)
+    return name if name in {f.name for f in field_specs(section)} else None
+
+
 @dataclass
 class RunConfig:
     """A whole run: the four IGRAG sections, the PEFT method, and what loading learned.
