@@ -136,8 +136,9 @@ def test_a_sweep_of_three_trials_one_failing_ranks_them_and_runs_compare_them(tm
 
 @pytest.mark.slow
 def test_a_stopped_sweep_resumes_and_refuses_a_second_start_without_resume(tmp_path):
-    path = sweep_file(tmp_path, space={"lora.r": [2, 4, 8]}, trials=3)
-    proc = sweep_process(path, "--set", "training.max_steps=40", "--set", "training.eval_steps=20")
+    path = sweep_file(tmp_path, space={"lora.r": [2, 4]}, trials=2)
+    sets = ["--set", "training.max_steps=4", "--set", "training.eval_steps=2"]
+    proc = sweep_process(path, *sets)
     seen = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -155,15 +156,18 @@ def test_a_stopped_sweep_resumes_and_refuses_a_second_start_without_resume(tmp_p
 
     again = igrag("sweep", str(path))
     assert assert_user_error(again) == [
-        f"igrag: error: sweep folder '{tmp_path / 'sweep'}' already holds study 'sweep' (2 trials); pass --resume "
+        f"igrag: error: sweep folder '{tmp_path / 'sweep'}' already holds study 'sweep' (0 trials done); pass --resume "
         f"to continue it (or to join it from another machine), or set folder: to a new folder"]
 
-    resumed = igrag("sweep", str(path), "--resume", "--set", "training.max_steps=2", "--set", "training.eval_steps=2")
+    resumed = igrag("sweep", str(path), "--resume", *sets)
     assert resumed.returncode == 0, resumed.stderr
     rows = list(__import__("csv").DictReader((tmp_path / "sweep" / "sweep.csv").open()))
-    assert sorted(r["lora.r"] for r in rows) == ["2", "4", "8"] and {r["state"] for r in rows} == {"complete"}
+    assert sorted(r["lora.r"] for r in rows) == ["2", "4"] and {r["state"] for r in rows} == {"complete"}
     first = next(r for r in rows if r["lora.r"] == "2")
     assert first["run"] == str(tmp_path / "sweep" / "trial-000")  # continued in its own folder
+    resumed_run = [json.loads(line) for line in (tmp_path / "sweep" / "trial-000" / "metrics.jsonl").open()]
+    assert [e["resumed_from"] is not None for e in resumed_run if e["event"] == "started"] == [False, True]
+    assert [e["step"] for e in resumed_run if e["event"] == "eval"][-1] == 4
 
 
 @pytest.mark.slow

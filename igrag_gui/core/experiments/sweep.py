@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import UserError
 from .child import TrainChild, cli_command
-from .runs import better, metric_name
+from .runs import better, load_run, metric_name
 from .sweep_spec import Range, Sweep, flow
 
 Sink = Callable[[dict[str, Any]], None]
@@ -60,11 +60,17 @@ def open_storage(url: str) -> Any:
             raise UserError(f"storage '{url}' cannot be opened: cannot create folder '{path.parent}' "
                             f"({exc.strerror}); choose a folder you can write to") from None
     kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, drivers and Optuna raise many kinds
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"storage '{url}' cannot be opened ({reason[:200]}); use sqlite:///path/to/sweep.db "
+    error: Exception | None = None
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy, drivers and Optuna raise many kinds
+            error = exc
+            if "already exists" not in str(exc) and "locked" not in str(exc):
+                break
+            time.sleep(0.5 + attempt)  # another process is creating the same tables right now
+    reason = (str(error).splitlines() or [type(error).__name__])[0]
+    raise UserError(f"storage '{url}' cannot be opened ({reason[:200]}); use sqlite:///path/to/sweep.db "
                         f"or a database URL every machine reaches (e.g. postgresql://user@host/db)") from None
 
 
@@ -120,8 +126,8 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
                             f"different sweep (its config, space, metric or sampler differ); set study: or "
                             f"folder: in the sweep file to start a new one")
         if not resume:
-            n = len(study.trials)
-            raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({n} trials); pass "
+            done = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished() and _counts(t))
+            raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({done} trials done); pass "
                             f"--resume to continue it (or to join it from another machine), or set folder: to a "
                             f"new folder")
     else:
@@ -224,6 +230,11 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
     closing: dict[str, Any] | None = None
     pruned = False
     key = sweep.metric
+    if resume:  # what the run evaluated before it was stopped still counts
+        for point in load_run(run_dir).series().get(key, []):
+            if not math.isnan(point.value):
+                best = point.value if best is None or better(key, point.value, best) else best
+                trial.report(point.value, point.step)
     try:
         for event in child.events():
             kind = event["event"]

@@ -51,10 +51,11 @@ class Sweep:
     overrides: list[str] = field(default_factory=list)
 
     def fingerprint(self) -> str:
-        """What makes two sweep files the same study (trials, storage and folder may differ)."""
+        """What makes two sweep files the same study. Trials, storage, folder and ``--set`` may
+        differ (another machine may need a smaller batch)."""
         space = {k: (v if isinstance(v, list) else vars(v)) for k, v in sorted(self.space.items())}
         text = json.dumps({"config": str(self.config.resolve()), "space": space, "metric": self.metric,
-                           "direction": self.direction, "sampler": self.sampler, "overrides": self.overrides},
+                           "direction": self.direction, "sampler": self.sampler},
                           sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
