@@ -182,3 +182,14 @@ def test_two_sweep_processes_share_one_study_without_running_a_trial_twice(tmp_p
     assert sorted(e["params"]["lora.r"] for s in started for e in s) == [2, 4, 8]
     rows = list(__import__("csv").DictReader((tmp_path / "sweep" / "sweep.csv").open()))
     assert len(rows) == 3 and {r["state"] for r in rows} == {"complete"}
+
+
+@pytest.mark.slow
+def test_a_trial_runs_on_several_processes_through_a_launcher(tmp_path):
+    launcher = f"{sys.executable} -m torch.distributed.run --nproc_per_node 2"
+    path = sweep_file(tmp_path, space={"lora.r": [2]}, trials=1, launcher=launcher)
+    result = igrag("sweep", str(path), env={"OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in (tmp_path / "sweep" / "trial-000" / "metrics.jsonl").open()]
+    assert [e["world_size"] for e in events if e["event"] == "started"] == [2]
+    assert result.stdout.strip().endswith(f"Best run: {tmp_path / 'sweep' / 'trial-000'}")

@@ -222,7 +222,8 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
     args = ["train", str(sweep.config), "--events", "-"] + [a for s in sets for a in ("--set", s)]
     if resume:
         args.append("--resume")
-    child = TrainChild(cli_command(*args))
+    # a launcher (torchrun, accelerate launch) runs the trial on several processes; rank 0 writes the events
+    child = TrainChild([*sweep.launcher, "-m", "igrag_gui", *args] if sweep.launcher else cli_command(*args))
     control.child = child
     if control.stop.is_set():
         child.stop()

@@ -23,7 +23,8 @@ from .runs import metric_name
 SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("median", "none")
 DIRECTIONS = ("maximize", "minimize")
-KEYS = ("config", "space", "sampler", "trials", "metric", "direction", "storage", "folder", "pruner", "study")
+KEYS = ("config", "space", "sampler", "trials", "metric", "direction", "storage", "folder", "pruner", "study",
+        "launcher")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Sweep:
     pruner: str = "median"
     study: str = ""
     overrides: list[str] = field(default_factory=list)
+    launcher: list[str] = field(default_factory=list)  # e.g. torchrun --nproc_per_node 4: a trial on several GPUs
 
     def fingerprint(self) -> str:
         """What makes two sweep files the same study. Trials, storage, folder and ``--set`` may
@@ -244,6 +246,13 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
     if problems:
         raise UserError(*problems)
 
+    launcher = raw.get("launcher") or []
+    if isinstance(launcher, str):
+        import shlex
+
+        launcher = shlex.split(launcher)
+    if not isinstance(launcher, list) or not all(isinstance(w, str) for w in launcher):
+        raise UserError(f"{where}: launcher: give a command such as 'torchrun --nproc_per_node 4'")
     folder = (source.parent / str(raw["folder"])).expanduser() if raw.get("folder") else source.parent / source.stem
     storage = str(raw.get("storage") or f"sqlite:///{(folder / 'sweep.db').resolve()}")
     if storage.startswith("sqlite:///") and not storage.startswith("sqlite:////"):
@@ -251,7 +260,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
         storage = f"sqlite:///{(source.parent / storage[len('sqlite:///'):]).resolve()}"
     return Sweep(source=source, config=config_path, space=space, sampler=sampler, trials=int(count),
                  metric=metric, direction=direction, storage=storage, folder=folder.resolve(), pruner=pruner,
-                 study=str(raw.get("study") or source.stem), overrides=overrides)
+                 study=str(raw.get("study") or source.stem), overrides=overrides, launcher=launcher)
 
 
 def value_is_nan(value: float | None) -> bool:
