@@ -193,3 +193,19 @@ def test_a_trial_runs_on_several_processes_through_a_launcher(tmp_path):
     events = [json.loads(line) for line in (tmp_path / "sweep" / "trial-000" / "metrics.jsonl").open()]
     assert [e["world_size"] for e in events if e["event"] == "started"] == [2]
     assert result.stdout.strip().endswith(f"Best run: {tmp_path / 'sweep' / 'trial-000'}")
+
+
+@pytest.mark.slow
+def test_the_median_pruner_stops_a_hopeless_trial_through_the_stop_path(tmp_path):
+    # trial 0 learns (lr 3e-3); trial 1 cannot (lr 1e-12): its first loss is above trial 0's there
+    path = sweep_file(tmp_path, space={"training.learning_rate": [3e-3, 1e-12]}, metric="loss",
+                      pruner={"name": "median", "n_startup_trials": 1, "n_warmup_steps": 0})
+    result = igrag("sweep", str(path), "--set", "training.max_steps=4", "--set", "training.eval_steps=2",
+                   "--set", "training.learning_rate=3e-3")
+    assert result.returncode == 0, result.stderr
+    rows = list(__import__("csv").DictReader((tmp_path / "sweep" / "sweep.csv").open()))
+    assert [(r["trial"], r["state"]) for r in rows] == [("0", "complete"), ("1", "pruned")]
+    assert rows[1]["reason"] == "pruned by the median rule at step 2"
+    pruned = [json.loads(line) for line in (tmp_path / "sweep" / "trial-001" / "metrics.jsonl").open()]
+    closing = pruned[-1]
+    assert closing["event"] == "finished" and closing["stopped"] is True and closing["step"] < 4

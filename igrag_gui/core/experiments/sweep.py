@@ -82,10 +82,10 @@ def _sampler(name: str) -> Any:
     return optuna.samplers.TPESampler() if name == "tpe" else optuna.samplers.RandomSampler()
 
 
-def _pruner(name: str) -> Any:
+def _pruner(name: str, args: dict[str, int]) -> Any:
     import optuna
 
-    return optuna.pruners.MedianPruner() if name == "median" else optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(**args) if name == "median" else optuna.pruners.NopPruner()
 
 
 def _encode(value: Any) -> Any:
@@ -114,10 +114,10 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
     direction = sweep.direction
     try:
         study = optuna.create_study(study_name=sweep.study, storage=storage, sampler=_sampler(sweep.sampler),
-                                    pruner=_pruner(sweep.pruner), direction=direction, load_if_exists=False)
+                                    pruner=_pruner(sweep.pruner, sweep.pruner_args), direction=direction, load_if_exists=False)
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=sweep.study, storage=storage, sampler=_sampler(sweep.sampler),
-                                  pruner=_pruner(sweep.pruner))
+                                  pruner=_pruner(sweep.pruner, sweep.pruner_args))
         deadline = time.monotonic() + 60
         while "fingerprint" not in study.user_attrs and time.monotonic() < deadline:
             time.sleep(0.2)  # its creator is still setting it up
@@ -229,7 +229,7 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
         child.stop()
     best: float | None = None
     closing: dict[str, Any] | None = None
-    pruned = False
+    pruned: int | None = None  # the step at which the pruner said stop
     key = sweep.metric
     if resume:  # what the run evaluated before it was stopped still counts
         for point in load_run(run_dir).series().get(key, []):
@@ -253,14 +253,14 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
             step = int(event.get("step") or 0)
             trial.report(float(value), step)
             sink({"event": "trial_report", "number": trial.number, "step": step, "value": float(value)})
-            if not pruned and trial.should_prune():
-                pruned = True
+            if pruned is None and trial.should_prune():
+                pruned = step
                 child.stop()
     finally:
         code = child.wait()
         control.child = None
-    if pruned:
-        return TrialOutcome("pruned", best, f"pruned by the median rule at step {trial.last_step}")
+    if pruned is not None:
+        return TrialOutcome("pruned", best, f"pruned by the median rule at step {pruned}")
     if closing is not None and closing["event"] == "failed":
         return TrialOutcome("failed", None, str(closing.get("message")))
     if closing is not None and closing.get("stopped"):

@@ -22,6 +22,7 @@ from .runs import metric_name
 
 SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("median", "none")
+PRUNER_ARGS = ("n_startup_trials", "n_warmup_steps", "interval_steps")
 DIRECTIONS = ("maximize", "minimize")
 KEYS = ("config", "space", "sampler", "trials", "metric", "direction", "storage", "folder", "pruner", "study",
         "launcher")
@@ -48,6 +49,7 @@ class Sweep:
     storage: str = ""
     folder: Path = Path(".")
     pruner: str = "median"
+    pruner_args: dict[str, int] = field(default_factory=dict)
     study: str = ""
     overrides: list[str] = field(default_factory=list)
     launcher: list[str] = field(default_factory=list)  # e.g. torchrun --nproc_per_node 4: a trial on several GPUs
@@ -188,7 +190,14 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
     sampler = raw.get("sampler", "tpe")
     if sampler not in SAMPLERS:
         problems.append(f"{where}: sampler: '{sampler}' is not a sampler; use one of {', '.join(SAMPLERS)}")
-    pruner = raw.get("pruner", "median")
+    pruner, pruner_args = raw.get("pruner", "median"), {}
+    if isinstance(pruner, dict):  # {name: median, n_startup_trials: 5, n_warmup_steps: 0, interval_steps: 1}
+        pruner_args = {k: v for k, v in pruner.items() if k != "name"}
+        pruner = pruner.get("name", "median")
+        bad = [k for k, v in pruner_args.items() if k not in PRUNER_ARGS or not isinstance(v, int) or v < 0]
+        if bad:
+            problems.append(f"{where}: pruner: {', '.join(map(str, bad))}: the median pruner takes whole numbers "
+                            f"{', '.join(PRUNER_ARGS)}")
     if pruner not in PRUNERS:
         problems.append(f"{where}: pruner: '{pruner}' is not a pruner; use one of {', '.join(PRUNERS)}")
     count = trials if trials is not None else raw.get("trials", 10)
@@ -260,6 +269,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
         storage = f"sqlite:///{(source.parent / storage[len('sqlite:///'):]).resolve()}"
     return Sweep(source=source, config=config_path, space=space, sampler=sampler, trials=int(count),
                  metric=metric, direction=direction, storage=storage, folder=folder.resolve(), pruner=pruner,
+                 pruner_args=pruner_args,
                  study=str(raw.get("study") or source.stem), overrides=overrides, launcher=launcher)
 
 
