@@ -114,7 +114,8 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
     direction = sweep.direction
     try:
         study = optuna.create_study(study_name=sweep.study, storage=storage, sampler=_sampler(sweep.sampler),
-                                    pruner=_pruner(sweep.pruner, sweep.pruner_args), direction=direction, load_if_exists=False)
+                                    pruner=_pruner(sweep.pruner, sweep.pruner_args), direction=direction,
+                                    load_if_exists=False)
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=sweep.study, storage=storage, sampler=_sampler(sweep.sampler),
                                   pruner=_pruner(sweep.pruner, sweep.pruner_args))
@@ -127,7 +128,8 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
                             f"folder: in the sweep file to start a new one")
         if not resume:
             done = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished() and _counts(t))
-            raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({done} trials done); pass "
+            raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({done} trials "
+                            f"done); pass "
                             f"--resume to continue it (or to join it from another machine), or set folder: to a "
                             f"new folder")
     else:

@@ -131,7 +131,8 @@ def _parse_range(where: str, key: str, body: dict, problems: list[str]) -> Range
         problems.append(f"{where}: space.{key}: step must be a number above 0")
         return None
     if log and step is not None:
-        problems.append(f"{where}: space.{key}: give either log: true or a step, not both (Optuna samples one or the other)")
+        problems.append(f"{where}: space.{key}: give either log: true or a step, not both "
+                        f"(Optuna samples one or the other)")
         return None
     kind = _field_kind(key)
     integer = kind is int or (isinstance(kind, tuple) and int in kind and float not in kind)
@@ -181,7 +182,8 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
         if key not in KEYS:
             problems.append(f"{where}: unknown key '{key}'; a sweep file has {', '.join(KEYS)}")
     if not raw.get("config"):
-        raise UserError(*problems, f"{where}: config: missing; name the base run's YAML, e.g. config: configs/demo.yaml")
+        raise UserError(*problems, f"{where}: config: missing; name the base run's YAML, "
+                                   f"e.g. config: configs/demo.yaml")
     config_path = (source.parent / str(raw["config"])).expanduser()
     base, _ = load_config(config_path, overrides)  # a missing or broken base config stops here
     base_errors = [p for p in base.validate(check_files=False) if p.severity == "error"]
@@ -225,7 +227,8 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
         if name is None:
             section = key.split(".")[0]
             hint = (f"section '{section}' has {', '.join(f.name for f in field_specs(section))}"
-                    if section in SECTION_CLASSES else f"fields are section.key with sections {', '.join(SECTION_CLASSES)}, or method")
+                    if section in SECTION_CLASSES else
+                    f"fields are section.key with sections {', '.join(SECTION_CLASSES)}, or method")
             problems.append(f"{where}: space: '{key}' is not a config field; {hint}")
             continue
         if isinstance(values, list):
@@ -240,7 +243,8 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
             if sampler == "grid":
                 problems.append(f"{where}: space.{key}: the grid sampler needs a list of values, not a range")
                 continue
-            candidates, entry = [int(found.low), int(found.high)] if found.integer else [found.low, found.high], found
+            entry = found
+            candidates = [int(found.low), int(found.high)] if found.integer else [found.low, found.high]
         else:
             problems.append(f"{where}: space.{key}: give a list of values ([4, 8]) or a range ({{low: 1, high: 8}})")
             continue
