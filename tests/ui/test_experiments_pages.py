@@ -3,7 +3,6 @@ rename, delete to the trash after asking; a sweep of three trials (one failing) 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,7 +274,3 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
                  metric=metric, direction=direction, storage=storage, folder=folder.resolve(), pruner=pruner,
                  pruner_args=pruner_args,
                  study=str(raw.get("study") or source.stem), overrides=overrides, launcher=launcher)
-
-
-def value_is_nan(value: float | None) -> bool:
-    return value is None or math.isnan(value)
