@@ -1,5 +1,6 @@
 """``igrag runs [FOLDER...]`` lists runs with their results; ``igrag runs compare RUN...`` prints
-the fields that differ between runs and their results side by side."""
+the fields that differ between runs and their results side by side; ``label`` and ``delete`` are
+the Compare page's Rename and Delete."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "igrag runs compare RUN...: the config fields that differ between "
                                    "the runs, and a results table.")
     p.add_argument("folders", nargs="*", metavar="FOLDER",
-                   help="folders to search (or 'compare' followed by two or more run folders)")
+                   help="folders to search; or 'compare RUN RUN...'; 'label RUN TEXT' (rename, '' removes); "
+                        "'delete RUN... --yes' (to the system's trash)")
     p.add_argument("--json", action="store_true",
                    help="print JSON (compare: keys runs, differences, results)")
+    p.add_argument("--yes", action="store_true", help="delete: really move the runs to the trash")
     p.set_defaults(func=run)
 
 
@@ -45,6 +48,26 @@ def run(args: argparse.Namespace) -> int:
             print("The runs' configs are the same (apart from output_dir).")
         print()
         print(results_table(data["results"], metric_names(runs)))
+        return 0
+    if args.folders[:1] == ["label"]:
+        if len(args.folders) != 3:
+            raise UserError("runs label needs a run folder and a label, e.g. igrag runs label runs/a 'r8 baseline'")
+        from ..core.experiments.runs import set_label
+
+        load_run(args.folders[1])  # a run folder, or the one-line reason it is not
+        set_label(args.folders[1], args.folders[2])
+        return 0
+    if args.folders[:1] == ["delete"]:
+        from ..core.experiments.runs import delete_run
+
+        runs = [load_run(p) for p in args.folders[1:]]
+        if not runs:
+            raise UserError("runs delete needs run folders, e.g. igrag runs delete runs/a --yes")
+        if not args.yes:
+            raise UserError(f"runs delete moves {len(runs)} run folder(s) to the trash; add --yes to confirm")
+        for r in runs:
+            delete_run(r.path)
+            print(f"moved {r.path} to the trash", file=sys.stderr)
         return 0
     folders = args.folders or ["."]
     for folder in folders:

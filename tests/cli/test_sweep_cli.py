@@ -209,3 +209,17 @@ def test_the_median_pruner_stops_a_hopeless_trial_through_the_stop_path(tmp_path
     pruned = [json.loads(line) for line in (tmp_path / "sweep" / "trial-001" / "metrics.jsonl").open()]
     closing = pruned[-1]
     assert closing["event"] == "finished" and closing["stopped"] is True and closing["step"] < 4
+
+
+def test_runs_label_and_delete_are_the_pages_twins(tmp_path):
+    from tests.core.experiments.test_runs import started, write_run
+
+    run = write_run(tmp_path / "runs" / "a", [started()])
+    assert igrag("runs", "label", str(run), "r8 baseline").returncode == 0
+    assert json.loads(igrag("runs", str(tmp_path), "--json").stdout)["runs"][0]["name"] == "r8 baseline"
+    assert assert_user_error(igrag("runs", "delete", str(run))) == [
+        "igrag: error: runs delete moves 1 run folder(s) to the trash; add --yes to confirm"]
+    assert run.exists()
+    deleted = igrag("runs", "delete", str(run), "--yes", env={"XDG_DATA_HOME": str(tmp_path / "share")})
+    assert deleted.returncode == 0, deleted.stderr
+    assert not run.exists() and (tmp_path / "share" / "Trash" / "files" / "a").is_dir()
