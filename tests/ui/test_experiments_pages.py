@@ -136,3 +136,37 @@ def test_a_sweep_from_the_window_queues_ranks_and_opens_the_best(window, qtbot, 
 
     again = SweepPage(tab.config, window.settings)
     assert again.resume_button.isEnabled() and again.queue_table.rowCount() == 3
+
+
+@pytest.mark.slow
+def test_closing_during_a_sweep_asks_stops_it_and_reopening_resumes(window, qtbot, two_runs, monkeypatch):
+    config, _, _ = two_runs
+    point_to(window, config)
+    tab = window.train_tab
+    tab.form.editor("training.max_steps").setValue(4)
+    page = tab.sweep_page
+    page.set_field("lora.r", "2, 4")
+    page.sampler_box.setCurrentText("grid")
+    page.trials_box.setValue(2)
+    qtbot.mouseClick(page.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(page._loss[0]) >= 1, timeout=LONG)  # the first trial is training
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.No)
+    window.close()
+    assert asked == ["A sweep is running"] and page.is_running() and window.isVisible()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.close()
+    assert not page.is_running()
+    folder = page.sweep_file.parent
+    assert (folder / "trial-000" / "metrics.jsonl").is_file()
+
+    from igrag_gui.ui.sweep.sweep_page import SweepPage
+
+    again = SweepPage(tab.config, window.settings)
+    assert again.resume_button.isEnabled() and again.sweep_file == page.sweep_file
+    qtbot.mouseClick(again.resume_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not again.is_running(), timeout=LONG)
+    ranking = again.ranking()
+    assert [(r["lora.r"], r["state"]) for r in sorted(ranking, key=lambda r: r["lora.r"])] == \
+        [("2", "complete"), ("4", "complete")]
+    assert next(r for r in ranking if r["lora.r"] == "2")["run"] == str(folder / "trial-000")

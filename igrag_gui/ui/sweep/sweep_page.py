@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -253,6 +253,7 @@ class SweepPage(QWidget):
         if not runner.wait(timeout_ms):
             runner.kill()
             runner.wait(10_000)
+        QCoreApplication.processEvents()  # deliver the runner's ended signal: the page settles now
 
     def _row(self, number: int) -> int:
         if number not in self.rows:
