@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also render the Inspect tab with PATH (repeatable; a broken file shows its error)")
     parser.add_argument("--playground", type=Path, metavar="ADAPTER",
                         help="also render the Playground: demo base + ADAPTER, side by side and a batch")
+    parser.add_argument("--compare", type=Path, metavar="FOLDER",
+                        help="also render Train > Compare with every run under FOLDER ticked (a sweep's folder)")
+    parser.add_argument("--compare-curve", default="train_loss", help="the curve to show (train_loss, bleu4, ...)")
     parser.add_argument("--skip-train", action="store_true", help="only the Inspect/Playground renders")
     args = parser.parse_args(argv)
 
@@ -65,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
 
     wait(lambda: "/" in tab.stats_label.text() and "examples" in tab.preview_label.text())
+    if args.compare:
+        tab.pages.setCurrentWidget(tab._compare_page)
+        page = tab.compare_page
+        page.add_folder(args.compare.resolve())
+        page.tick(list(page.runs))
+        page.curve_box.setCurrentText(args.compare_curve)
+        page.x_box.setCurrentText("examples seen")
+        shot(f"compare-{args.compare_curve}")
     inspect = window.inspect_tab
     for number, path in enumerate(args.inspect, 1):
         known = len(inspect.reports)

@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..core.errors import UserError
 from ..core.logs import log_exception
-from . import (convert_cmd, data_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, score_cmd,
-               train_cmd, validate_cmd)
+from . import (convert_cmd, data_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, runs_cmd,
+               score_cmd, sweep_cmd, train_cmd, validate_cmd)
 
 COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("params", params_cmd.register),
@@ -27,6 +27,8 @@ COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("score", score_cmd.register),
     ("merge", merge_cmd.register),
     ("convert", convert_cmd.register),
+    ("runs", runs_cmd.register),
+    ("sweep", sweep_cmd.register),
 ]
 
 

@@ -144,6 +144,11 @@ class TrainingSection:
         "empty keeps all.",
         (int, type(None)), min=1,
     )
+    early_stopping_patience: int | None = _spec(
+        None, "Stop when the best-model metric has not improved for this many evaluations "
+        "(transformers' EarlyStoppingCallback); empty never stops early.",
+        (int, type(None)), min=1,
+    )
     seed: int = _spec(42, "Random seed for initialisation and data order.", int, min=0, max=2**32 - 1)
     fp16: bool = _spec(False, "Train in float16 mixed precision (CUDA GPUs only).", bool)
     bf16: bool = _spec(False, "Train in bfloat16 mixed precision (recent GPUs).", bool)
@@ -218,6 +223,14 @@ def field_help(key: str) -> str:
 
 def _alias_map(section: str) -> dict[str, str]:
     return {a: f.name for f in field_specs(section) for a in f.metadata.get("aliases", ())}
+
+
+def canonical_name(section: str, key: str) -> str | None:
+    """A section's field name for ``key`` or one of its aliases; ``None`` when there is none."""
+    if section not in SECTION_CLASSES:
+        return None
+    name = _alias_map(section).get(key, key)
+    return name if name in {f.name for f in field_specs(section)} else None
 
 
 @dataclass

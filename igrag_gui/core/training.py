@@ -486,7 +486,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     trainer = _trainer_class(kind)(
         model=model, args=args, train_dataset=training_columns(train_data), eval_dataset=val_data,
         data_collator=collator, processing_class=tokenizer,
-        callbacks=[callback] + ([AdaLoraAllocation()] if cfg.method == "adalora" else []),
+        callbacks=[callback, *_early_stopping(t, val_data, sink, main)]
+                  + ([AdaLoraAllocation()] if cfg.method == "adalora" else []),
         compute_loss_func=lambda outputs, labels, num_items_in_batch=None:
             token_mean_loss(outputs, labels, num_items_in_batch, shift=shift),
     )
@@ -508,6 +509,20 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
             else:
                 metrics_path.unlink(missing_ok=True)
     return PreparedRun(trainer, callback, state, resume_path, output_dir)
+
+
+def _early_stopping(t: Any, val_data: Any, sink: Sink, main: bool) -> list[Any]:
+    """transformers' EarlyStoppingCallback on the best-model metric, when asked for and possible."""
+    if not t.early_stopping_patience:
+        return []
+    if not val_data:
+        if main:
+            sink(Message("warning", "training.early_stopping_patience needs validation data (data.val_path and "
+                                    "an eval_strategy); this run will not stop early"))
+        return []
+    from transformers import EarlyStoppingCallback
+
+    return [EarlyStoppingCallback(early_stopping_patience=int(t.early_stopping_patience))]
 
 
 def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: int | None = None,

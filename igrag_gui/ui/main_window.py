@@ -64,10 +64,11 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
         self.setAcceptDrops(True)
         hold_until_painted(self)  # the first frame before any worker imports torch
-        self.train_tab = TrainTab()
+        self.train_tab = TrainTab(settings=self.settings)
         self.train_tab.status_message.connect(self.statusBar().showMessage)
         self.train_tab.modified_changed.connect(lambda _: self._update_title())
         self.train_tab.try_adapter.connect(self.try_in_playground)
+        self.train_tab.inspect_adapter.connect(lambda path: self.inspect([Path(path)]))
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
@@ -284,6 +285,15 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.stop_training_and_wait()
+        if self.train_tab.is_sweeping():
+            answer = QMessageBox.question(
+                self, "A sweep is running",
+                "Stop the sweep (the current trial saves a checkpoint; Resume continues it) and quit?",
+                QMessageBox.Yes | QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+            self.train_tab.sweep_page.stop_and_wait()
         if not self._may_discard():
             event.ignore()
             return

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from PySide6.QtCore import QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMenu, QMessageBox, QPlainTextEdit, QPushButton, QSizePolicy, QSplitter,
@@ -72,12 +72,16 @@ def _preview(cfg: RunConfig) -> DataPreview:
                        table.images, got.exact, got.judged)
 
 
+def run_folders(cfg: RunConfig) -> list[Path]:
+    """Where a config's runs live: its output_dir and the folder beside it (its neighbours)."""
+    return [cfg.output_path, cfg.output_path.parent]
+
+
 def find_runs(cfg: RunConfig) -> list[Path]:
     """Run folders (holding metrics.jsonl) at the config's output_dir and beside it, newest first."""
-    out = cfg.output_path
-    candidates = {out} | (set(out.parent.iterdir()) if out.parent.is_dir() else set())
-    runs = [p for p in candidates if (p / "metrics.jsonl").is_file()]
-    return sorted(runs, key=lambda p: (p / "metrics.jsonl").stat().st_mtime, reverse=True)
+    from ..core.experiments.runs import find_runs as find
+
+    return find(run_folders(cfg), depth=1)
 
 
 def _flow(value: Any) -> str:
@@ -108,9 +112,11 @@ class TrainTab(QWidget):
     modified_changed = Signal(bool)
     running_changed = Signal(bool)
     try_adapter = Signal(str)  # an adapter folder to try in the Playground
+    inspect_adapter = Signal(str)  # an adapter folder to open in Inspect
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None):
         super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings()  # the Compare and Sweep pages' memory
         self.saved: RunConfig | None = None  # the config as on disk
         self.model_info: Any = None
         self.model_problem: str | None = None
@@ -189,6 +195,10 @@ class TrainTab(QWidget):
         self.pages.addTab(self.live, "Live")
         self.pages.addTab(self._data_page, "Data")
         self.pages.addTab(self._runs_page, "Runs")
+        self._compare_page = LazyPage(self._build_compare_page)
+        self.pages.addTab(self._compare_page, "Compare")
+        self._sweep_page = LazyPage(self._build_sweep_page)
+        self.pages.addTab(self._sweep_page, "Sweep")
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -258,6 +268,34 @@ class TrainTab(QWidget):
         split.setSizes([220, 700])
         self._fill_runs()
         return split
+
+    def _build_compare_page(self) -> QWidget:
+        from .runs.compare_page import ComparePage
+
+        self._compare = ComparePage(lambda: run_folders(self.config()), self.settings)
+        self._compare.open_inspect.connect(self.inspect_adapter)
+        self._compare.open_playground.connect(self.try_adapter)
+        self._compare.status_message.connect(self.status_message)
+        return self._compare
+
+    def _build_sweep_page(self) -> QWidget:
+        from .sweep.sweep_page import SweepPage
+
+        self._sweep = SweepPage(self.config, self.settings)
+        self._sweep.open_inspect.connect(self.inspect_adapter)
+        self._sweep.open_playground.connect(self.try_adapter)
+        self._sweep.status_message.connect(self.status_message)
+        return self._sweep
+
+    @property
+    def compare_page(self) -> Any:
+        self._compare_page.ensure_built()
+        return self._compare
+
+    @property
+    def sweep_page(self) -> Any:
+        self._sweep_page.ensure_built()
+        return self._sweep
 
     @property
     def preview_table(self) -> QTableWidget:
@@ -564,6 +602,9 @@ class TrainTab(QWidget):
 
     def is_running(self) -> bool:
         return self.runner is not None
+
+    def is_sweeping(self) -> bool:
+        return self._sweep_page.is_built and self._sweep.is_running()
 
     def copy_command(self, launcher: str) -> str:
         text = command_line(self.config(), self.saved, launcher)

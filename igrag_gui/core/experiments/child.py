@@ -1,0 +1,79 @@
+"""``igrag train ... --events -`` in a child process, Qt-free (the sweep's trials).
+
+The child runs in its own process group, so a Ctrl+C in the terminal reaches only the sweep, which
+then decides: ``stop()`` is the engine's normal stop path (SIGINT: save a checkpoint at the next
+step, exit 0), ``kill()`` the last resort.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from typing import Any, Iterator
+
+
+def cli_command(*args: str) -> list[str]:
+    """How to run ``igrag ARGS`` from this process: the frozen app re-enters itself."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--cli", *args]
+    return [sys.executable, "-m", "igrag_gui", *args]
+
+
+class TrainChild:
+    def __init__(self, command: list[str]):
+        self.command = command
+        self.tail: deque[str] = deque(maxlen=40)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
+        extra: dict[str, Any] = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if sys.platform == "win32"
+                                 else {"start_new_session": True})
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True, encoding="utf-8", errors="replace",
+                                     bufsize=1, env=env, **extra)
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if line.strip():
+                self.tail.append(line.rstrip("\n"))
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """The child's events as dicts, until its stdout closes."""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict) and "event" in item:
+                yield item
+
+    def wait(self) -> int:
+        code = self.proc.wait()
+        self._reader.join(timeout=5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+        return code
+
+    def stop(self) -> None:
+        """Ask the engine to stop at the next step and save a checkpoint."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGINT)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+    def errors(self) -> list[str]:
+        """The ``igrag: error:`` lines the child printed (why it refused to start)."""
+        prefix = "igrag: error: "
+        return [line[len(prefix):] for line in self.tail if line.startswith(prefix)]

@@ -1,0 +1,362 @@
+"""Run a sweep on Optuna: each trial an ``igrag train`` child in its own run folder.
+
+Optuna owns the search (samplers, the median pruner, RDB storage shared by any number of
+``igrag sweep`` processes); this module turns a trial into a training child and the child's eval
+events into ``trial.report`` calls, stopping a pruned child through the engine's normal stop path.
+A trial that fails is told to Optuna as FAIL with its reason (user attribute ``reason``); a trial
+stopped by the user is requeued so that ``--resume`` continues it from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import UserError
+from .child import TrainChild, cli_command
+from .runs import better, load_run, metric_name
+from .sweep_spec import Range, Sweep, flow
+
+Sink = Callable[[dict[str, Any]], None]
+MARKER = "sweep.json"
+PRIMITIVE = (bool, int, float, str, type(None))
+
+
+@dataclass
+class SweepControl:
+    """Stop requests from the CLI's Ctrl+C handler or the window (any thread)."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    child: TrainChild | None = None
+
+    def request_stop(self) -> None:
+        self.stop.set()
+        if self.child is not None:
+            self.child.stop()
+
+
+def _quiet_optuna() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def open_storage(url: str) -> Any:
+    """Optuna's RDB storage for ``url``; a URL that cannot be opened is the user's to fix."""
+    import optuna
+
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"storage '{url}' cannot be opened: cannot create folder '{path.parent}' "
+                            f"({exc.strerror}); choose a folder you can write to") from None
+    kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
+    error: Exception | None = None
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy, drivers and Optuna raise many kinds
+            error = exc
+            if "already exists" not in str(exc) and "locked" not in str(exc):
+                break
+            time.sleep(0.5 + attempt)  # another process is creating the same tables right now
+    reason = (str(error).splitlines() or [type(error).__name__])[0]
+    raise UserError(f"storage '{url}' cannot be opened ({reason[:200]}); use sqlite:///path/to/sweep.db "
+                        f"or a database URL every machine reaches (e.g. postgresql://user@host/db)") from None
+
+
+def _sampler(name: str) -> Any:
+    import optuna
+
+    # grid: every combination is queued once when the study is created; the queue hands each to
+    # exactly one process (an atomic state change in the database), so no grid point runs twice
+    return optuna.samplers.TPESampler() if name == "tpe" else optuna.samplers.RandomSampler()
+
+
+def _pruner(name: str, args: dict[str, int]) -> Any:
+    import optuna
+
+    return optuna.pruners.MedianPruner(**args) if name == "median" else optuna.pruners.NopPruner()
+
+
+def _encode(value: Any) -> Any:
+    """Optuna's categorical choices are primitives: a list value travels as its YAML text."""
+    return value if isinstance(value, PRIMITIVE) else flow(value)
+
+
+def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
+    """Create the sweep's study, or join it (``resume``); refuse a folder holding another study.
+    Returns the study and its storage."""
+    import optuna
+
+    _quiet_optuna()
+    marker = sweep.folder / MARKER
+    if marker.is_file():
+        import json
+
+        try:
+            held = json.loads(marker.read_text(encoding="utf-8"))
+        except ValueError:
+            held = {}
+        if held.get("fingerprint") != sweep.fingerprint() or held.get("study") != sweep.study:
+            raise UserError(f"sweep folder '{sweep.folder}' already holds another study ('{held.get('study')}', "
+                            f"from {held.get('source')}); set folder: in the sweep file to a new folder")
+    storage = open_storage(sweep.storage)
+    direction = sweep.direction
+    try:
+        study = optuna.create_study(study_name=sweep.study, storage=storage, sampler=_sampler(sweep.sampler),
+                                    pruner=_pruner(sweep.pruner, sweep.pruner_args), direction=direction,
+                                    load_if_exists=False)
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=sweep.study, storage=storage, sampler=_sampler(sweep.sampler),
+                                  pruner=_pruner(sweep.pruner, sweep.pruner_args))
+        deadline = time.monotonic() + 60
+        while "fingerprint" not in study.user_attrs and time.monotonic() < deadline:
+            time.sleep(0.2)  # its creator is still setting it up
+        if study.user_attrs.get("fingerprint") != sweep.fingerprint():
+            raise UserError(f"storage '{sweep.storage}' already holds a study '{sweep.study}' started from a "
+                            f"different sweep (its config, space, metric or sampler differ); set study: or "
+                            f"folder: in the sweep file to start a new one")
+        if not resume:
+            done = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished() and _counts(t))
+            raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({done} trials "
+                            f"done); pass "
+                            f"--resume to continue it (or to join it from another machine), or set folder: to a "
+                            f"new folder")
+    else:
+        if sweep.sampler == "grid":
+            for params in sweep.grid():
+                study.enqueue_trial({k: _encode(v) for k, v in params.items()}, user_attrs={"queued": True})
+        study.set_user_attr("metric", sweep.metric)
+        study.set_user_attr("fingerprint", sweep.fingerprint())
+    _write_marker(sweep)
+    return study, storage
+
+
+def _write_marker(sweep: Sweep) -> None:
+    import json
+
+    sweep.folder.mkdir(parents=True, exist_ok=True)
+    tmp = sweep.folder / f".{MARKER}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"study": sweep.study, "fingerprint": sweep.fingerprint(),
+                               "storage": sweep.storage, "source": str(sweep.source.resolve())}, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, sweep.folder / MARKER)
+
+
+def _counts(trial: Any) -> bool:
+    """Whether a trial uses up the budget (not a placeholder past it, nor one replaced by its retry)."""
+    return not trial.user_attrs.get("skipped") and not trial.user_attrs.get("interrupted")
+
+
+def _requeue_dead_trials(study: Any, storage: Any) -> None:
+    """Trials left RUNNING by a sweep process of this machine that no longer exists: interrupted."""
+    from optuna.trial import TrialState
+
+    host = socket.gethostname()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        pid = t.user_attrs.get("pid")
+        if t.user_attrs.get("host") != host or not pid or pid == os.getpid() or _alive(int(pid)):
+            continue
+        _interrupt(study, storage, t.number, t.user_attrs.get("run"), t.params, "its sweep process ended")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _interrupt(study: Any, storage: Any, number: int, run: str | None, params: dict[str, Any], reason: str) -> None:
+    """Close a trial that did not end on its own and queue it again (continuing its checkpoint)."""
+    from optuna.trial import TrialState
+
+    trial_id = storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study.study_name),
+                                                               number)
+    storage.set_trial_user_attr(trial_id, "interrupted", True)
+    storage.set_trial_user_attr(trial_id, "reason", f"interrupted: {reason}; requeued")
+    study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+    study.enqueue_trial(params, user_attrs={"queued": True, **({"resume_dir": run} if run else {})})
+
+
+def _suggest(trial: Any, sweep: Sweep) -> dict[str, Any]:
+    """Sampled (or queued) values, decoded back to what ``--set`` takes."""
+    values: dict[str, Any] = {}
+    for key, spec in sweep.space.items():
+        if isinstance(spec, Range):
+            if spec.integer:
+                values[key] = trial.suggest_int(key, int(spec.low), int(spec.high), log=spec.log,
+                                                step=int(spec.step or 1))
+            else:
+                values[key] = trial.suggest_float(key, float(spec.low), float(spec.high), log=spec.log,
+                                                  step=spec.step)
+        else:
+            choices = [_encode(v) for v in spec]
+            picked = trial.suggest_categorical(key, choices)
+            values[key] = spec[choices.index(picked)]
+    return values
+
+
+@dataclass
+class TrialOutcome:
+    state: str  # complete, pruned, failed, interrupted
+    value: float | None = None
+    reason: str = ""
+
+
+def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, resume: bool,
+              control: SweepControl, sink: Sink) -> TrialOutcome:
+    """One training child; its eval events are reported to Optuna as they come."""
+    sets = [f"training.output_dir={run_dir}"] + list(sweep.overrides) + [f"{k}={flow(v)}" for k, v in values.items()]
+    args = ["train", str(sweep.config), "--events", "-"] + [a for s in sets for a in ("--set", s)]
+    if resume:
+        args.append("--resume")
+    # a launcher (torchrun, accelerate launch) runs the trial on several processes; rank 0 writes the events
+    child = TrainChild([*sweep.launcher, "-m", "igrag_gui", *args] if sweep.launcher else cli_command(*args))
+    control.child = child
+    if control.stop.is_set():
+        child.stop()
+    best: float | None = None
+    closing: dict[str, Any] | None = None
+    pruned: int | None = None  # the step at which the pruner said stop
+    key = sweep.metric
+    if resume:  # what the run evaluated before it was stopped still counts
+        for point in load_run(run_dir).series().get(key, []):
+            if not math.isnan(point.value):
+                best = point.value if best is None or better(key, point.value, best) else best
+                trial.report(point.value, point.step)
+    try:
+        for event in child.events():
+            kind = event["event"]
+            if kind in ("log", "eval"):
+                sink({"event": "trial_progress", "number": trial.number, "data": event})
+            if kind in ("finished", "failed"):
+                closing = event
+            if kind != "eval":
+                continue
+            got = {metric_name(k): v for k, v in event.items() if k.startswith("eval_")}
+            value = got.get(key)
+            if not isinstance(value, (int, float)) or math.isnan(value):
+                continue
+            best = value if best is None or better(key, value, best) else best
+            step = int(event.get("step") or 0)
+            trial.report(float(value), step)
+            sink({"event": "trial_report", "number": trial.number, "step": step, "value": float(value)})
+            if pruned is None and trial.should_prune():
+                pruned = step
+                child.stop()
+    finally:
+        code = child.wait()
+        control.child = None
+    if pruned is not None:
+        return TrialOutcome("pruned", best, f"pruned by the median rule at step {pruned}")
+    if closing is not None and closing["event"] == "failed":
+        return TrialOutcome("failed", None, str(closing.get("message")))
+    if closing is not None and closing.get("stopped"):
+        return TrialOutcome("interrupted", None, "stopped by the user")
+    if code != 0 or closing is None:
+        errors = child.errors()
+        if errors:
+            return TrialOutcome("failed", None, " ".join(errors))
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        return TrialOutcome("failed", None, f"the training process {how} before finishing")
+    if best is None:
+        return TrialOutcome("failed", None, f"the run reported no {key} (is there validation data?)")
+    return TrialOutcome("complete", best)
+
+
+def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
+              control: SweepControl | None = None) -> Any:
+    """Run trials until the budget is spent, the grid is done, or a stop is requested."""
+    from optuna.trial import TrialState
+
+    control = control or SweepControl()
+    study, storage = open_study(sweep, resume)
+    if resume:
+        _requeue_dead_trials(study, storage)
+    sink({"event": "sweep_started", "study": sweep.study, "storage": sweep.storage, "folder": str(sweep.folder),
+          "trials": sweep.trials, "metric": sweep.metric, "direction": sweep.direction})
+    while not control.stop.is_set():
+        if sweep.sampler == "grid" and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            break
+        trial = study.ask()
+        before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and _counts(t)]
+        queued = bool(trial.user_attrs.get("queued"))
+        if len(before) >= sweep.trials or (sweep.sampler == "grid" and not queued):
+            trial.set_user_attr("skipped", True)  # another process took the last place
+            study.tell(trial, state=TrialState.FAIL)
+            break
+        resume_dir = trial.user_attrs.get("resume_dir")
+        run_dir = Path(resume_dir) if resume_dir else sweep.folder / f"trial-{trial.number:03d}"
+        values = _suggest(trial, sweep)
+        for name, value in (("run", str(run_dir)), ("host", socket.gethostname()), ("pid", os.getpid())):
+            trial.set_user_attr(name, value)
+        sink({"event": "trial_started", "number": trial.number, "params": values, "run": str(run_dir)})
+        start = time.monotonic()
+        outcome = run_trial(sweep, trial, values, run_dir, bool(resume_dir) and (run_dir / "metrics.jsonl").exists(),
+                            control, sink)
+        if outcome.reason:
+            trial.set_user_attr("reason", outcome.reason)
+        if outcome.state == "complete":
+            study.tell(trial, outcome.value)
+        elif outcome.state == "pruned":
+            study.tell(trial, state=TrialState.PRUNED)
+        elif outcome.state == "interrupted":
+            _interrupt(study, storage, trial.number, str(run_dir), trial.params, outcome.reason)
+        else:
+            study.tell(trial, state=TrialState.FAIL)
+        sink({"event": "trial_ended", "number": trial.number, "state": outcome.state, "value": outcome.value,
+              "reason": outcome.reason, "run": str(run_dir), "seconds": round(time.monotonic() - start, 1)})
+    rows = ranking(study, sweep)
+    write_csv(rows, sweep.folder / "sweep.csv")
+    best = next((r for r in rows if r["state"] == "complete"), None)
+    sink({"event": "sweep_finished", "stopped": control.stop.is_set(), "best_run": best["run"] if best else None,
+          "best_value": best["value"] if best else None, "csv": str(sweep.folder / "sweep.csv")})
+    return rows
+
+
+_ORDER = {"complete": 0, "pruned": 1, "running": 2, "waiting": 3, "failed": 4}
+_STATE = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
+
+
+def ranking(study: Any, sweep: Sweep) -> list[dict[str, Any]]:
+    """Every trial that counts, best first: value, sampled parameters, run folder, reason."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        if not _counts(t):
+            continue
+        state = _STATE.get(t.state.name, t.state.name.lower())
+        value = t.value if state == "complete" else (
+            t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None)
+        rows.append({"trial": t.number, "state": state, "value": value,
+                     "params": {k: t.params.get(k) for k in sweep.space}, "run": t.user_attrs.get("run", ""),
+                     "reason": t.user_attrs.get("reason", "")})
+    sign = -1 if sweep.direction == "maximize" else 1
+    rows.sort(key=lambda r: (_ORDER.get(r["state"], 5), sign * r["value"] if r["value"] is not None else 0, r["trial"]))
+    return rows
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    keys = sorted({k for r in rows for k in r["params"]})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["rank", "trial", "state", "value", *keys, "run", "reason"])
+        for i, r in enumerate(rows, 1):
+            out.writerow([i, r["trial"], r["state"], "" if r["value"] is None else r["value"],
+                          *[r["params"].get(k, "") for k in keys], r["run"], r["reason"]])
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""The Sweep page: fields to vary, sampler, trials, metric; a live queue and ranking."""
