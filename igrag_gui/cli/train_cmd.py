@@ -38,7 +38,7 @@ class _JsonLines:
 def run(args: argparse.Namespace) -> int:
     cfg, _ = load_checked(args)
     from ..core.events import Failed
-    from ..core.training import RunState, is_main_process, train
+    from ..core.training import RunState, is_main_process, leave_process_group, train
     from .progress import TerminalProgress
 
     sinks: list[Any] = []
@@ -60,12 +60,15 @@ def run(args: argparse.Namespace) -> int:
 
     stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGBREAK] if hasattr(signal, "SIGBREAK") else [])
     previous = {sig: signal.signal(sig, on_sigint) for sig in stop_signals}
+    finished = False
     try:
         closing = train(cfg, lambda e: [s(e) for s in sinks], state, max_steps=args.max_steps,
                         resume=args.resume)
+        finished = True
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        leave_process_group(finished)
     if isinstance(closing, Failed):
         raise UserError(closing.message)
     return 0

@@ -24,7 +24,7 @@ import yaml
 
 from .config_paths import PathBase, find_base
 from .errors import UserError
-from .methods.registry import METHOD_SPECS, METHODS
+from .methods.registry import METHODS
 from .methods.sections import METHOD_SECTION_CLASSES
 
 SECTIONS = ("model", "data", "training", "lora")

@@ -14,14 +14,15 @@ from typing import Any
 _MISSING = object()
 
 
-def _yaml(indent: int = 2, block_seq_indent: int | None = 0) -> Any:
+def round_trip_yaml(indent: int = 2, block_seq_indent: int | None = 0) -> Any:
+    """ruamel.yaml in round-trip mode, set up to leave the user's text as it is."""
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="rt")  # round trip; it constructs plain data only (no Python objects)
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap a long line the user wrote on one
-    yaml.indent(mapping=indent, sequence=indent + (block_seq_indent or 0), offset=block_seq_indent or 0)
-    return yaml
+    rt = YAML(typ="rt")  # round trip; it constructs plain data only (no Python objects)
+    rt.preserve_quotes = True
+    rt.width = 4096  # never re-wrap a long line the user wrote on one
+    rt.indent(mapping=indent, sequence=indent + (block_seq_indent or 0), offset=block_seq_indent or 0)
+    return rt
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -86,8 +87,8 @@ def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None =
         defaults = RunConfig().to_dict()
     try:
         _, indent, block_seq_indent = load_yaml_guess_indent(text)
-        yaml = _yaml(indent or 2, block_seq_indent)
-        doc = yaml.load(text)
+        rt = round_trip_yaml(indent or 2, block_seq_indent)
+        doc = rt.load(text)
     except Exception:  # noqa: BLE001 - a file ruamel cannot parse is written afresh
         doc = None
     if not isinstance(doc, dict):
@@ -96,5 +97,5 @@ def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None =
         return yaml_text(new)
     _merge(doc, new, defaults)
     out = io.StringIO()
-    yaml.dump(doc, out)
+    rt.dump(doc, out)
     return out.getvalue()

@@ -53,6 +53,23 @@ def is_main_process() -> bool:
     return world()[0] == 0
 
 
+def leave_process_group(finished: bool) -> None:
+    """End torch.distributed cleanly before the interpreter exits. A gloo group left alive at
+    exit can abort a rank ("terminate called without an active exception") after a good run.
+    After a normal end the ranks meet first, so none leaves while another still writes."""
+    if world()[1] <= 1:
+        return
+    import torch.distributed as dist
+
+    if not dist.is_available() or not dist.is_initialized():
+        return
+    try:
+        if finished:
+            dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
 # ---------------------------------------------------------------------------------- the loss
 def token_mean_loss(outputs: Any, labels: Any, num_items_in_batch: Any = None, shift: bool = False) -> Any:
     """Summed token cross-entropy over the micro-batch, divided by the number of label tokens in

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QSpinBox
 
-from igrag_gui.core.config import SECTION_CLASSES, SECTIONS, Problem, RunConfig, field_help, field_specs, load_config
+from igrag_gui.core.config import SECTION_CLASSES, Problem, RunConfig, field_help, field_specs, load_config
 from igrag_gui.resources import demo_config_path, demo_model_path
 from igrag_gui.ui.config_form import ConfigForm
 from igrag_gui.ui.log_scale_field import LogScaleField

@@ -94,12 +94,10 @@ class PromptTuningLayout:
 
     def render(self, cfg: "RunConfig") -> str:
         """The original text with the values that changed since loading written in their words."""
-        from ruamel.yaml import YAML
+        from ..config_yaml import round_trip_yaml
 
-        yaml = YAML()  # round-trip: comments, order and quoting kept
-        yaml.preserve_quotes = True
-        yaml.width = 4096
-        doc = yaml.load(self.text)
+        rt = round_trip_yaml()  # comments, order and quoting kept
+        doc = rt.load(self.text)
         now = cfg.to_dict()
         for section, body in now.items():
             if section == "method":
@@ -119,5 +117,5 @@ class PromptTuningLayout:
                 target = doc.setdefault(their_section, {})
                 target[their_key] = back.get(value, value)
         out = io.StringIO()
-        yaml.dump(doc, out)
+        rt.dump(doc, out)
         return out.getvalue()
