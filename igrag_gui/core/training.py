@@ -79,6 +79,9 @@ def token_mean_loss(outputs: Any, labels: Any, num_items_in_batch: Any = None, s
 
     logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
     if shift:
+        extra = logits.shape[-2] - labels.shape[-1]
+        if extra > 0:  # prompt tuning / P-tuning put virtual tokens before a causal model's input
+            logits = logits[..., extra:, :]
         logits, labels = logits[..., :-1, :], labels[..., 1:]
     total = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
                             ignore_index=-100, reduction="sum")
