@@ -59,9 +59,9 @@ def test_every_problem_of_a_space_is_reported_at_once_before_any_trial(tmp_path)
 
 
 def test_a_metric_the_config_does_not_compute_is_refused(tmp_path):
-    path = sweep_file(tmp_path, metric="cider")
+    path = sweep_file(tmp_path, metric="meteor")
     assert assert_user_error(igrag("sweep", str(path))) == [
-        f"igrag: error: {path}: metric: 'cider' is not computed by tiny.yaml; it computes loss, bleu4"]
+        f"igrag: error: {path}: metric: 'meteor' is not computed by tiny.yaml; it computes loss, bleu4, cider"]
 
 
 def test_a_storage_that_cannot_be_opened_is_refused(tmp_path):
