@@ -1,0 +1,1 @@
+"""The Runs page: compare past runs (curves overlaid, differences, results), rename, delete."""

@@ -1,0 +1,296 @@
+"""Compare runs: tick several, their curves overlay (one colour each), and two tables say how
+their configs differ and what each achieved. A run opens in Inspect or the Playground.
+
+Everything shown comes from ``core.experiments`` (the same functions as ``igrag runs``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
+                               QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from ...core.errors import UserError
+from ...core.experiments.compare import differences, metric_names
+from ...core.experiments.runs import Run, delete_run, find_runs, load_run, set_label
+from ...core.experiments.tables import cell
+
+X_AXES = {"step": "step", "epoch": "epoch", "examples seen": "examples"}
+SETTINGS_KEY = "runs/folders"
+
+
+class _Number(QTableWidgetItem):
+    """A cell that sorts by its number, not its text."""
+
+    def __init__(self, value: Any):
+        super().__init__(cell(value))
+        self.value = value
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a, b = self.value, getattr(other, "value", None)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            return a < b
+        return str(a) < str(b)
+
+
+class ComparePage(QWidget):
+    open_inspect = Signal(str)
+    open_playground = Signal(str)
+    status_message = Signal(str)
+
+    def __init__(self, folders: Callable[[], list[Path]], settings: QSettings | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self._default_folders = folders
+        self.settings = settings or QSettings()
+        self.runs: dict[str, Run] = {}
+        self._build()
+        self.refresh()
+
+    # ------------------------------------------------------------------------------ building
+    def _build(self) -> None:
+        import pyqtgraph as pg
+
+        self.run_list = QListWidget()
+        self.run_list.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.run_list.itemChanged.connect(lambda _item: self.redraw())
+        self.add_button = QPushButton("Add folder…")
+        self.add_button.clicked.connect(self._add_folder_dialog)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.clicked.connect(self._rename_current)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self._delete_current)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("Tick runs to compare:"))
+        left_layout.addWidget(self.run_list, 1)
+        row = QHBoxLayout()
+        for b in (self.add_button, self.rename_button, self.delete_button):
+            row.addWidget(b)
+        left_layout.addLayout(row)
+
+        self.curve_box = QComboBox()
+        self.curve_box.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.x_box = QComboBox()
+        self.x_box.addItems(list(X_AXES))
+        self.x_box.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.plot = pg.PlotWidget()
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Curve:"))
+        controls.addWidget(self.curve_box, 1)
+        controls.addWidget(QLabel("x axis:"))
+        controls.addWidget(self.x_box)
+        curves = QWidget()
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addLayout(controls)
+        curves_layout.addWidget(self.plot, 1)
+
+        self.results_table = QTableWidget()
+        self.results_table.setSortingEnabled(True)
+        self.results_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.results_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.differences_table = QTableWidget()
+        self.differences_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.inspect_button = QPushButton("Open in Inspect")
+        self.inspect_button.clicked.connect(lambda: self._emit_selected(self.open_inspect))
+        self.playground_button = QPushButton("Try in Playground")
+        self.playground_button.clicked.connect(lambda: self._emit_selected(self.open_playground))
+        self.results_table.cellDoubleClicked.connect(lambda r, _c: self._emit_row(r, self.open_inspect))
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.results_table, 1)
+        open_row = QHBoxLayout()
+        open_row.addStretch(1)
+        open_row.addWidget(self.inspect_button)
+        open_row.addWidget(self.playground_button)
+        results_layout.addLayout(open_row)
+        tables = QTabWidget()
+        tables.addTab(results, "Results")
+        tables.addTab(self.differences_table, "Differences")
+
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(curves)
+        right.addWidget(tables)
+        right.setSizes([380, 260])
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([220, 700])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+    # ------------------------------------------------------------------------------ folders and runs
+    def folders(self) -> list[Path]:
+        added = self.settings.value(SETTINGS_KEY) or []
+        added = [added] if isinstance(added, str) else list(added)
+        return list(self._default_folders()) + [Path(p) for p in added]
+
+    def add_folder(self, folder: Path) -> None:
+        added = self.settings.value(SETTINGS_KEY) or []
+        added = [added] if isinstance(added, str) else list(added)
+        if str(folder) not in added:
+            self.settings.setValue(SETTINGS_KEY, added + [str(folder)])
+        self.refresh()
+
+    def _add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder holding runs")
+        if folder:
+            self.add_folder(Path(folder))
+
+    @Slot()
+    def refresh(self) -> None:
+        ticked = set(self.ticked_paths())
+        self.runs = {}
+        for path in find_runs(self.folders()):
+            try:
+                self.runs[str(path)] = load_run(path)
+            except (UserError, OSError):
+                continue
+        self.run_list.blockSignals(True)
+        self.run_list.clear()
+        for key, run in self.runs.items():
+            item = QListWidgetItem(f"{run.name}  ({run.status})")
+            item.setData(Qt.UserRole, key)
+            item.setToolTip(key)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if key in ticked else Qt.Unchecked)
+            self.run_list.addItem(item)
+        self.run_list.blockSignals(False)
+        self.redraw()
+
+    def tick(self, paths: list[str | Path]) -> None:
+        wanted = {str(Path(p).resolve()) for p in paths}
+        self.run_list.blockSignals(True)
+        for i in range(self.run_list.count()):
+            item = self.run_list.item(i)
+            item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in wanted else Qt.Unchecked)
+        self.run_list.blockSignals(False)
+        self.redraw()
+
+    def ticked_paths(self) -> list[str]:
+        return [self.run_list.item(i).data(Qt.UserRole) for i in range(self.run_list.count())
+                if self.run_list.item(i).checkState() == Qt.Checked]
+
+    def ticked(self) -> list[Run]:
+        return [self.runs[p] for p in self.ticked_paths() if p in self.runs]
+
+    # ------------------------------------------------------------------------------ drawing
+    def redraw(self) -> None:
+        import pyqtgraph as pg
+
+        runs = self.ticked()
+        names = ["train_loss", "learning_rate"] + metric_names(runs)
+        current = self.curve_box.currentText() or "train_loss"
+        self.curve_box.blockSignals(True)
+        self.curve_box.clear()
+        self.curve_box.addItems(names)
+        self.curve_box.setCurrentIndex(names.index(current) if current in names else 0)
+        self.curve_box.blockSignals(False)
+        curve = self.curve_box.currentText()
+        x_attr = X_AXES[self.x_box.currentText()]
+        self.plot.clear()
+        self.legend.clear()
+        self.plot.setLabel("bottom", self.x_box.currentText())
+        self.plot.setLabel("left", curve)
+        for i, run in enumerate(runs):
+            points = run.series().get(curve, [])
+            pen = pg.mkPen(pg.intColor(i, hues=max(len(runs), 6)), width=2)
+            self.plot.plot([getattr(p, x_attr) for p in points], [p.value for p in points], pen=pen,
+                           symbol="o" if len(points) < 30 else None, symbolSize=5,
+                           symbolBrush=pen.color(), name=run.name)
+        self._fill_results(runs)
+        self._fill_differences(runs)
+
+    def _fill_results(self, runs: list[Run]) -> None:
+        metrics = metric_names(runs)
+        header = ["run", "method", "trainable", "steps", "seconds", "samples/s", "status"]
+        header += [f"{m} {kind}" for m in metrics for kind in ("best", "last")]
+        table = self.results_table
+        table.setSortingEnabled(False)
+        table.clear()
+        table.setColumnCount(len(header))
+        table.setHorizontalHeaderLabels(header)
+        table.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            s = run.summary()
+            values = [s["name"], s["method"], s["trainable"], s["steps"],
+                      None if s["seconds"] is None else round(s["seconds"], 1), s["samples_per_second"], s["status"]]
+            values += [s["metrics"].get(m, {}).get(kind) for m in metrics for kind in ("best", "last")]
+            for col, value in enumerate(values):
+                item = _Number(value)
+                item.setData(Qt.UserRole, str(run.path))
+                table.setItem(row, col, item)
+        table.setSortingEnabled(True)
+        table.resizeColumnsToContents()
+
+    def _fill_differences(self, runs: list[Run]) -> None:
+        diff = differences(runs) if len(runs) > 1 else {}
+        table = self.differences_table
+        table.clear()
+        table.setColumnCount(len(runs))
+        table.setHorizontalHeaderLabels([r.name for r in runs])
+        table.setRowCount(len(diff))
+        table.setVerticalHeaderLabels(list(diff))
+        for row, values in enumerate(diff.values()):
+            for col, value in enumerate(values):
+                table.setItem(row, col, QTableWidgetItem(cell(value)))
+        table.resizeColumnsToContents()
+
+    # ------------------------------------------------------------------------------ actions
+    def _emit_row(self, row: int, signal: Any) -> None:
+        item = self.results_table.item(row, 0)
+        if item is not None:
+            signal.emit(item.data(Qt.UserRole))
+
+    def _emit_selected(self, signal: Any) -> None:
+        rows = self.results_table.selectionModel().selectedRows()
+        if rows:
+            self._emit_row(rows[0].row(), signal)
+
+    def current_path(self) -> str | None:
+        item = self.run_list.currentItem()
+        return item.data(Qt.UserRole) if item else None
+
+    def rename(self, path: str, label: str) -> None:
+        set_label(path, label)
+        self.refresh()
+
+    def _rename_current(self) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        label, ok = QInputDialog.getText(self, "Rename run", "Label (empty: the folder's name):",
+                                         text=self.runs[path].label)
+        if ok:
+            self.rename(path, label)
+
+    def delete(self, path: str, confirm: bool = True) -> bool:
+        """Move a run to the trash after asking (``confirm``); True when it went."""
+        if confirm:
+            answer = QMessageBox.question(self, "Delete run", f"Move the run folder\n{path}\nto the trash?",
+                                          QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                return False
+        try:
+            delete_run(path)
+        except UserError as exc:
+            QMessageBox.warning(self, "Delete run", " ".join(exc.lines))
+            return False
+        self.status_message.emit(f"Moved {path} to the trash")
+        self.refresh()
+        return True
+
+    def _delete_current(self) -> None:
+        path = self.current_path()
+        if path is not None:
+            self.delete(path)
