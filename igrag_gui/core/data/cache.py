@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -32,9 +33,9 @@ def unwritable_reason(root: Path) -> str | None:
     """None when entries can be written under ``root``, else why not (one phrase)."""
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=root)  # unique: ranks may share a pid
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
