@@ -15,7 +15,7 @@ from igrag_gui.core.events import Collect, Finished, Logged
 from igrag_gui.core.methods import METHODS
 from igrag_gui.resources import demo_config_path, demo_model_path
 
-from .test_methods_train import INSPECT_NAMES, STEPS
+from .test_methods_train import INSPECT_NAMES, STEPS, one_batch  # noqa: F401 - the shared fixture
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +36,6 @@ def tiny_causal(tmp_path_factory):
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(demo_model_path() / name, folder / name)
     return folder
-
-
-@pytest.fixture(scope="module")
-def one_batch(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("data")
-    lines = (demo_model_path().parent / "data" / "train.jsonl").read_text().splitlines()[:8]
-    (folder / "train.jsonl").write_text("\n".join(lines) + "\n")
-    return folder / "train.jsonl"
 
 
 @pytest.mark.parametrize("method", METHODS)
