@@ -77,6 +77,11 @@ def _rdb_storage(url: str, kwargs: dict[str, Any]) -> Any:
     for attempt in range(5):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except ImportError as exc:  # Optuna wraps the missing database driver
+            missing = getattr(exc.__cause__, "name", None) or "its database driver"
+            raise UserError(f"storage '{url}' needs the Python module '{missing}', which is not installed; "
+                            f"install it in igrag's environment (PostgreSQL: pip install \"psycopg[binary]\")"
+                            ) from None
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy, drivers and Optuna raise many kinds
             error = exc
             if not any(race in f"{type(exc).__name__}: {exc}" for race in RACES):
