@@ -80,7 +80,7 @@ def main() -> None:
         assert stream.stats.new_tokens == n, stream.stats
         return n / elapsed, n / cpu
 
-    model, tokenizer = session._model, session.tokenizer
+    model, tokenizer = session.model, session.tokenizer
     inputs = tokenizer(prompt, return_tensors="pt")
 
     def bare() -> tuple[float, float]:
@@ -120,8 +120,7 @@ def main() -> None:
 
     to_base = median_ms(lambda: session.switch_seconds(None), args.switches)
     to_adapter = median_ms(lambda: session.switch_seconds(name), args.switches)
-    peft = session._model
-    session._set_layers(True)
+    peft = session.model
 
     def timed(fn) -> float:
         start = time.perf_counter()

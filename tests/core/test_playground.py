@@ -349,13 +349,14 @@ def test_removing_the_last_adapter_leaves_the_plain_base(run, prompts, tmp_path)
     assert name == "playground-run" and s.generate(prompts, adapter=name) != plain
     s.remove_adapter(name)
     assert s.adapters == [] and s.generate(prompts) == plain
-    assert not any(isinstance(m, BaseTunerLayer) for m in s._model.modules())
+    assert not any(isinstance(m, BaseTunerLayer) for m in s.model.modules())
     assert s.memory_bytes() == 1_296_128 * 4
     # a prompt-tuning adapter made for this model attaches; it cannot sit beside LoRA, nor be merged
     prompt_path = save_peft(demo_model_path(), PromptTuningConfig(num_virtual_tokens=4, task_type="SEQ_2_SEQ_LM"),
                             tmp_path / "demo-prompt")
     assert s.add_adapter(prompt_path) == "demo-prompt"
     assert s.generate(prompts[:1], GenerationSettings(max_new_tokens=5), "demo-prompt")
+    assert s.generate(prompts) == plain  # the base model beside virtual tokens: PEFT's disable_adapter()
     with pytest.raises(UserError) as caught:
         s.add_adapter(run[0])
     assert str(caught.value) == (f"cannot attach '{run[0]}', a LORA adapter, beside the PROMPT_TUNING adapters "

@@ -135,7 +135,7 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
     if not wanted:
         raise UserError("nothing to run: choose the base model or an adapter")
     for a in wanted:
-        session._known(a)
+        session.check_adapter(a)
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise UserError(f"limit must be a positive whole number, got {limit!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -152,15 +152,14 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
     if len(set(labels)) != len(labels):
         raise UserError(f"each label may run once, got {', '.join(labels)}")
     stopped = False
-    with session._lock.hold(BUSY_BATCH):
+    with session.exclusive(BUSY_BATCH) as use:
         for start in range(0, len(rows), batch_size):
             if cancelled is not None and cancelled():
                 stopped = True
                 break
             chunk = rows[start:start + batch_size]
             for adapter, label in zip(wanted, labels):
-                texts = session._generate_unlocked([r.prompt for r in chunk], settings, adapter, batch_size,
-                                                   seed_offset=start)
+                texts = use.generate([r.prompt for r in chunk], settings, adapter, batch_size, seed_offset=start)
                 for row, text in zip(chunk, texts):
                     row.outputs[label] = text
             if progress is not None:
