@@ -102,3 +102,53 @@ def test_the_base_model_is_peft_disable_adapter_and_leaves_the_adapters_on(sessi
         tuned = use.generate([prompt], SHORT, "demo")
     assert base != tuned
     assert session.side_by_side(prompt, SHORT) == {"base": base[0], "demo": tuned[0]}
+
+
+# ------------------------------------------------------------------------------------ asyncio streaming
+def consume(session, prompt, settings, adapter, cancel_after: int | None = None):
+    """What a GUI coroutine does: ``async for`` on the loop while ``run`` generates on a worker."""
+    import asyncio
+
+    from igrag_gui.core.task_state import TaskState
+
+    async def flow():
+        stream = session.async_stream(prompt, settings, adapter)
+        state = TaskState()
+        work = asyncio.get_running_loop().run_in_executor(None, stream.run, state)
+        pieces = []
+        async for piece in stream:
+            pieces.append(piece)
+            if len(pieces) == cancel_after:
+                state.cancel()
+        try:
+            return pieces, await work, stream.text
+        except UserError as exc:
+            return pieces, exc, stream.text
+
+    return asyncio.run(flow())
+
+
+def test_async_stream_yields_what_generate_gives(session, prompt):
+    for adapter in (None, "demo"):
+        pieces, stats, text = consume(session, prompt, GenerationSettings(), adapter)
+        assert pieces and text == "".join(pieces)
+        assert text.strip() == session.generate([prompt], adapter=adapter)[0]
+        assert 0 < stats.first_token_s <= stats.seconds and stats.new_tokens >= len(pieces)
+        assert not stats.stopped and stats.adapter == adapter
+    assert len(pieces) > 1  # the adapter's caption came in pieces, not whole at the end
+    pieces, stats, _ = consume(session, prompt, GenerationSettings(num_beams=4), "demo")  # beams arrive whole
+    assert len(pieces) == 1 and stats.new_tokens >= 1
+
+
+def test_async_stream_cancel_stops_it_and_a_busy_model_ends_the_iteration(session, prompt):
+    started = time.perf_counter()
+    pieces, stats, _ = consume(session, prompt, GenerationSettings(max_new_tokens=400, min_new_tokens=400), "demo",
+                               cancel_after=2)
+    assert stats.stopped and len(pieces) <= 3 and stats.new_tokens < 400
+    assert time.perf_counter() - started < 5.0 and not session.busy
+    with session.exclusive(BUSY_BATCH):  # the worker is refused; ``async for`` ends instead of waiting
+        pieces, error, _ = consume(session, prompt, SHORT, "demo")
+    assert pieces == [] and isinstance(error, UserError) and str(error) == BUSY_BATCH
+    with pytest.raises(UserError) as caught:  # bad input is refused at once, before any work
+        session.async_stream("  ", SHORT, "demo")
+    assert str(caught.value).startswith("the prompt is empty")

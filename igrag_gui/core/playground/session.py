@@ -35,7 +35,7 @@ from .attach import (AdapterMeta, ModuleTable, base_name_warning, check_fits, ch
                      read_adapter)
 from .exclusive import BUSY_GENERATING, ModelLock, ModelUse
 from .settings import GenerationSettings
-from .stream import TextStream
+from .stream import AsyncTextStream, TextStream
 
 DEMO = "demo"  # Session.load("demo") opens the bundled demo model
 BASE_LABEL = "base"  # the base model's label in side-by-side and batch results
@@ -431,6 +431,22 @@ class Session:
         except BaseException:
             use.end()
             raise
+
+    def async_stream(self, prompt: str, settings: GenerationSettings | None = None,
+                     adapter: str | None = None) -> AsyncTextStream:
+        """``stream``'s asyncio twin, for a GUI on an asyncio loop: call it on the loop's thread,
+        hand ``.run`` to a worker (it takes the model then, and raises the busy ``UserError``
+        there), and ``async for`` the pieces. Checks the prompt and settings here, at once."""
+        settings = self._check(settings, adapter)
+        prepared = self.prepare_prompt(prompt)
+        self.model  # noqa: B018 - a closed session says so here
+
+        def job(streamer: Any, criteria: Any) -> Any:
+            with self.exclusive(BUSY_GENERATING) as use:
+                return use.stream(prepared, settings, adapter, streamer, criteria)
+
+        return AsyncTextStream(job, self.tokenizer, self._tok_lock, prepared.truncated, prepared.n_tokens, adapter,
+                               settings.streams)
 
     def generate(self, prompts: Sequence[str] | str, settings: GenerationSettings | None = None,
                  adapter: str | None = None, batch_size: int = 16) -> list[str]:
