@@ -72,7 +72,9 @@ class StreamClock:
 
 def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int], None],
                    asynchronous: bool = False) -> Any:
-    from transformers import AsyncTextIteratorStreamer, TextIteratorStreamer
+    # the submodule itself, not transformers' lazy top level: the GUI makes async streamers on its
+    # own thread, and the lazy names are not thread-safe (see ui/ops.py)
+    from transformers.generation.streamers import AsyncTextIteratorStreamer, TextIteratorStreamer
 
     class CountingStreamer(AsyncTextIteratorStreamer if asynchronous else TextIteratorStreamer):  # type: ignore[misc]
         """TextIteratorStreamer that counts generated tokens and guards the tokenizer."""
