@@ -39,3 +39,15 @@ def run_validation_file(adapter: str | Path) -> Path | None:
 def validation_examples(path: str | Path, limit: int = 200) -> list[Example]:
     """The first ``limit`` records of ``path`` that have a prompt (``UserError`` for a bad file)."""
     return [e for e in first_examples(Path(path), limit) if e.prompt.strip()]
+
+
+def run_examples(adapter: str | Path, limit: int = 200) -> tuple[Path, list[Example]] | None:
+    """The validation file of ``adapter``'s run and its first prompts; None when there is none
+    or it cannot be read (the Playground then keeps what it offers)."""
+    path = run_validation_file(adapter)
+    if path is None:
+        return None
+    try:
+        return path, validation_examples(path, limit)
+    except UserError:
+        return None

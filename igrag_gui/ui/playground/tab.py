@@ -51,8 +51,8 @@ class PlaygroundTab(QWidget):
         self.stopped = False  # the last generation was stopped
         self._stop: TaskState | None = None  # the running generation's, for Stop
         self._build()
+        self.offer_examples(Path(self.batch.path.text()))
         self._update_buttons()
-        ops.start(self.show_examples(None), owner=self)
 
     # ------------------------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -263,19 +263,25 @@ class PlaygroundTab(QWidget):
     def build_prompt(self) -> str:
         return self.prompt_panel.build_prompt()
 
-    async def show_examples(self, adapter: Path | None) -> None:
-        """Offer the validation prompts of the run ``adapter`` comes from (else the batch file's)."""
-        from ...core.playground.examples import run_validation_file, validation_examples
+    def offer_examples(self, path: Path) -> None:
+        """Offer the first prompts of ``path`` (a config's validation file; at first the batch
+        file, the demo's validation data), read at once: the first records of one file take
+        milliseconds, and the prompt box is never empty on first sight."""
+        from ...core.errors import UserError
+        from ...core.playground.examples import validation_examples
 
-        path = (run_validation_file(adapter) if adapter is not None else None) or Path(self.batch.path.text())
-        if path == self.prompt_panel.examples_file:
-            return
         try:
-            examples = await ops.run(validation_examples, path, ml=False)
-        except ops.TaskFailed:
-            return  # no examples to offer; the prompt box works as it is
-        if shiboken6.isValid(self):
-            self.prompt_panel.set_examples(path, examples)
+            self.prompt_panel.set_examples(path, validation_examples(path))
+        except UserError:
+            pass  # nothing to offer; the prompt box works as it is
+
+    async def show_examples(self, adapter: Path) -> None:
+        """Offer the validation prompts of the run ``adapter`` comes from, when it names them."""
+        from ...core.playground.examples import run_examples
+
+        found = await ops.run(run_examples, adapter, ml=False)
+        if found is not None and found[0] != self.prompt_panel.examples_file and shiboken6.isValid(self):
+            self.prompt_panel.set_examples(*found)
 
     # ----------------------------------------------------------------------------- generation
     def generation_settings(self) -> Any:
