@@ -18,8 +18,8 @@ Rounds alternate which side goes first. Goal: ratio ours/bare >= 0.95. Wall-cloc
 shared machine swing by tens of percent from round to round; the process CPU time per token (both
 threads counted) is printed too, as the steadier measure of what our code adds.
 
-Switching: ``Session.switch_seconds`` (adapter -> base: PEFT's disable_adapter_layers; base ->
-adapter: enable_adapter_layers + set_adapter), and PEFT's own ``set_adapter`` and
+Switching: ``Session.switch_seconds`` (adapter -> base: entering PEFT's ``disable_adapter()``;
+base -> adapter: leaving it + ``set_adapter``), and PEFT's own ``set_adapter`` and
 ``disable_adapter()`` context for reference, against loading the base model again.
 Goal: under 50 ms.
 """
