@@ -238,3 +238,24 @@ def test_a_generation_asked_during_a_batch_waits_for_it(tab, qtbot, adapter):
     qtbot.waitUntil(lambda: tab.batch_result is not None and tab.last_stats.get(BASE) is not None
                     and not tab.is_busy(), timeout=LONG)
     assert tab.outputs.text(BASE).strip()
+
+
+def test_a_failed_generation_is_shown_from_the_tabs_state_and_kept(tab, qtbot, adapter):
+    """The model held elsewhere (another thread, the CLI's session): the worker is refused, and
+    the refusal comes back as the failure the tab keeps and shows, in the error colour."""
+    from igrag_gui.ui.theme import status_hex
+
+    load_with_adapter(tab, qtbot, adapter)
+    tab.prompt_edit.setPlainText(SAMPLE)
+    held = "a test holds the model; wait for it to finish"
+    with tab.session.exclusive(held):
+        tab.generate()
+        qtbot.waitUntil(lambda: not tab.generating, timeout=LONG)
+    assert tab.failure == held and tab.reason_label.text() == held
+    assert status_hex("error", tab) in tab.reason_label.styleSheet()
+    assert tab.outputs.text(BASE) == "" and BASE not in tab.last_stats
+    tab.max_new_tokens.setValue(5)  # any other change keeps the failure on screen until the next try
+    assert tab.reason_label.text() == held
+    assert tab.generate()
+    qtbot.waitUntil(lambda: not tab.generating, timeout=LONG)
+    assert tab.failure is None and tab.reason_label.text() == "" and tab.outputs.text(BASE).strip()

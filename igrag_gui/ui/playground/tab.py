@@ -19,6 +19,7 @@ import shiboken6
 from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from ...core.errors import UserError
 from ...core.playground.session import BASE_LABEL as BASE
 from ...core.task_state import TaskState
 from .. import ops
@@ -325,8 +326,10 @@ class PlaygroundTab(QWidget):
                 if stop.cancelled():
                     break
                 await self._stream_column(session, prompt, settings, label, stop)
-        except ops.TaskFailed as exc:
+        except ops.TaskFailed as exc:  # the worker's failure, as the sentence to show
             self.failure = exc.message
+        except UserError as exc:  # refused on this thread before any work (e.g. the session closed)
+            self.failure = "\n".join(exc.lines)
         finally:
             self._stop = None
         self.stopped = stop.cancelled()
