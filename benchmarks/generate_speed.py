@@ -18,8 +18,8 @@ Rounds alternate which side goes first. Goal: ratio ours/bare >= 0.95. Wall-cloc
 shared machine swing by tens of percent from round to round; the process CPU time per token (both
 threads counted) is printed too, as the steadier measure of what our code adds.
 
-Switching: ``Session.switch_seconds`` (adapter -> base: PEFT's disable_adapter_layers; base ->
-adapter: enable_adapter_layers + set_adapter), and PEFT's own ``set_adapter`` and
+Switching: ``Session.switch_seconds`` (adapter -> base: entering PEFT's ``disable_adapter()``;
+base -> adapter: leaving it + ``set_adapter``), and PEFT's own ``set_adapter`` and
 ``disable_adapter()`` context for reference, against loading the base model again.
 Goal: under 50 ms.
 """
@@ -80,7 +80,7 @@ def main() -> None:
         assert stream.stats.new_tokens == n, stream.stats
         return n / elapsed, n / cpu
 
-    model, tokenizer = session._model, session.tokenizer
+    model, tokenizer = session.model, session.tokenizer
     inputs = tokenizer(prompt, return_tensors="pt")
 
     def bare() -> tuple[float, float]:
@@ -120,8 +120,7 @@ def main() -> None:
 
     to_base = median_ms(lambda: session.switch_seconds(None), args.switches)
     to_adapter = median_ms(lambda: session.switch_seconds(name), args.switches)
-    peft = session._model
-    session._set_layers(True)
+    peft = session.model
 
     def timed(fn) -> float:
         start = time.perf_counter()

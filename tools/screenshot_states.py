@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: not play.generating)
         shot("playground-side-by-side")
         play.pages.setCurrentIndex(1)
-        play.batch_limit.setValue(12)
+        play.batch.limit.setValue(12)
         play.run_batch()
         wait(lambda: play.batch_result is not None)
         shot("playground-batch")

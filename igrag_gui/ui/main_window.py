@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
     def playground_tab(self) -> Any:
         """The Playground tab (a ``PlaygroundTab``), built on first use."""
         if self._playground_tab is None:
-            from .playground_tab import PlaygroundTab
+            from .playground import PlaygroundTab
 
             tab = PlaygroundTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)

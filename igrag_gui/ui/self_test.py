@@ -105,7 +105,7 @@ def run_self_test(window, steps: int = 3) -> int:
     generated = play.generate() and _wait(lambda: not play.generating and bool(play.last_stats), 300)
     outputs = {label: view.toPlainText() for label, view in play.columns.items()}
     report("generate with base and adapter", bool(generated and len(outputs) == 2 and all(outputs.values())),
-           " | ".join(f"{k}: {v!r}" for k, v in outputs.items()) or play.model_status.text(), started)
+           " | ".join(f"{k}: {v!r}" for k, v in outputs.items()) or play.model_panel.status.text(), started)
 
     QThreadPool.globalInstance().waitForDone(60_000)
     ops.wait_idle(60)

@@ -349,13 +349,14 @@ def test_removing_the_last_adapter_leaves_the_plain_base(run, prompts, tmp_path)
     assert name == "playground-run" and s.generate(prompts, adapter=name) != plain
     s.remove_adapter(name)
     assert s.adapters == [] and s.generate(prompts) == plain
-    assert not any(isinstance(m, BaseTunerLayer) for m in s._model.modules())
+    assert not any(isinstance(m, BaseTunerLayer) for m in s.model.modules())
     assert s.memory_bytes() == 1_296_128 * 4
     # a prompt-tuning adapter made for this model attaches; it cannot sit beside LoRA, nor be merged
     prompt_path = save_peft(demo_model_path(), PromptTuningConfig(num_virtual_tokens=4, task_type="SEQ_2_SEQ_LM"),
                             tmp_path / "demo-prompt")
     assert s.add_adapter(prompt_path) == "demo-prompt"
     assert s.generate(prompts[:1], GenerationSettings(max_new_tokens=5), "demo-prompt")
+    assert s.generate(prompts) == plain  # the base model beside virtual tokens: PEFT's disable_adapter()
     with pytest.raises(UserError) as caught:
         s.add_adapter(run[0])
     assert str(caught.value) == (f"cannot attach '{run[0]}', a LORA adapter, beside the PROMPT_TUNING adapters "
@@ -437,10 +438,14 @@ def test_batch_rows_csv_and_cancel(session, run, tmp_path):
     assert len(table) == 11 and table[1][2] == row.prompt and table[1][5] == row.outputs["demo"]
     coco = json.loads(result.to_coco_results(tmp_path / "demo.json", "demo").read_text())
     assert coco[0] == {"image_id": row.image_id, "caption": row.outputs["demo"]} and len(coco) == 10
-    calls = []
+    from igrag_gui.core.task_state import TaskState
+
+    seen: list[str] = []
+    state = TaskState(on_status=lambda line: (seen.append(line), state.cancel()))  # cancel after the first batch
     cancelled = run_batch(session, run[1], [None, "demo"], GenerationSettings(max_new_tokens=5), batch_size=4,
-                          cancelled=lambda: calls.append(1) or len(calls) > 1, metrics=("bleu4",))
+                          state=state, metrics=("bleu4",))
     assert cancelled.cancelled and len(cancelled.done) == 4 and set(cancelled.scores) == {"base", "demo"}
+    assert seen == ["4 of 24 images through 2 model(s)…"] and state.progress == 4 / 24
 
 
 def test_batch_groups_rows_of_one_image_into_its_references(session, tmp_path):

@@ -80,7 +80,7 @@ def test_the_playground_generates_with_their_converted_prompt(qtbot, settings, t
     from PySide6.QtCore import Qt
 
     from igrag_gui.core.adapters.igrag_convert import convert_igrag_prompt
-    from igrag_gui.ui.playground_tab import BASE, PlaygroundTab
+    from igrag_gui.ui.playground import BASE, PlaygroundTab
 
     d_model = json.loads((demo_model_path() / "config.json").read_text())["d_model"]
     path = save_igrag_prompt(tmp_path / "prompt_embeddings.pt", dim=d_model)
@@ -99,4 +99,6 @@ def test_the_playground_generates_with_their_converted_prompt(qtbot, settings, t
     assert list(tab.columns) == [BASE, name]
     assert tab.columns[name].toPlainText().strip()
     assert tab.last_stats[name].new_tokens > 0
-    QThreadPool.globalInstance().waitForDone(120_000)
+    from igrag_gui.ui import ops
+
+    ops.wait_idle(120)

@@ -1,5 +1,6 @@
 """The Playground tab with the demo base model and a really trained demo adapter: load, stream,
-side by side, stop, batch, merge, and the bad inputs a user can cause from the window."""
+side by side, stop, batch, merge, validation examples, and the bad inputs a user can cause from
+the window. Every flow runs through ``ui.ops`` on the qasync loop the fixtures install."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from PySide6.QtCore import Qt, QThreadPool
 from igrag_gui.core.config import load_config
 from igrag_gui.core.events import Collect
 from igrag_gui.resources import demo_config_path, demo_model_path
+from igrag_gui.ui import ops
 from igrag_gui.ui.main_window import MainWindow
-from igrag_gui.ui.playground_tab import BASE, PlaygroundTab, parse_objects
+from igrag_gui.ui.playground import BASE, PlaygroundTab, parse_objects
 
 LONG = 240_000
+VAL = Path(__file__).resolve().parents[2] / "resources/demo/data/val.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +40,8 @@ def tab(qtbot, settings):
     widget.resize(1300, 850)
     widget.show()
     yield widget
-    if widget._stop is not None:
-        widget.stop()
-    QThreadPool.globalInstance().waitForDone(120_000)
+    widget.stop()
+    ops.wait_idle(120)
 
 
 def ready(tab: PlaygroundTab) -> bool:
@@ -58,21 +60,24 @@ SAMPLE = ("Write one caption for the image. Captions of similar images: a dog ru
 
 def test_stream_base_and_adapter_side_by_side(tab, qtbot, adapter):
     load_with_adapter(tab, qtbot, adapter)
-    assert tab.memory_label.text().startswith("Memory: ")
+    assert tab.model_panel.memory_label.text().startswith("Memory: ")
     tab.prompt_edit.setPlainText(SAMPLE)
     chunks: list[str] = []  # which column each streamed piece went to
-    show_chunk = tab._on_chunk
-    tab._on_chunk = lambda label, text: (chunks.append(label), show_chunk(label, text))
+    show_chunk = tab.outputs.append
+    tab.outputs.append = lambda label, text: (chunks.append(label), show_chunk(label, text))
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
-    assert tab.generating and tab.stop_button.isEnabled()
+    assert tab.generating and tab.is_busy() and tab.stop_button.isEnabled()
+    assert not any(b.isEnabled() for b in (tab.model_panel.load_button, tab.batch.run_button,
+                                           tab.merge_panel.button, tab.generate_button))
     qtbot.waitUntil(lambda: not tab.generating, timeout=LONG)
+    assert not tab.is_busy() and tab.batch.run_button.isEnabled() and tab.generate_button.isEnabled()
     name = tab.checked_adapters()[0]
     assert list(tab.columns) == [BASE, name]
     base_text, adapter_text = tab.columns[BASE].toPlainText(), tab.columns[name].toPlainText()
     assert adapter_text.strip() and base_text != adapter_text
     stats = tab.last_stats[name]
     assert stats.new_tokens > 0 and stats.tokens_per_s > 0 and stats.first_token_s > 0
-    assert "tokens/s" in tab.column_stats[name].text()
+    assert "tokens/s" in tab.outputs.column_stats[name].text()
     assert chunks.count(name) > 1  # streamed in pieces, not delivered at the end
 
 
@@ -80,13 +85,18 @@ def test_stop_ends_a_generation_at_once(tab, qtbot, adapter):
     load_with_adapter(tab, qtbot, adapter)
     tab.prompt_edit.setPlainText(SAMPLE)
     tab.max_new_tokens.setValue(400)
-    tab.sample_check.setChecked(True)
+    tab.settings_box.sample_check.setChecked(True)
+    # the form has no "min new tokens": ask for them directly, so that no end token ends it first
+    form_settings = tab.generation_settings
+    tab.generation_settings = lambda: form_settings().with_(min_new_tokens=400)
     tab.generate()
     qtbot.waitUntil(lambda: tab.columns[BASE].toPlainText() != "", timeout=LONG)
     qtbot.mouseClick(tab.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not tab.generating, timeout=30_000)
-    assert tab.reason_label.text() == "Stopped."
-    assert tab.last_stats.get(BASE) is None or tab.last_stats[BASE].new_tokens < 400
+    assert tab.reason_label.text() == "Stopped." and tab.failure is None
+    stats = tab.last_stats[BASE]  # the base column ended early; the adapter's never started
+    assert stats.stopped and stats.new_tokens < 400 and "stopped" in tab.outputs.column_stats[BASE].text()
+    assert tab.outputs.text(tab.checked_adapters()[0]) == "" and not tab.session.busy
 
 
 def test_an_empty_prompt_is_refused_with_the_reason(tab, qtbot):
@@ -111,12 +121,12 @@ def test_a_missing_base_model_is_reported(tab, qtbot, tmp_path):
     tab.load()
     qtbot.waitUntil(lambda: not tab.loading, timeout=LONG)
     assert tab.session is None
-    assert str(tmp_path / "no-model") in tab.model_status.text()
+    assert str(tmp_path / "no-model") in tab.model_panel.status.text()
 
 
 def test_the_igrag_builder_fills_the_template(tab):
-    tab.captions_edit.setPlainText("a dog runs on the grass\na brown dog in a park")
-    tab.objects_edit.setPlainText("dog 0.0 0.3 0.3 0.4\nfrisbee, top")
+    tab.prompt_panel.captions_edit.setPlainText("a dog runs on the grass\na brown dog in a park")
+    tab.prompt_panel.objects_edit.setPlainText("dog 0.0 0.3 0.3 0.4\nfrisbee, top")
     prompt = tab.build_prompt()
     assert "a dog runs on the grass | a brown dog in a park" in prompt
     assert "dog (left)" in prompt and "frisbee (top)" in prompt
@@ -126,26 +136,34 @@ def test_the_igrag_builder_fills_the_template(tab):
 
 def test_batch_scores_base_and_adapter(tab, qtbot, adapter, tmp_path):
     load_with_adapter(tab, qtbot, adapter)
-    tab.batch_limit.setValue(8)
-    qtbot.mouseClick(tab.batch_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.batch_result is not None, timeout=LONG)
+    name = tab.checked_adapters()[0]
+    tab.batch.limit.setValue(8)
+    qtbot.mouseClick(tab.batch.run_button, Qt.MouseButton.LeftButton)
+    assert tab.doing == "batch" and tab.batch.cancel_button.isEnabled() and not tab.batch.run_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.batch_result is not None and not tab.is_busy(), timeout=LONG)
     result = tab.batch_result
-    view = tab.batch_scores
-    assert len(result.rows) == 8 and view.images.rowCount() == 8
-    assert set(result.scores) == {BASE, tab.checked_adapters()[0]}
-    assert "CIDEr" in tab.batch_summary.text() and "0-1 scale" in tab.batch_summary.text()
-    # every metric for each model side by side: metrics as rows, models as columns
+    view = tab.batch.scores
+    assert len(result.rows) == 8 and view.images.rowCount() == 8 and tab.batch.progress.value() == 1000
+    assert result.labels == [BASE, name] and list(result.scores) == [BASE, name]
+    assert "CIDEr" in tab.batch.summary.text() and "0-1 scale" in tab.batch.summary.text()
+    # every metric for each model side by side: metrics as rows, models as columns, each cell the
+    # result's own figure for that model (a swapped column would fail here)
     rows = [view.summary.verticalHeaderItem(r).text() for r in range(view.summary.rowCount())]
     assert rows == ["BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "SPICE"]
-    assert view.summary.columnCount() == 2
+    columns = [view.summary.horizontalHeaderItem(c).text() for c in range(view.summary.columnCount())]
+    assert columns == [BASE, name]
+    for c, label in enumerate(columns):
+        for r, metric in enumerate(("bleu1", "bleu2", "bleu3", "bleu4")):
+            assert view.summary.item(r, c).value == pytest.approx(result.overall(label)[metric])
+    assert result.overall(BASE)["cider"] != result.overall(name)["cider"]
     spice = view.summary.item(7, 0)
     assert spice.text() in ("needs Java", "n/a") and "SPICE" in spice.toolTip()
     # per image, worst first by the adapter's CIDEr
     assert view.current_metric() == "cider"
     adapter_scores = [view.images.item(r, view.images.columnCount() - 1).value for r in range(8)]
     assert adapter_scores == sorted(adapter_scores)
-    assert tab.export_results_button.isEnabled()
-    paths = tab.export_results_to(tmp_path)
+    assert tab.batch.export_results_button.isEnabled()
+    paths = tab.batch.export_results_to(tmp_path)
     assert [p.name for p in paths] == [f"{label}.json" for label in result.labels]
     out = tmp_path / "batch.csv"
     result.to_csv(out)
@@ -154,14 +172,15 @@ def test_batch_scores_base_and_adapter(tab, qtbot, adapter, tmp_path):
 
 def test_merge_and_verify(tab, qtbot, adapter, tmp_path):
     load_with_adapter(tab, qtbot, adapter)
-    tab.merge_out.setText(str(tmp_path / "merged"))
+    tab.merge_panel.out.setText(str(tmp_path / "merged"))
     with qtbot.waitSignal(tab.merged, timeout=LONG) as merged:  # the Train tab offers it as a base
-        qtbot.mouseClick(tab.merge_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(tab.merge_panel.button, Qt.MouseButton.LeftButton)
+        assert tab.doing == "merging" and not tab.merge_panel.button.isEnabled()
     assert merged.args == [str(tmp_path / "merged")]
-    qtbot.waitUntil(lambda: not tab.loading and hasattr(tab, "merge_report"), timeout=LONG)
-    assert tab.merge_report.same_outputs
+    qtbot.waitUntil(lambda: not tab.is_busy(), timeout=LONG)
+    assert tab.merge_panel.report.same_outputs
     assert (tmp_path / "merged" / "model.safetensors").is_file()
-    assert tab.merge_label.text().startswith(f"Saved {tmp_path / 'merged'}")
+    assert tab.merge_panel.label.text().startswith(f"Saved {tmp_path / 'merged'}")
 
 
 def test_inspect_and_train_send_adapters_to_the_playground(qtbot, settings, adapter):
@@ -172,5 +191,71 @@ def test_inspect_and_train_send_adapters_to_the_playground(qtbot, settings, adap
     assert window.tabs.tabText(window.tabs.currentIndex()) == "Playground"
     tab = window.playground_tab
     qtbot.waitUntil(lambda: ready(tab) and tab.adapter_list.count() == 1, timeout=LONG)
+    ops.wait_idle(60)
     QThreadPool.globalInstance().waitForDone(60_000)
     window._may_discard = lambda: True
+
+
+def test_the_prompt_box_starts_with_a_validation_example(tab, qtbot):
+    from igrag_gui.core.playground.examples import validation_examples
+
+    examples = validation_examples(VAL)
+    qtbot.waitUntil(lambda: tab.prompt() != "", timeout=30_000)
+    assert tab.prompt() == examples[0].prompt and tab.generate_button.isEnabled()
+    assert tab.prompt_panel.example_label.text() == (
+        f"val.jsonl, line {examples[0].line} (1 of {len(examples):,}); reference: “{examples[0].caption}”")
+    qtbot.mouseClick(tab.prompt_panel.example_button, Qt.MouseButton.LeftButton)
+    assert tab.prompt() == examples[1].prompt
+
+
+def test_an_adapter_from_a_run_offers_that_runs_validation_data(tab, qtbot, adapter, tmp_path):
+    import json
+    import shutil
+
+    import yaml
+
+    val = tmp_path / "their-val.jsonl"
+    val.write_text(json.dumps({"prompt": "Caption: two giraffes by a tree", "caption": "two giraffes"}) + "\n")
+    run = tmp_path / "run"
+    shutil.copytree(adapter, run)
+    config = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
+    config["data"]["val_path"] = str(val)
+    (run / "run.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    tab.prompt_edit.setPlainText("")
+    load_with_adapter(tab, qtbot, run)
+    qtbot.waitUntil(lambda: tab.prompt_panel.examples_file == val, timeout=30_000)
+    assert tab.prompt() == "Caption: two giraffes by a tree"
+
+
+def test_a_generation_asked_during_a_batch_waits_for_it(tab, qtbot, adapter):
+    load_with_adapter(tab, qtbot, adapter)
+    tab.batch.limit.setValue(2)
+    tab.run_batch()
+    tab.prompt_edit.setPlainText(SAMPLE)
+    assert not tab.generate_button.isEnabled()  # the button waits; the call queues
+    assert tab.generate()
+    assert tab.reason_label.text() == "Waiting for the batch to finish; the generation starts right after."
+    qtbot.waitUntil(lambda: tab.batch_result is not None and tab.last_stats.get(BASE) is not None
+                    and not tab.is_busy(), timeout=LONG)
+    assert tab.outputs.text(BASE).strip()
+
+
+def test_a_failed_generation_is_shown_from_the_tabs_state_and_kept(tab, qtbot, adapter):
+    """The model held elsewhere (another thread, the CLI's session): the worker is refused, and
+    the refusal comes back as the failure the tab keeps and shows, in the error colour."""
+    from igrag_gui.ui.theme import status_hex
+
+    load_with_adapter(tab, qtbot, adapter)
+    tab.prompt_edit.setPlainText(SAMPLE)
+    held = "a test holds the model; wait for it to finish"
+    with tab.session.exclusive(held):
+        tab.generate()
+        qtbot.waitUntil(lambda: not tab.generating, timeout=LONG)
+    assert tab.failure == held and tab.reason_label.text() == held
+    assert status_hex("error", tab) in tab.reason_label.styleSheet()
+    assert tab.outputs.text(BASE) == "" and BASE not in tab.last_stats
+    tab.max_new_tokens.setValue(5)  # any other change keeps the failure on screen until the next try
+    assert tab.reason_label.text() == held
+    assert tab.generate()
+    qtbot.waitUntil(lambda: not tab.generating, timeout=LONG)
+    assert tab.failure is None and tab.reason_label.text() == "" and tab.outputs.text(BASE).strip()

@@ -25,6 +25,7 @@ from .settings import GenerationSettings
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import RunConfig
+    from ..task_state import TaskState
     from .session import Session
 
 BUSY_BATCH = "a batch run is using the model; cancel it or wait for it to finish"
@@ -110,8 +111,8 @@ def training_eval_settings(cfg: "RunConfig") -> tuple[GenerationSettings, int]:
 
 def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[str | None] | None = None,
               settings: GenerationSettings | None = None, limit: int | None = None,
-              progress: Callable[[int, int], None] | None = None,
-              cancelled: Callable[[], bool] | None = None, *, batch_size: int = 16,
+              progress: Callable[[int, int], None] | None = None, *, state: "TaskState | None" = None,
+              batch_size: int = 16,
               prompt_field: str = "prompt", caption_field: str = "caption",
               metrics: Sequence[str] = METRICS, java: bool | None = None) -> BatchResult:
     """Every image of ``path`` (JSONL, CSV or a JSON list; the first ``limit`` images) through
@@ -119,9 +120,9 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
     scored with ``metrics`` (pycocoevalcap; METEOR and SPICE need Java).
 
     Works batch by batch, each batch through every label before the next, so a cancel
-    (``cancelled()`` is polled between batches) leaves images that all labels have done and
-    scores that compare. ``progress(done, total)`` after each batch. Holds the session's model
-    for the whole run (see ``Session``'s thread-safety notes).
+    (``state.cancelled()`` is read between batches) leaves images that all labels have done and
+    scores that compare. After each batch: ``progress(done, total)`` and ``state``'s progress and
+    status. Holds the session's model for the whole run (``session.exclusive``).
     """
     from ..data import read_examples
     from ..metrics.grouping import group_by_image
@@ -135,7 +136,7 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
     if not wanted:
         raise UserError("nothing to run: choose the base model or an adapter")
     for a in wanted:
-        session._known(a)
+        session.check_adapter(a)
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise UserError(f"limit must be a positive whole number, got {limit!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -152,19 +153,22 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
     if len(set(labels)) != len(labels):
         raise UserError(f"each label may run once, got {', '.join(labels)}")
     stopped = False
-    with session._lock.hold(BUSY_BATCH):
+    with session.exclusive(BUSY_BATCH) as use:
         for start in range(0, len(rows), batch_size):
-            if cancelled is not None and cancelled():
+            if state is not None and state.cancelled():
                 stopped = True
                 break
             chunk = rows[start:start + batch_size]
             for adapter, label in zip(wanted, labels):
-                texts = session._generate_unlocked([r.prompt for r in chunk], settings, adapter, batch_size,
-                                                   seed_offset=start)
+                texts = use.generate([r.prompt for r in chunk], settings, adapter, batch_size, seed_offset=start)
                 for row, text in zip(chunk, texts):
                     row.outputs[label] = text
+            done = start + len(chunk)
             if progress is not None:
-                progress(start + len(chunk), len(rows))
+                progress(done, len(rows))
+            if state is not None:
+                state.set_progress(done / len(rows))
+                state.set_status(f"{done:,} of {len(rows):,} images through {len(labels)} model(s)…")
     result = BatchResult(path, labels, rows, {}, cancelled=stopped)
     done = result.done
     references = {r.image_id: r.references for r in done}

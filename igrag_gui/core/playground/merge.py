@@ -102,31 +102,30 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
     start = time.perf_counter()
     if adapter is None:
         raise UserError("choose an adapter to merge; the base model alone needs no merging")
-    session._known(adapter)
-    meta = session._metas[adapter]
-    if meta.is_prompt_learning:
-        raise UserError(f"adapter '{adapter}' is a {meta.peft_type} adapter: its virtual tokens are not "
+    info = session.adapter_info(adapter)
+    if info.prompt_learning:
+        raise UserError(f"adapter '{adapter}' is a {info.peft_type} adapter: its virtual tokens are not "
                         f"weights of the model, so it cannot be merged; only LoRA-style adapters can")
     out_dir = Path(out_dir).expanduser().resolve()
     _check_out_dir(out_dir, overwrite)
     prompts = list(verify_prompts) if verify_prompts else list(DEFAULT_VERIFY_PROMPTS)
-    session._check_prompts(prompts)
-    with session._lock.hold(BUSY_MERGE):
-        dtype = next(session._model.parameters()).dtype
+    session.check_prompts(prompts)
+    with session.exclusive(BUSY_MERGE) as use:
+        dtype = next(use.model.parameters()).dtype
         say(f"loading a fresh copy of {session.base}")
         fresh = load_model(session.ref, session.kind, dtype=dtype)
         say(f"merging '{adapter}'")
         try:
-            merged = PeftModel.from_pretrained(fresh, str(meta.folder)).merge_and_unload()
+            merged = PeftModel.from_pretrained(fresh, str(info.path)).merge_and_unload()
         except Exception as exc:  # noqa: BLE001 - PEFT's reasons become a sentence
-            raise UserError(f"PEFT cannot merge adapter '{adapter}' ({meta.peft_type}): "
+            raise UserError(f"PEFT cannot merge adapter '{adapter}' ({info.peft_type}): "
                             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
         staging = out_dir.with_name(f".{out_dir.name}.partial")
         shutil.rmtree(staging, ignore_errors=True)
         say(f"saving to {out_dir}")
         try:
             merged.save_pretrained(str(staging))
-            with session._tok_lock:
+            with session.tokenizer_lock:
                 session.tokenizer.save_pretrained(str(staging))
             _usual_permissions(staging)
             replace_dir(staging, out_dir)
@@ -143,11 +142,11 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
         reloaded.eval()
         try:
             settings = GenerationSettings(max_new_tokens=40)
-            ours = session._generate_unlocked(prompts, settings, adapter, batch_size=len(prompts))
+            ours = use.generate(prompts, settings, adapter, batch_size=len(prompts))
             theirs = generate_batched(reloaded, session.tokenizer, prompts, session.kind, session.max_source_length,
-                                      settings.generate_kwargs(), len(prompts), tokenizer_lock=session._tok_lock)
+                                      settings.generate_kwargs(), len(prompts), tokenizer_lock=session.tokenizer_lock)
             diff = 0.0
-            with torch.no_grad(), session._activate(adapter) as model:
+            with torch.no_grad(), use.active(adapter) as model:
                 for prompt, text in zip(prompts, ours):
                     inputs = _teacher_forced(session, prompt, text)
                     a = model(**inputs).logits.float()
@@ -167,7 +166,7 @@ def _teacher_forced(session: "Session", prompt: str, output: str) -> dict[str, A
     import torch
 
     ids = session.prepare_prompt(prompt).input_ids
-    with session._tok_lock:
+    with session.tokenizer_lock:
         target = session.tokenizer(output or session.tokenizer.eos_token, add_special_tokens=True)["input_ids"]
     device = session.device
     if session.kind == "seq2seq":

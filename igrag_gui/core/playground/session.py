@@ -4,19 +4,20 @@
 session object to generate with while a base model is still loading: the GUI holds no session
 until ``load`` returns (it queues or refuses the request itself). Adapters are attached to the
 same model through PEFT (``load_adapter``), switched with ``set_adapter`` and bypassed with
-``disable_adapter`` for the base model's outputs: never a second copy of the base.
+``disable_adapter()`` for the base model's outputs: never a second copy of the base.
 
 Thread-safety
 -------------
-Every method may be called from any thread. The model is used by one operation at a time: each
-operation that runs or changes it (``stream``, ``generate``, ``side_by_side``, ``add_adapter``,
-``remove_adapter``, ``switch_seconds``, ``run_batch``, ``merge_and_save``) takes the session's
-model lock **without waiting**; a second caller gets a ``UserError`` saying what is running
-("a generation is already running; stop it first", "the adapter 'x' is still loading; ...").
-The GUI checks ``busy`` or catches that error and queues. A stream holds the lock from the
-``stream`` call until its generation thread ends (``TextStream.stop`` returns after that).
-``adapters``, ``memory_bytes``, ``max_source_length``, ``busy``, ``adapter_info`` and
-``prepare_prompt`` never wait on a generation (tokenizer calls share a short lock of their own).
+Every method may be called from any thread. The model is used by one operation at a time: every
+operation that runs or changes it goes through ``with session.exclusive(busy_message) as use:``
+(``stream``, ``generate``, ``side_by_side``, ``add_adapter``, ``remove_adapter``,
+``switch_seconds`` here; ``run_batch`` and ``merge_and_save`` beside it), which takes the model
+**without waiting**: a second caller gets a ``UserError`` saying what is running ("a generation
+is already running; stop it first", "the adapter 'x' is still loading; ..."). A stream holds the
+model from the ``stream`` call until its generation thread ends (``TextStream.stop`` returns
+after that). ``adapters``, ``memory_bytes``, ``max_source_length``, ``busy``, ``adapter_info``,
+``check_adapter``, ``check_prompts`` and ``prepare_prompt`` never wait on a generation (tokenizer
+calls share the short ``tokenizer_lock``).
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 from ..errors import UserError
 from .attach import (AdapterMeta, ModuleTable, base_name_warning, check_fits, check_task, default_name,
                      read_adapter)
+from .exclusive import BUSY_GENERATING, ModelLock, ModelUse
 from .settings import GenerationSettings
-from .stream import TextStream
+from .stream import AsyncTextStream, TextStream
 
 DEMO = "demo"  # Session.load("demo") opens the bundled demo model
 BASE_LABEL = "base"  # the base model's label in side-by-side and batch results
 EMPTY_PROMPT = ("the prompt is empty; type the text the model should answer (an IGRAG prompt lists "
                 "the captions of similar images and the detected objects)")
-BUSY_GENERATING = "a generation is already running; stop it first"
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -61,39 +62,7 @@ class AdapterInfo:
     base_model: str | None
     num_params: int | None
     warnings: list[str] = field(default_factory=list)
-
-
-class _ModelLock:
-    """A non-blocking lock that remembers what holds it, for the message a second caller gets.
-    Released by whichever thread ends the operation (a stream's generation thread)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._what = BUSY_GENERATING
-
-    def acquire(self, busy_message: str) -> None:
-        if not self._lock.acquire(blocking=False):
-            raise UserError(self._what)
-        self._what = busy_message
-
-    def release(self) -> None:
-        self._lock.release()
-
-    def describe(self, busy_message: str) -> None:
-        """Change what a second caller is told (the holder learns more about its own work)."""
-        self._what = busy_message
-
-    @contextlib.contextmanager
-    def hold(self, busy_message: str) -> Iterator[None]:
-        self.acquire(busy_message)
-        try:
-            yield
-        finally:
-            self.release()
-
-    @property
-    def busy(self) -> bool:
-        return self._lock.locked()
+    prompt_learning: bool = False  # virtual tokens (prompt tuning and kin): nothing to merge
 
 
 def resolve_base(base: str) -> Any:
@@ -172,11 +141,9 @@ class Session:
         self._max_source = int(max_source_length)
         self._base_model = model
         self._peft: Any = None
-        self._layers_enabled = True  # adapter layers bypassed (base model) or not, see _activate
         self._table = ModuleTable.of(model)
         self._infos: dict[str, AdapterInfo] = {}
-        self._metas: dict[str, AdapterMeta] = {}
-        self._lock = _ModelLock()
+        self._lock = ModelLock()
         self._tok_lock = threading.RLock()
         self._memory = _storage_bytes(model)
         self._closed = False
@@ -230,7 +197,7 @@ class Session:
         return list(self._infos)
 
     def adapter_info(self, name: str) -> AdapterInfo:
-        self._known(name)
+        self.check_adapter(name)
         return self._infos[name]
 
     @property
@@ -251,14 +218,43 @@ class Session:
         return BASE_LABEL if adapter is None else adapter
 
     @property
-    def _model(self) -> Any:
+    def model(self) -> Any:
+        """The model in memory (a ``PeftModel`` once adapters are attached). To run or change it,
+        use ``exclusive``; reading it (parameters, dtype) is safe any time."""
         if self._closed:
             raise UserError("this playground session is closed; load a base model again")
         return self._peft if self._peft is not None else self._base_model
 
+    @property
+    def tokenizer_lock(self) -> Any:
+        """Hold it around any call of ``tokenizer`` from a worker thread (a fast tokenizer's
+        padding and truncation settings are changed per call)."""
+        return self._tok_lock
+
+    def exclusive(self, busy_message: str) -> contextlib.AbstractContextManager[ModelUse]:
+        """``with session.exclusive("a batch run is using the model; ...") as use:``: the model for
+        this operation alone, reached through ``use`` (a ``ModelUse``). Never waits: while another
+        operation holds the model this raises ``UserError`` with *that* operation's message
+        (``busy_message`` is what later callers are told while this one runs)."""
+        return self._exclusive(busy_message)
+
+    @contextlib.contextmanager
+    def _exclusive(self, busy_message: str) -> Iterator[ModelUse]:
+        use = self.begin_exclusive(busy_message)
+        try:
+            yield use
+        finally:
+            use.end()
+
+    def begin_exclusive(self, busy_message: str) -> ModelUse:
+        """``exclusive`` without a ``with`` block, for an operation that ends on another thread
+        (a stream): whoever ends it calls ``use.end()`` exactly once."""
+        self._lock.acquire(busy_message)
+        return ModelUse(self, self._lock)
+
     def close(self) -> None:
         """Drop the model (frees its memory once nothing else holds it)."""
-        with self._lock.hold("the session is closing"):
+        with self.exclusive("the session is closing"):
             self._closed = True
             self._peft = self._base_model = None
             self._memory = 0
@@ -274,9 +270,9 @@ class Session:
         check_task(meta, self.kind, self.base)
         check_fits(meta, self._table, self.hf_config, self.base)
         warning = base_name_warning(meta, self.base)
-        with self._lock.hold("an adapter is still loading; wait until it has loaded"):
+        with self.exclusive("an adapter is still loading; wait until it has loaded") as use:
             name = self._new_name(name, meta.folder)
-            self._lock.describe(f"the adapter '{name}' is still loading; wait until it has loaded")
+            use.describe(f"the adapter '{name}' is still loading; wait until it has loaded")
             current = None if self._peft is None else getattr(self._peft.peft_type, "value", self._peft.peft_type)
             if current is not None and current != meta.peft_type:
                 raise UserError(f"cannot attach '{meta.given}', a {meta.peft_type} adapter, beside the "
@@ -284,9 +280,9 @@ class Session:
                                 f"adapter method per model; remove those first")
             self._load_adapter_weights(meta, name)
             self._infos[name] = AdapterInfo(name, meta.folder, meta.peft_type, meta.task_type, meta.base_model,
-                                            meta.num_params, [warning] if warning else [])
-            self._metas[name] = meta
-            self._memory = _storage_bytes(self._model)
+                                            meta.num_params, [warning] if warning else [],
+                                            bool(meta.is_prompt_learning))
+            self._memory = _storage_bytes(self.model)
         if warning and warn is not None:
             warn(warning)
         return name
@@ -315,7 +311,6 @@ class Session:
         config = meta.peft_config
         config.inference_mode = True
         first = self._peft is None
-        self._set_layers(True)
         peft: Any = self._peft
         try:
             mapping = None
@@ -354,75 +349,35 @@ class Session:
 
     def remove_adapter(self, name: str) -> None:
         """Detach ``name``; the last one leaves the plain base model (PEFT's layers removed)."""
-        self._known(name)
-        with self._lock.hold(f"the adapter '{name}' is being removed; try again in a moment"):
-            self._known(name)
-            self._set_layers(True)
+        self.check_adapter(name)
+        with self.exclusive(f"the adapter '{name}' is being removed; try again in a moment"):
+            self.check_adapter(name)
             if len(self._infos) == 1:
                 self._base_model = self._unwrap(self._peft)
                 self._peft = None
-                self._layers_enabled = True
             else:
                 self._peft.delete_adapter(name)
                 rest = [n for n in self._infos if n != name]
                 self._peft.set_adapter(rest[0], inference_mode=True)
             del self._infos[name]
-            del self._metas[name]
-            self._memory = _storage_bytes(self._model)
+            self._memory = _storage_bytes(self.model)
 
-    def _known(self, adapter: str | None) -> None:
+    def check_adapter(self, adapter: str | None) -> None:
+        """``UserError`` unless ``adapter`` is attached (None, the base model, always is)."""
         if adapter is not None and adapter not in self._infos:
             attached = ", ".join(self._infos) or "none"
             raise UserError(f"no adapter named '{adapter}' is attached (attached: {attached}); add it first")
 
-    @contextlib.contextmanager
-    def _activate(self, adapter: str | None) -> Iterator[Any]:
-        """The model with ``adapter`` active, or with the adapters bypassed for the base model
-        (call with the lock held). Switching is PEFT's: ``set_adapter``, and for the base model
-        ``disable_adapter`` (prompt learning) or the tuner's ``disable_adapter_layers`` (LoRA and
-        the other layer methods), left disabled until an adapter is asked for again, so that
-        consecutive base-model generations switch nothing. Never a reload."""
-        self._known(adapter)  # again: it may have been removed since the caller checked
-        peft = self._model if self._peft is not None else None
-        if peft is None:
-            yield self._model
-            return
-        if peft.active_peft_config.is_prompt_learning:
-            if adapter is None:
-                with peft.disable_adapter():
-                    yield peft
-                return
-        elif adapter is None:
-            self._set_layers(False)
-            yield peft
-            return
-        else:
-            self._set_layers(True)
-        if peft.active_adapter != adapter:
-            peft.set_adapter(adapter, inference_mode=True)
-        yield peft
-
-    def _set_layers(self, enabled: bool) -> None:
-        """Enable or disable every adapter layer (LoRA-style tuners), through PEFT."""
-        if self._peft is None or self._layers_enabled == enabled:
-            return
-        if enabled:
-            self._peft.base_model.enable_adapter_layers()
-        else:
-            self._peft.base_model.disable_adapter_layers()
-        self._peft._adapters_disabled = not enabled
-        self._layers_enabled = enabled
-
     def switch_seconds(self, adapter: str | None) -> float:
         """Seconds to make ``adapter`` (None: the base model) the active one, measured now: from
         the base model for an adapter, from the first adapter for the base model."""
-        self._known(adapter)
-        with self._lock.hold("a switch measurement is running; try again in a moment"):
+        self.check_adapter(adapter)
+        with self.exclusive("a switch measurement is running; try again in a moment") as use:
             other = None if adapter is not None else next(iter(self._infos), None)
-            with self._activate(other):
+            with use.active(other):
                 pass
             start = time.perf_counter()
-            with self._activate(adapter):
+            with use.active(adapter):
                 pass
             return time.perf_counter() - start
 
@@ -455,13 +410,8 @@ class Session:
         problems = settings.validate()
         if problems:
             raise UserError(*problems)
-        self._known(adapter)
+        self.check_adapter(adapter)
         return settings
-
-    def _seed(self, seed: int) -> None:
-        import torch
-
-        torch.manual_seed(seed)
 
     def stream(self, prompt: str, settings: GenerationSettings | None = None, adapter: str | None = None,
                stop: threading.Event | None = None) -> TextStream:
@@ -469,40 +419,34 @@ class Session:
         ``TextStream``: iterate it for text pieces, ``stop()`` it (or set ``stop``) to end it at
         once, read ``.stats`` (``StreamStats``) at the end. Beam search cannot stream: its text
         arrives whole. Raises ``UserError`` (empty prompt, bad settings, busy model) before
-        anything runs."""
+        anything runs. (The GUI's asyncio twin is ``stream.AsyncTextStream``.)"""
         settings = self._check(settings, adapter)
         prepared = self.prepare_prompt(prompt)
-        self._model  # noqa: B018 - a closed session says so here, not in the thread
-        self._lock.acquire(BUSY_GENERATING)
+        self.model  # noqa: B018 - a closed session says so here, not in the thread
+        use = self.begin_exclusive(BUSY_GENERATING)
         try:
-            return TextStream(self._stream_job(prepared, settings, adapter), self.tokenizer,
-                              self._tok_lock, self._lock.release, stop, prepared.truncated,
+            return TextStream(lambda streamer, criteria: use.stream(prepared, settings, adapter, streamer, criteria),
+                              self.tokenizer, self._tok_lock, use.end, stop, prepared.truncated,
                               prepared.n_tokens, adapter, settings.streams)
         except BaseException:
-            self._lock.release()
+            use.end()
             raise
 
-    def _stream_job(self, prepared: PreparedPrompt, settings: GenerationSettings,
-                    adapter: str | None) -> Callable[[Any, Any], Any]:
-        def run(streamer: Any, criteria: Any) -> Any:
-            import torch
+    def async_stream(self, prompt: str, settings: GenerationSettings | None = None,
+                     adapter: str | None = None) -> AsyncTextStream:
+        """``stream``'s asyncio twin, for a GUI on an asyncio loop: call it on the loop's thread,
+        hand ``.run`` to a worker (it takes the model then, and raises the busy ``UserError``
+        there), and ``async for`` the pieces. Checks the prompt and settings here, at once."""
+        settings = self._check(settings, adapter)
+        prepared = self.prepare_prompt(prompt)
+        self.model  # noqa: B018 - a closed session says so here
 
-            with self._activate(adapter) as model, torch.no_grad():
-                model.eval()
-                ids = torch.tensor([prepared.input_ids], device=self.device)
-                self._seed(settings.seed)
-                extra = {"streamer": streamer} if streamer is not None else {}
-                out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                     pad_token_id=self.tokenizer.pad_token_id, stopping_criteria=criteria,
-                                     **settings.generate_kwargs(), **extra)
-            if streamer is not None:
-                return None
-            new = out[0, ids.shape[1]:] if self.kind == "causal" else out[0, 1:]
-            with self._tok_lock:
-                text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
-            return text, int(new.numel())
+        def job(streamer: Any, criteria: Any) -> Any:
+            with self.exclusive(BUSY_GENERATING) as use:
+                return use.stream(prepared, settings, adapter, streamer, criteria)
 
-        return run
+        return AsyncTextStream(job, self.tokenizer, self._tok_lock, prepared.truncated, prepared.n_tokens, adapter,
+                               settings.streams)
 
     def generate(self, prompts: Sequence[str] | str, settings: GenerationSettings | None = None,
                  adapter: str | None = None, batch_size: int = 16) -> list[str]:
@@ -510,24 +454,16 @@ class Session:
         tokenisation and ``generate`` call as training's evaluation."""
         settings = self._check(settings, adapter)
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
-        self._check_prompts(prompts)
-        with self._lock.hold(BUSY_GENERATING):
-            return self._generate_unlocked(prompts, settings, adapter, batch_size)
+        self.check_prompts(prompts)
+        with self.exclusive(BUSY_GENERATING) as use:
+            return use.generate(prompts, settings, adapter, batch_size)
 
-    def _check_prompts(self, prompts: Sequence[str]) -> None:
+    def check_prompts(self, prompts: Sequence[str]) -> None:
+        """``UserError`` naming the first empty prompt."""
         for i, p in enumerate(prompts):
             if not isinstance(p, str) or not p.strip():
                 raise UserError(EMPTY_PROMPT if len(prompts) == 1 else f"prompt {i + 1} of {len(prompts)}: "
                                                                         f"{EMPTY_PROMPT}")
-
-    def _generate_unlocked(self, prompts: Sequence[str], settings: GenerationSettings, adapter: str | None,
-                           batch_size: int = 16, seed_offset: int = 0) -> list[str]:
-        from ..generation import generate_batched
-
-        with self._activate(adapter) as model:
-            return generate_batched(model, self.tokenizer, prompts, self.kind, self._max_source,
-                                    settings.generate_kwargs(), batch_size, tokenizer_lock=self._tok_lock,
-                                    before_batch=lambda start: self._seed(settings.seed + seed_offset + start))
 
     def side_by_side(self, prompt: str, settings: GenerationSettings | None = None,
                      adapters: Sequence[str | None] | None = None) -> dict[str, str]:
@@ -536,7 +472,7 @@ class Session:
         settings = self._check(settings, None)
         wanted = [None, *self._infos] if adapters is None else list(adapters)
         for a in wanted:
-            self._known(a)
-        self._check_prompts([prompt])
-        with self._lock.hold(BUSY_GENERATING):
-            return {self.label(a): self._generate_unlocked([prompt], settings, a, 1)[0] for a in wanted}
+            self.check_adapter(a)
+        self.check_prompts([prompt])
+        with self.exclusive(BUSY_GENERATING) as use:
+            return {self.label(a): use.generate([prompt], settings, a, 1)[0] for a in wanted}

@@ -1,9 +1,15 @@
 """Streaming one generation: text as it comes, a stop that ends it at once, and its figures.
 
-``TextStream`` runs ``model.generate`` in a thread with a transformers ``TextIteratorStreamer``
-(subclassed to count tokens and time the first one) and a ``StoppingCriteria`` that reads a
-``threading.Event``. Iterating yields text pieces; ``stop()`` (or setting the event) ends the
-iteration at once and the generation thread after its current step; ``stats`` holds the figures.
+``TextStream`` (the CLI's, headless) runs ``model.generate`` in a thread with a transformers
+``TextIteratorStreamer`` (subclassed to count tokens and time the first one) and a
+``StoppingCriteria`` that reads a ``threading.Event``. Iterating yields text pieces; ``stop()``
+(or setting the event) ends the iteration at once and the generation thread after its current
+step; ``stats`` holds the figures.
+
+``AsyncTextStream`` (the GUI's) is its asyncio twin: transformers' ``AsyncTextIteratorStreamer``
+read with ``async for`` on the event loop's thread, while ``run(state)`` generates on a worker
+(``await ops.run(stream.run, state=state)``); ``state.cancel()`` stops it after the current token.
+Both time and count through one ``StreamClock``.
 """
 
 from __future__ import annotations
@@ -38,10 +44,39 @@ class StreamStats:
     adapter: str | None = None
 
 
-def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int], None]) -> Any:
-    from transformers import TextIteratorStreamer
+class StreamClock:
+    """Times one generation from its request (the first token's wait and the whole call) and
+    counts the tokens generated (``on_token`` runs on the generating thread)."""
 
-    class CountingStreamer(TextIteratorStreamer):
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.first: float | None = None
+        self.end: float | None = None
+        self.tokens = 0
+
+    def on_token(self, n: int) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
+        self.tokens += n
+
+    def finish(self) -> None:
+        self.end = time.perf_counter()
+
+    def stats(self, *, truncated: bool, prompt_tokens: int, stopped: bool, adapter: str | None) -> StreamStats:
+        end = self.end if self.end is not None else time.perf_counter()
+        seconds = max(end - self.start, 1e-9)
+        return StreamStats(first_token_s=None if self.first is None else self.first - self.start,
+                           new_tokens=self.tokens, tokens_per_s=self.tokens / seconds, truncated_prompt=truncated,
+                           prompt_tokens=prompt_tokens, seconds=seconds, stopped=stopped, adapter=adapter)
+
+
+def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int], None],
+                   asynchronous: bool = False) -> Any:
+    # the submodule itself, not transformers' lazy top level: the GUI makes async streamers on its
+    # own thread, and the lazy names are not thread-safe (see ui/ops.py)
+    from transformers.generation.streamers import AsyncTextIteratorStreamer, TextIteratorStreamer
+
+    class CountingStreamer(AsyncTextIteratorStreamer if asynchronous else TextIteratorStreamer):  # type: ignore[misc]
         """TextIteratorStreamer that counts generated tokens and guards the tokenizer."""
 
         def put(self, value: Any) -> None:
@@ -64,19 +99,23 @@ def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int]
     return CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
 
-def make_stop_criteria(event: threading.Event) -> Any:
+def make_stop_criteria(stop: threading.Event | Callable[[], bool]) -> Any:
+    """Criteria that end generation once ``stop`` is set (an event) or returns True (a callable,
+    e.g. ``TaskState.cancelled``)."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
+    is_set = stop.is_set if isinstance(stop, threading.Event) else stop
+
     class EventStop(StoppingCriteria):
-        """Stops every sequence once ``event`` is set (checked after each generated token; the
+        """Stops every sequence once ``stop`` says so (checked after each generated token; the
         answer tensors are made once per batch shape, as this runs for every token)."""
 
         def __init__(self) -> None:
             self.answers: dict[tuple[int, Any, bool], Any] = {}
 
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            key = (input_ids.shape[0], input_ids.device, event.is_set())
+            key = (input_ids.shape[0], input_ids.device, is_set())
             answer = self.answers.get(key)
             if answer is None:
                 answer = self.answers[key] = torch.full(key[:1], key[2], dtype=torch.bool, device=key[1])
@@ -101,39 +140,31 @@ class TextStream:
                  release: Callable[[], None], stop: threading.Event | None, truncated: bool,
                  prompt_tokens: int, adapter: str | None, streaming: bool):
         self._stop = stop if stop is not None else threading.Event()
-        self._start = time.perf_counter()
-        self._first: float | None = None
-        self._end: float | None = None
-        self._tokens = 0
+        self._clock = StreamClock()
         self._truncated, self._prompt_tokens, self._adapter = truncated, prompt_tokens, adapter
         self._error: BaseException | None = None
         self._finished = False
         self._stopped = False
         self._release = release
         self.text = ""
-        self._streamer = _make_streamer(tokenizer, tokenizer_lock, self._on_token) if streaming else None
+        self._streamer = _make_streamer(tokenizer, tokenizer_lock, self._clock.on_token) if streaming else None
         self._queue: queue.Queue = self._streamer.text_queue if streaming else queue.Queue()
         self._stop_signal = self._streamer.stop_signal if streaming else None
         self._thread = threading.Thread(target=self._work, args=(run,), name="igrag-generate", daemon=True)
         self._thread.start()
 
     # ----------------------------------------------------------------------- generation thread
-    def _on_token(self, n: int) -> None:
-        if self._first is None:
-            self._first = time.perf_counter()
-        self._tokens += n
-
     def _work(self, run: Callable[[Any, Any], None]) -> None:
         try:
             whole = run(self._streamer, make_stop_criteria(self._stop))
             if self._streamer is None:  # beam search: no streaming, the text arrives whole
                 text, n = whole
-                self._on_token(n)
+                self._clock.on_token(n)
                 self._queue.put(text)
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
             self._error = exc
         finally:
-            self._end = time.perf_counter()
+            self._clock.finish()
             self._stopped = self._stop.is_set()
             self._release()
             self._queue.put(self._stop_signal)
@@ -165,14 +196,7 @@ class TextStream:
         self._finished = True
         if self._error is not None:
             error, self._error = self._error, None
-            from ..errors import UserError
-
-            if isinstance(error, UserError):
-                raise error
-            if "out of memory" in str(error).lower():
-                raise UserError("out of memory while generating; lower max new tokens or the number of "
-                                "beams, or use a smaller model") from None
-            raise error
+            raise _as_user_error(error)
 
     def stop(self) -> None:
         """End the generation now: iteration stops at once, the thread after its current step.
@@ -196,11 +220,67 @@ class TextStream:
 
     @property
     def stats(self) -> StreamStats:
-        end = self._end if self._end is not None else time.perf_counter()
-        seconds = max(end - self._start, 1e-9)
-        return StreamStats(
-            first_token_s=None if self._first is None else self._first - self._start,
-            new_tokens=self._tokens, tokens_per_s=self._tokens / seconds,
-            truncated_prompt=self._truncated, prompt_tokens=self._prompt_tokens,
-            seconds=seconds, stopped=self._stopped or (self._end is None and self._stop.is_set()),
-            adapter=self._adapter)
+        return self._clock.stats(truncated=self._truncated, prompt_tokens=self._prompt_tokens,
+                                 stopped=self._stopped or (self._clock.end is None and self._stop.is_set()),
+                                 adapter=self._adapter)
+
+
+def _as_user_error(error: BaseException) -> BaseException:
+    """Out of memory as the sentence a user can act on; other errors as they are."""
+    from ..errors import UserError
+
+    if not isinstance(error, UserError) and "out of memory" in str(error).lower():
+        return UserError("out of memory while generating; lower max new tokens or the number of beams, or use "
+                         "a smaller model")
+    return error
+
+
+class AsyncTextStream:
+    """One generation read with ``async for piece in stream`` on an asyncio loop's thread.
+
+    Made by ``Session.async_stream`` on that thread (the streamer binds to its running loop);
+    ``run(state)`` is the blocking part for a worker thread: it takes the model (``UserError`` if
+    busy), generates, and returns the ``StreamStats``. Whatever happens in ``run`` (a failure, a
+    cancel before it began), it ends the iteration, so ``async for`` never waits forever; the
+    failure itself is ``run``'s to raise. ``text`` is everything yielded so far.
+    """
+
+    def __init__(self, job: Callable[[Any, Any], Any], tokenizer: Any, tokenizer_lock: Any, truncated: bool,
+                 prompt_tokens: int, adapter: str | None, streaming: bool):
+        self._job = job
+        self._clock = StreamClock()
+        self._streamer = _make_streamer(tokenizer, tokenizer_lock, self._clock.on_token, asynchronous=True)
+        self._streaming = streaming
+        self._truncated, self._prompt_tokens, self.adapter = truncated, prompt_tokens, adapter
+        self.text = ""
+
+    def run(self, state: Any = None) -> StreamStats:
+        """Generate (on a worker thread); ``state.cancelled()`` is read after every token."""
+        cancelled: Callable[[], bool] = state.cancelled if state is not None else (lambda: False)
+        ended = False
+        try:
+            if not cancelled():
+                whole = self._job(self._streamer if self._streaming else None, make_stop_criteria(cancelled))
+                if whole is not None:  # beam search: the text arrives whole
+                    text, n = whole
+                    self._clock.on_token(n)
+                    self._streamer.on_finalized_text(text, stream_end=True)
+                ended = True  # generate() ended the streamer itself
+        except BaseException as exc:
+            raise _as_user_error(exc) from None
+        finally:
+            self._clock.finish()
+            if not ended:
+                self._streamer.on_finalized_text("", stream_end=True)
+        return self._clock.stats(truncated=self._truncated, prompt_tokens=self._prompt_tokens,
+                                 stopped=cancelled(), adapter=self.adapter)
+
+    def __aiter__(self) -> "AsyncTextStream":
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            piece = await self._streamer.__anext__()  # StopAsyncIteration at the end
+            if piece:
+                self.text += piece
+                return piece

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.metrics.names import LABELS, METRICS, format_score
+from ...core.metrics.names import LABELS, METRICS, format_score
 
 
 class _Number(QTableWidgetItem):
