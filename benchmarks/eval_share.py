@@ -49,8 +49,11 @@ def one_run(overrides: list[str]) -> dict[str, float]:
     scores: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         cfg, _ = load_config(ROOT / "configs" / "demo.yaml", [f"training.output_dir={tmp}", *overrides])
+        from igrag_gui.core.events import Evaluated
+
+        seen: list = []
         start = time.perf_counter()
-        run = prepare(cfg, lambda e: None)
+        run = prepare(cfg, lambda e: seen.append(e) if isinstance(e, Evaluated) else None)
         ready = time.perf_counter()
         originals = [(generation, "generate_texts", timed(generation, "generate_texts", gens)),
                      (metrics, "score", timed(metrics, "score", scores))]
@@ -61,7 +64,9 @@ def one_run(overrides: list[str]) -> dict[str, float]:
             for owner, name, fn in originals:
                 setattr(owner, name, fn)
         end = time.perf_counter()
-    return dict(run=end - start, prepare=ready - start, train_loop=end - ready, evaluate=sum(evals),
+    last = seen[-1] if seen else None
+    scores = {"eval_loss": last.eval_loss, **last.scores} if last else {}
+    return dict(scores=scores, run=end - start, prepare=ready - start, train_loop=end - ready, evaluate=sum(evals),
                 generate=sum(gens), score=sum(scores), evaluations=len(evals))
 
 
@@ -78,6 +83,8 @@ def main() -> None:
         print(f"  {key:<10}: {spread([r[key] for r in rounds], '{:.2f}')}")
     shares = [r["evaluate"] / r["run"] for r in rounds]
     print(f"  evaluation's share of the run: {spread(shares, '{:.3f}')}  (goal < 0.25)")
+    for name in rounds[0]["scores"]:
+        print(f"  last evaluation {name}: {spread([r['scores'][name] for r in rounds], '{:.4f}')}")
     gen_shares = [r["generate"] / r["evaluate"] for r in rounds]
     print(f"  generation's share of evaluation: {spread(gen_shares, '{:.3f}')}")
 

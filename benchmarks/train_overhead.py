@@ -39,10 +39,10 @@ def child_env(threads: int | None) -> dict[str, str]:
     return env
 
 
-def igrag_once(steps: int, work: Path, model: Path | None, env: dict, group: bool) -> tuple[float, float]:
+def igrag_once(steps: int, work: Path, model: Path | None, env: dict, group: str) -> tuple[float, float]:
     events = work / f"events-{time.monotonic_ns()}.jsonl"
     extra = ["--set", f"model.base_model_path={model}"] if model else []
-    extra += ["--set", "training.group_by_length=true"] if group else []
+    extra += ["--set", "training.group_by_length=true"] if group in ("both", "ours") else []
     _, rss = run_child([sys.executable, "-m", "igrag_gui", "train", str(CONFIG), "--max-steps", str(steps),
                         "--set", f"training.output_dir={work / 'igrag'}", "--set", "training.eval_strategy=no",
                         "--set", "training.save_strategy=no", "--events", str(events), *extra], env)
@@ -50,14 +50,14 @@ def igrag_once(steps: int, work: Path, model: Path | None, env: dict, group: boo
     return float(finished["train_samples_per_second"]), rss
 
 
-def plain_once(steps: int, work: Path, model: Path | None, env: dict, group: bool) -> tuple[float, float]:
+def plain_once(steps: int, work: Path, model: Path | None, env: dict, group: str) -> tuple[float, float]:
     out, rss = run_child([sys.executable, str(ROOT / "benchmarks" / "plain_trainer.py"), str(CONFIG), str(steps),
                           str(work / "plain"), *([str(model)] if model else []),
-                          *(["--group-by-length"] if group else [])], env)
+                          *(["--group-by-length"] if group == "both" else [])], env)
     return float(json.loads(out.strip().splitlines()[-1])["train_samples_per_second"]), rss
 
 
-def compare(label: str, steps: int, rounds: int, work: Path, model: Path | None, env: dict, group: bool,
+def compare(label: str, steps: int, rounds: int, work: Path, model: Path | None, env: dict, group: str,
             goal: str) -> None:
     speed = {"igrag": [], "plain": []}
     peak = {"igrag": [], "plain": []}
@@ -69,7 +69,7 @@ def compare(label: str, steps: int, rounds: int, work: Path, model: Path | None,
             peak[name].append(rss)
             print(f"  round {i + 1} {name}: {sps:.2f} samples/s, peak {rss:.0f} MB", file=sys.stderr, flush=True)
     print(f"{label}, {steps} steps, {rounds} rounds alternating"
-          f"{', group_by_length on both sides' if group else ''}:")
+          f"{'' if group == 'none' else ', group_by_length on ' + ('both sides' if group == 'both' else 'ours only')}:")
     print(f"  samples/s  igrag train : {spread(speed['igrag'], '{:.2f}')}")
     print(f"  samples/s  plain script: {spread(speed['plain'], '{:.2f}')}")
     print(f"  speed {ratio_line(speed['igrag'], speed['plain'], goal)}")
@@ -108,7 +108,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--size", choices=("demo", "small", "both"), default="both")
     parser.add_argument("--threads", type=int, default=None, help="torch threads on both sides (default: torch's)")
-    parser.add_argument("--group-by-length", action="store_true", help="training.group_by_length on both sides")
+    parser.add_argument("--group-by-length", choices=("none", "both", "ours"), default="none",
+                        help="length-grouped batches on both sides, or on ours only (its speed-up over "
+                             "the plain script)")
     parser.add_argument("--pad-length", type=int, default=512)
     parser.add_argument("--no-padding", action="store_true", help="skip the padding comparison")
     args = parser.parse_args()
