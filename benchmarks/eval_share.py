@@ -46,7 +46,7 @@ def one_run(overrides: list[str]) -> dict[str, float]:
 
     evals: list[float] = []
     gens: list[float] = []
-    scores: list[float] = []
+    scoring: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         cfg, _ = load_config(ROOT / "configs" / "demo.yaml", [f"training.output_dir={tmp}", *overrides])
         from igrag_gui.core.events import Evaluated
@@ -56,7 +56,7 @@ def one_run(overrides: list[str]) -> dict[str, float]:
         run = prepare(cfg, lambda e: seen.append(e) if isinstance(e, Evaluated) else None)
         ready = time.perf_counter()
         originals = [(generation, "generate_texts", timed(generation, "generate_texts", gens)),
-                     (metrics, "score", timed(metrics, "score", scores))]
+                     (metrics, "score", timed(metrics, "score", scoring))]
         timed(run.trainer, "evaluate", evals)
         try:
             run.trainer.train()
@@ -67,7 +67,7 @@ def one_run(overrides: list[str]) -> dict[str, float]:
     last = seen[-1] if seen else None
     scores = {"eval_loss": last.eval_loss, **last.scores} if last else {}
     return dict(scores=scores, run=end - start, prepare=ready - start, train_loop=end - ready, evaluate=sum(evals),
-                generate=sum(gens), score=sum(scores), evaluations=len(evals))
+                generate=sum(gens), score=sum(scoring), evaluations=len(evals))
 
 
 def main() -> None:
