@@ -2,7 +2,13 @@
 ``model.generate``, and switching between the base model and an adapter without reloading.
 Plain script; prints tokens/s, the median ratio and switch times.
 
-    .venv/bin/python benchmarks/generate_speed.py [--rounds 7] [--tokens 64] [--switches 40]
+    .venv/bin/python benchmarks/generate_speed.py [--rounds 9] [--tokens 64] [--switches 40]
+        [--size demo|small|both] [--small-tokens 32] [--threads N]
+
+Sizes: the demo model (1.5M parameters) and a FLAN-T5-small-shaped model with random weights
+(77M; built into a temporary folder, nothing downloaded), where the per-token costs of streaming
+weigh what they weigh for users. Every round of each side is printed with the median and the
+spread (min-max); the ratio is the median of the per-round ratios (both sides back to back).
 
 Both sides use the same model object in one process: the demo model with a fresh LoRA adapter
 (r 16 on every Linear layer, non-zero B so it changes outputs), attached with
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -36,40 +43,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._common import make_flan_t5_small, ratio_line, spread  # noqa: E402
 from igrag_gui.core.playground import GenerationSettings, Session  # noqa: E402
 from igrag_gui.resources import demo_model_path, resource_path  # noqa: E402
 
 
-def fresh_adapter(folder: Path) -> Path:
+def fresh_adapter(folder: Path, base: Path) -> Path:
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForSeq2SeqLM
 
     torch.manual_seed(0)
-    model = get_peft_model(AutoModelForSeq2SeqLM.from_pretrained(demo_model_path()),
+    model = get_peft_model(AutoModelForSeq2SeqLM.from_pretrained(base),
                            LoraConfig(r=16, lora_alpha=32, target_modules=["q", "k", "v", "o", "wi_0", "wi_1", "wo"],
                                       task_type="SEQ_2_SEQ_LM", init_lora_weights=False))
     model.save_pretrained(folder)
     return folder
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--tokens", type=int, default=64)
-    parser.add_argument("--switches", type=int, default=40)
-    args = parser.parse_args()
-
+def compare(label: str, base: str, adapter_base: Path, tokens: int, rounds: int, tmp: Path,
+            goal: str) -> tuple[Session, str, float]:
+    """Streamed (ours) against bare generate on one loaded model, alternating; prints the table."""
     import torch
 
     prompt = json.loads(resource_path("demo", "data", "val.jsonl").read_text().splitlines()[0])["prompt"]
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        session = Session.load("demo")
-        load_s = time.perf_counter() - started
-        name = session.add_adapter(fresh_adapter(Path(tmp) / "fresh"), name="fresh")
-    settings = GenerationSettings(max_new_tokens=args.tokens, min_new_tokens=args.tokens)
-    n = args.tokens
+    started = time.perf_counter()
+    session = Session.load(base)
+    load_s = time.perf_counter() - started
+    name = session.add_adapter(fresh_adapter(tmp / f"fresh-{adapter_base.name}", adapter_base), name="fresh")
+    settings = GenerationSettings(max_new_tokens=tokens, min_new_tokens=tokens)
+    n = tokens
 
     def ours() -> tuple[float, float]:
         start, cpu = time.perf_counter(), time.process_time()
@@ -94,23 +97,49 @@ def main() -> None:
     ours(), bare()  # warm up both paths (first calls allocate caches)
     walls: dict[str, list[float]] = {"ours": [], "bare": []}
     cpus: dict[str, list[float]] = {"ours": [], "bare": []}
-    for r in range(args.rounds):
+    for r in range(rounds):
         order = (("ours", ours), ("bare", bare)) if r % 2 == 0 else (("bare", bare), ("ours", ours))
         for side, fn in order:
             wall, cpu = fn()
             walls[side].append(wall)
             cpus[side].append(cpu)
-    print(f"streamed generation, {n} new tokens, demo model + LoRA r16 (all Linear), "
-          f"{torch.get_num_threads()} torch threads, {args.rounds} rounds alternating:")
-    for what, table in (("tokens/s (wall clock)", walls), ("tokens per CPU-second (process time)", cpus)):
-        ratios = [o / b for o, b in zip(table["ours"], table["bare"])]
+    print(f"streamed generation, {label} + LoRA r16 (all Linear), {n} new tokens, "
+          f"{torch.get_num_threads()} torch threads, {rounds} rounds alternating:")
+    for what, table, g in (("tokens/s (wall clock)", walls, goal), ("tokens per CPU-second", cpus, "-")):
         print(f"  {what}:")
-        print(f"    ours (Session.stream): {', '.join(f'{v:.0f}' for v in table['ours'])}  "
-              f"(median {statistics.median(table['ours']):.0f})")
-        print(f"    bare model.generate  : {', '.join(f'{v:.0f}' for v in table['bare'])}  "
-              f"(median {statistics.median(table['bare']):.0f})")
-        print(f"    ratio ours/bare: median of rounds {statistics.median(ratios):.3f}, of medians "
-              f"{statistics.median(table['ours']) / statistics.median(table['bare']):.3f}  (goal >= 0.95)")
+        print(f"    ours (Session.stream): {spread(table['ours'], '{:.0f}')}")
+        print(f"    bare model.generate  : {spread(table['bare'], '{:.0f}')}")
+        print(f"    {ratio_line(table['ours'], table['bare'], g)}", flush=True)
+    return session, name, load_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--small-tokens", type=int, default=32)
+    parser.add_argument("--switches", type=int, default=40)
+    parser.add_argument("--size", choices=("demo", "small", "both"), default="both")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    args = parser.parse_args()
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        session = None
+        if args.size in ("small", "both"):
+            small = make_flan_t5_small(Path(tmp) / "flan-t5-small-shape")
+            compare("FLAN-T5-small shape (77M, random weights)", str(small), small, args.small_tokens, args.rounds,
+                    Path(tmp), ">= 0.98")[0].close()
+        if args.size in ("demo", "both"):
+            session, name, load_s = compare("demo model (1.5M)", "demo", demo_model_path(), args.tokens, args.rounds, Path(tmp),
+                              ">= 0.95")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    if session is None:
+        return
 
     def median_ms(fn, count: int) -> tuple[float, float]:
         times = []

@@ -17,6 +17,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Prepared training data is cached; tests (and the CLI they start) keep theirs out of ~/.cache.
 os.environ.setdefault("IGRAG_DATA_CACHE", tempfile.mkdtemp(prefix="igrag-test-data-cache-"))
+# Model facts (module names, parameter counts) are cached too; likewise kept out of ~/.cache.
+os.environ.setdefault("IGRAG_MODEL_CACHE", tempfile.mkdtemp(prefix="igrag-test-model-cache-"))
 
 
 @pytest.fixture

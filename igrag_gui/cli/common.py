@@ -27,8 +27,8 @@ def load_checked(args: argparse.Namespace, need_model: bool = True,
     """Load the config, then report every problem at once before any weights load.
 
     ``scope`` limits the judgement to the sections a command uses (``params`` needs no data).
-    Returns the config and, when ``need_model``, ``describe_model``'s result (model facts and
-    the empty model), so commands do not read the model twice.
+    Returns the config and, when ``need_model``, ``(ModelInfo, None)`` (``model_facts.model_info``:
+    cached by config.json's content, so a model seen before costs no torch import).
     """
     cfg, warnings = load_config(args.config, args.overrides)
     for line in warnings:
@@ -42,10 +42,10 @@ def load_checked(args: argparse.Namespace, need_model: bool = True,
     blocked = any(p.field in ("model.base_model_path", "model.type", "model.trust_remote_code")
                   and p.severity == "error" for p in problems)
     if need_model and not blocked:
-        from ..core.models import describe_model
+        from ..core.model_facts import model_info
 
         try:
-            described = describe_model(cfg)
+            described = (model_info(cfg), None)  # from the cache when seen before: no torch
         except UserError as exc:
             problems += [Problem("model.base_model_path", line) for line in exc.lines]
         else:

@@ -149,6 +149,12 @@ class TrainingSection:
         "(transformers' EarlyStoppingCallback); empty never stops early.",
         (int, type(None)), min=1,
     )
+    group_by_length: bool = _spec(
+        False, "Batch examples of similar prompt length together (transformers' length-grouped "
+        "sampler, still shuffled), so less padding is computed; data order then differs from an "
+        "unshuffled-by-length run with the same seed.",
+        bool,
+    )
     seed: int = _spec(42, "Random seed for initialisation and data order.", int, min=0, max=2**32 - 1)
     fp16: bool = _spec(False, "Train in float16 mixed precision (CUDA GPUs only).", bool)
     bf16: bool = _spec(False, "Train in bfloat16 mixed precision (recent GPUs).", bool)
@@ -519,10 +525,12 @@ class RunConfig:
 
                     severity, message = missing_folder_problem(folder)
                     out.append(Problem("model.base_model_path", message, severity))
-                elif not (folder / "config.json").is_file():
-                    out.append(Problem("model.base_model_path", f"'{folder}' has no config.json, so it "
-                                       f"is not a Hugging Face model folder; choose the folder that "
-                                       f"holds config.json and the weights"))
+                else:
+                    from .model_folder import folder_problem
+
+                    problem = folder_problem(folder)
+                    if problem:
+                        out.append(Problem("model.base_model_path", problem))
         for key, required in (("data.train_path", True), ("data.val_path", False)):
             section, name = key.split(".")
             value = getattr(self.data, name)

@@ -26,7 +26,9 @@ def generate_batched(model: Any, tokenizer: Any, prompts: Sequence[str], kind: s
                      generate_kwargs: dict[str, Any], batch_size: int = 16,
                      tokenizer_lock: ContextManager | None = None,
                      before_batch: Callable[[int], None] | None = None) -> list[str]:
-    """``model.generate(**generate_kwargs)`` over ``prompts`` in batches, decoded and stripped.
+    """``model.generate(**generate_kwargs)`` over ``prompts`` in batches, decoded and stripped;
+    without sampling, batches hold prompts of similar length (the order of the result is still
+    the order of ``prompts``).
 
     ``tokenizer_lock`` guards every tokenizer call (a fast tokenizer's settings are mutated per
     call, so two threads must not use one at once); ``before_batch(start)`` runs before each batch
@@ -36,6 +38,18 @@ def generate_batched(model: Any, tokenizer: Any, prompts: Sequence[str], kind: s
 
     if not prompts:
         return []
+    if not generate_kwargs.get("do_sample"):
+        # Deterministic decoding: batch prompts of similar length together (less padding to
+        # encode and attend over), then give the texts back in the caller's order.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+        if order != list(range(len(prompts))):
+            texts = generate_batched(model, tokenizer, [prompts[i] for i in order], kind, max_source,
+                                     {**generate_kwargs, "do_sample": False}, batch_size, tokenizer_lock,
+                                     before_batch)
+            out = [""] * len(prompts)
+            for i, text in zip(order, texts):
+                out[i] = text
+            return out
     lock = tokenizer_lock if tokenizer_lock is not None else contextlib.nullcontext()
     device = next(model.parameters()).device
     was_training = model.training
@@ -72,5 +86,6 @@ def generate_texts(model: Any, tokenizer: Any, prompts: Sequence[str], kind: str
                    max_new_tokens: int, batch_size: int = 16) -> list[str]:
     """Greedy generations for ``prompts`` (batched; left padding for causal models)."""
     return generate_batched(model, tokenizer, prompts, kind, max_source,
-                            {"max_new_tokens": max_new_tokens, "do_sample": False, "num_beams": 1},
+                            {"max_new_tokens": max_new_tokens, "do_sample": False, "num_beams": 1,
+                             "use_cache": True},
                             batch_size)

@@ -121,12 +121,9 @@ def _local_only(ref: ModelRef) -> bool:
 def load_model_config(ref: ModelRef, trust_remote_code: bool = False) -> Any:
     """The model's ``PretrainedConfig`` from config.json alone."""
     if ref.folder:
-        if not ref.folder.exists():
-            raise UserError(f"model folder '{ref.folder}' does not exist; set "
-                            f"model.base_model_path to a folder with config.json")
-        if not (ref.folder / "config.json").is_file():
-            raise UserError(f"'{ref.folder}' has no config.json, so it is not a Hugging Face model "
-                            f"folder; choose the folder that holds config.json")
+        from .model_folder import check_folder
+
+        check_folder(ref.folder)
     from transformers import AutoConfig
 
     local_only = _local_only(ref)

@@ -45,12 +45,28 @@ class ParamStats:
 
 
 def count_parameters(cfg: "RunConfig", info: tuple[ModelInfo, Any] | None = None) -> ParamStats:
-    """Wrap the empty model with the config's PEFT method and count, on the meta device."""
+    """Wrap the empty model with the config's PEFT method and count, on the meta device; a count
+    made before for the same config.json, method settings and library versions is read from the
+    cache (``model_facts``) without importing torch. ``info`` is ``(ModelInfo, empty model or None)``."""
+    from .model_facts import cached_params, model_info, remember_params
+
+    start = time.perf_counter()
+    info_, model = info if info is not None else (model_info(cfg), None)
+    hit = cached_params(cfg, info_)
+    if hit is not None:
+        hit.seconds = time.perf_counter() - start
+        return hit
+    if model is None:
+        info_, model = describe_model(cfg)
+    stats = _count(cfg, info_, model, start)
+    remember_params(cfg, info_, stats)
+    return stats
+
+
+def _count(cfg: "RunConfig", info_: ModelInfo, model: Any, start: float) -> ParamStats:
     import torch
     from peft import get_peft_model
 
-    start = time.perf_counter()
-    info_, model = info if info is not None else describe_model(cfg)
     peft_config = build_peft_config(cfg, info_.kind, tokenizer_path=str(info_.ref.load_arg))
     if getattr(peft_config, "prompt_tuning_init", None) == "TEXT":
         peft_config.prompt_tuning_init = "RANDOM"  # same count, no tokenizer needed on meta

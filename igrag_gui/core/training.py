@@ -492,6 +492,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         dataloader_num_workers=0,
         dataloader_pin_memory=not use_cpu,
         average_tokens_across_devices=True,
+        # length-grouped batches (transformers' LengthGroupedSampler, lengths read from input_ids)
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
     )
     effective = t.train_batch_size * t.gradient_accumulation_steps * size
     metrics_path = output_dir / "metrics.jsonl" if main else None

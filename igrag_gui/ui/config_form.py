@@ -62,6 +62,7 @@ LABELS = {
     "training.metric_for_best_model": "Best model by",
     "training.fp16": "fp16 mixed precision",
     "training.bf16": "bf16 mixed precision",
+    "training.group_by_length": "Group batches by length",
     "lora.r": "LoRA rank (r)",
     "lora.lora_alpha": "LoRA alpha",
     "lora.dropout": "LoRA dropout",

@@ -51,9 +51,9 @@ class DataPreview:
 
 
 def _describe(cfg: RunConfig) -> Any:
-    from ..core.models import describe_model
+    from ..core.model_facts import model_info
 
-    return describe_model(cfg)[0]
+    return model_info(cfg)
 
 
 def _count(cfg: RunConfig) -> Any:

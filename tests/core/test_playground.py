@@ -259,8 +259,8 @@ def test_a_missing_base_model_is_named(tmp_path):
                                  f"or 'demo' for the demo model")
     with pytest.raises(UserError) as caught:
         Session.load(str(tmp_path))
-    assert str(caught.value) == (f"'{tmp_path}' is not a model folder: it has no config.json; choose the "
-                                 f"folder that holds config.json and the weights")
+    assert str(caught.value) == (f"'{tmp_path}' has no config.json, so it is not a Hugging Face model "
+                                 f"folder; choose the folder that holds config.json and the weights")
     with pytest.raises(UserError) as caught:
         Session.load("nobody/not-cached-t5")
     assert str(caught.value) == ("base model 'nobody/not-cached-t5' is not in the local Hugging Face cache "

@@ -84,9 +84,9 @@ def resolve_base(base: str) -> Any:
             raise UserError(f"base model '{base}' not found: there is no folder '{folder}'; give a model "
                             f"folder (with config.json), a Hugging Face id from the local cache, or "
                             f"'{DEMO}' for the demo model")
-        if not (folder / "config.json").is_file():
-            raise UserError(f"'{folder}' is not a model folder: it has no config.json; choose the folder "
-                            f"that holds config.json and the weights")
+        from ..model_folder import check_folder
+
+        check_folder(folder)
         return ModelRef(base, folder=folder)
     ref = ModelRef(base, hub_id=base)
     if cached_file(ref, "config.json") is None and not hub_reachable():
