@@ -368,6 +368,10 @@ class InspectTab(QWidget):
         recent = [p for p in (self.settings.value(RECENT_KEY, []) or []) if p != key]
         self.settings.setValue(RECENT_KEY, [key, *recent][:RECENT_MAX])
 
+    def add_recent(self, path: str | Path) -> None:
+        """Put ``path`` (a run that just trained, say) at the top of the Recent list."""
+        self._remember(str(Path(path)))
+
     def recent(self) -> list[str]:
         value = self.settings.value(RECENT_KEY, []) or []
         return [value] if isinstance(value, str) else list(value)

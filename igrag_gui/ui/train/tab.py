@@ -3,106 +3,53 @@
 Data flows one way: the form edits a ``RunConfig``; ``RunConfig.validate()`` judges it (the tab
 paints the problems and disables Start with the reason); background tasks read the model's
 config.json (module names, parameter counts) and the data file (preview); a ``TrainingRunner``
-runs ``igrag train`` in a child process and streams its events into the live view.
+runs ``igrag train`` in a child process and streams its events into the live view, whose
+``RunHistory`` says how the run ended (``OutcomePanel``). The tab's busy state is its fields
+(``runner``); the widgets only show it.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMenu, QMessageBox, QPlainTextEdit, QPushButton, QSizePolicy, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSizePolicy,
+                               QSplitter, QTableWidget, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
-from ..core.checkpoints import latest_checkpoint
-from ..core.config import SECTION_CLASSES, Problem, RunConfig, load_config
-from ..core.errors import UserError
-from .config_form import ConfigForm
-from .lazy_page import LazyPage
-from .live_view import LiveView, format_params
-from .theme import status_hex
-from .workers import Latest
+from ...core.checkpoints import latest_checkpoint
+from ...core.config import Problem, RunConfig, load_config
+from ...core.errors import UserError
+from ...core.run_history import format_params
+from ..config_form import ConfigForm
+from ..lazy_page import LazyPage
+from ..live import LiveView
+from ..theme import status_hex
+from ..workers import Latest
+from .commands import command_line, run_folders
+from .data_page import DataPage, DataPreview, read_preview
+from .outcome_panel import OutcomePanel
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
-    from ..core.events import Event
-    from .training_runner import TrainingRunner
+    from ...core.events import Event
+    from ...core.run_history import Outcome
+    from ..training_runner import TrainingRunner
 
 DEBOUNCE_MS = 250
-PREVIEW_ROWS = 50
-
-
-@dataclass
-class DataPreview:
-    rows: list[list[str]]
-    count: int
-    too_long: int | None
-    max_source: int
-    path: Path
-    columns: tuple[str, ...] = ("prompt", "caption")
-    images: int | None = None  # distinct image_ids (several reference captions per image)
-    exact: bool = True  # False: count is the line count, too_long judged on the rows shown
-    judged: int = 0
 
 
 def _describe(cfg: RunConfig) -> Any:
-    from ..core.models import describe_model
+    from ...core.models import describe_model
 
     return describe_model(cfg)[0]
 
 
 def _count(cfg: RunConfig) -> Any:
-    from ..core.params import count_parameters
+    from ...core.params import count_parameters
 
     return count_parameters(cfg)
-
-
-def _preview(cfg: RunConfig) -> DataPreview:
-    from ..core.data.summary import READ_ALL_ROWS, summarize
-    from ..core.data_preview import preview_table
-
-    got = summarize(cfg, PREVIEW_ROWS)  # the first rows only; counts from the prepared data if any
-    table = preview_table(cfg.train_file, got.rows, PREVIEW_ROWS, count_images=got.count <= READ_ALL_ROWS)
-    return DataPreview(table.rows, got.count, got.too_long, got.max_source, got.path, tuple(table.columns),
-                       table.images, got.exact, got.judged)
-
-
-def run_folders(cfg: RunConfig) -> list[Path]:
-    """Where a config's runs live: its output_dir and the folder beside it (its neighbours)."""
-    return [cfg.output_path, cfg.output_path.parent]
-
-
-def find_runs(cfg: RunConfig) -> list[Path]:
-    """Run folders (holding metrics.jsonl) at the config's output_dir and beside it, newest first."""
-    from ..core.experiments.runs import find_runs as find
-
-    return find(run_folders(cfg), depth=1)
-
-
-def _flow(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000).strip()
-    return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text
-
-
-def command_line(cfg: RunConfig, saved: RunConfig | None, launcher: str = "igrag") -> str:
-    """The ``igrag train`` line for the file on disk plus ``--set`` for unsaved edits."""
-    path = cfg.source or Path("run.yaml")
-    parts = [f"igrag train {path}"] if launcher == "igrag" else \
-        [f"accelerate launch --num_processes 2 -m igrag_gui train {path}"]
-    if saved is not None:
-        now, before = cfg.to_dict(), saved.to_dict()
-        if now.get("method", "lora") != before.get("method", "lora"):
-            parts.append(f"--set method={now.get('method', 'lora')}")
-        for section in SECTION_CLASSES:
-            for key, value in now.get(section, {}).items():
-                if before.get(section, {}).get(key) != value:
-                    parts.append(f"--set '{section}.{key}={_flow(value)}'")
-    return " ".join(parts)
 
 
 class TrainTab(QWidget):
@@ -113,6 +60,7 @@ class TrainTab(QWidget):
     running_changed = Signal(bool)
     try_adapter = Signal(str)  # an adapter folder to try in the Playground
     inspect_adapter = Signal(str)  # an adapter folder to open in Inspect
+    run_finished = Signal(str)  # a run trained to its end: its adapter folder (Inspect's Recent list)
 
     def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None):
         super().__init__(parent)
@@ -121,15 +69,15 @@ class TrainTab(QWidget):
         self.model_info: Any = None
         self.model_problem: str | None = None
         self.model_key: tuple | None = None
-        self.runner: TrainingRunner | None = None
+        self.runner: TrainingRunner | None = None  # a run is going: the tab's busy state
         self.run_config_file: Path | None = None
-        self.closing_event: Event | None = None
-        self.last_checkpoint: str | None = None
+        self.outcome: Outcome | None = None  # how the last run ended
         self.modified = False
         self._build()
         self._model_task = Latest(self._model_ready, self._model_failed, self)
         self._stats_task = Latest(self._stats_ready, self._stats_failed, self)
         self._preview_task = Latest(self._take_preview, self._take_preview, self)
+        self._preview_source = read_preview
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._refresh_background)
 
     # ------------------------------------------------------------------------------ building
@@ -166,25 +114,17 @@ class TrainTab(QWidget):
         self.reason_label = QLabel()
         self.reason_label.setWordWrap(True)
         self.reason_label.setObjectName("reasonLabel")
-        self.outcome_label = QLabel()
-        self.outcome_label.setWordWrap(True)
-        self.outcome_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.details_button = QPushButton("Details…")
-        self.details_button.clicked.connect(self._show_details)
-        self.details_button.hide()
-        self.try_button = QPushButton("Try in Playground")
-        self.try_button.setToolTip("Load the trained adapter next to its base model and compare their outputs")
-        self.try_button.clicked.connect(lambda: self.try_adapter.emit(self._trained_adapter or ""))
-        self.try_button.hide()
-        self._trained_adapter: str | None = None
+        self.outcome_panel = OutcomePanel()
+        self.outcome_panel.try_adapter.connect(self.try_adapter)
+        self.outcome_panel.inspect_adapter.connect(self.inspect_adapter)
+        self.outcome_label = self.outcome_panel.outcome_label
+        self.try_button = self.outcome_panel.try_button
+        self.inspect_button = self.outcome_panel.inspect_button
+        self.details_button = self.outcome_panel.details_button
         buttons = QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.resume_button, self.copy_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        outcome = QHBoxLayout()
-        outcome.addWidget(self.outcome_label, 1)
-        outcome.addWidget(self.try_button)
-        outcome.addWidget(self.details_button)
 
         self.live = LiveView()
         # Data and Runs are out of sight in the first frame: built when first shown or used.
@@ -206,7 +146,7 @@ class TrainTab(QWidget):
         right_layout.addWidget(stats_box)
         right_layout.addLayout(buttons)
         right_layout.addWidget(self.reason_label)
-        right_layout.addLayout(outcome)
+        right_layout.addWidget(self.outcome_panel)
         right_layout.addWidget(self.pages, 1)
 
         self.splitter = QSplitter(Qt.Horizontal)
@@ -221,27 +161,11 @@ class TrainTab(QWidget):
         self._update_buttons([])
 
     def _build_data_page(self) -> QWidget:
-        self._preview_table = QTableWidget(0, 2)
-        self._preview_table.setHorizontalHeaderLabels(["prompt", "caption"])
-        self._preview_table.horizontalHeader().setStretchLastSection(True)
-        self._preview_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self._preview_table.setWordWrap(False)
-        self._preview_label = QLabel("The first rows of the training data appear here.")
-        self._preview_label.setWordWrap(True)
-        self.import_button = QPushButton("Import data…")
-        self.import_button.setToolTip("Turn CSV/TSV, JSONL, Parquet, a Hugging Face dataset or COCO captions "
-                                      "into training JSONL (igrag data import)")
-        self.import_button.clicked.connect(self.open_import)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        top = QHBoxLayout()
-        top.addWidget(self._preview_label, 1)
-        top.addWidget(self.import_button)
-        layout.addLayout(top)
-        layout.addWidget(self._preview_table)
+        self._data = DataPage()
+        self._data.import_requested.connect(self.open_import)
         if self._last_preview is not None:
-            self._show_preview(self._last_preview)
-        return page
+            self._data.show_preview(self._last_preview)
+        return self._data
 
     @Slot()
     def open_import(self) -> Any:
@@ -255,19 +179,10 @@ class TrainTab(QWidget):
         return dialog
 
     def _build_runs_page(self) -> QWidget:
-        self._runs_list = QListWidget()
-        self._runs_list.currentItemChanged.connect(self._open_run)
-        self._run_view = LiveView()
-        self._run_config_view = QPlainTextEdit(readOnly=True)
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(self._runs_list)
-        detail = QTabWidget()
-        detail.addTab(self._run_view, "Curves")
-        detail.addTab(self._run_config_view, "run.yaml")
-        split.addWidget(detail)
-        split.setSizes([220, 700])
-        self._fill_runs()
-        return split
+        from ..runs.runs_page import RunsPage
+
+        self._runs = RunsPage(lambda: run_folders(self.config()))
+        return self._runs
 
     def _build_compare_page(self) -> QWidget:
         from .runs.compare_page import ComparePage
@@ -300,17 +215,22 @@ class TrainTab(QWidget):
     @property
     def preview_table(self) -> QTableWidget:
         self._data_page.ensure_built()
-        return self._preview_table
+        return self._data.preview_table
 
     @property
     def preview_label(self) -> QLabel:
         self._data_page.ensure_built()
-        return self._preview_label
+        return self._data.preview_label
+
+    @property
+    def runs_page(self) -> Any:
+        """The Runs page (a ``RunsPage``), built on first use."""
+        self._runs_page.ensure_built()
+        return self._runs
 
     @property
     def runs_list(self) -> QListWidget:
-        self._runs_page.ensure_built()
-        return self._runs_list
+        return self.runs_page.runs_list
 
     # ------------------------------------------------------------------------------ config
     def load_file(self, path: Path) -> None:
@@ -406,7 +326,7 @@ class TrainTab(QWidget):
             self.stats_detail.setText("Reading the model's config.json…")
             self._model_task.submit(lambda c=cfg.copy(): _describe(c))
         self._submit_stats(cfg)
-        self._preview_task.submit(lambda c=cfg.copy(): _preview(c))
+        self._preview_task.submit(lambda c=cfg.copy(): read_preview(c))
 
     def _submit_stats(self, cfg: RunConfig) -> None:
         if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
@@ -443,60 +363,12 @@ class TrainTab(QWidget):
         """A preview, or the message saying why there is none; shown now or when Data is built."""
         self._last_preview = preview
         if self._data_page.is_built:
-            self._show_preview(preview)
-
-    def _show_preview(self, preview: DataPreview | str) -> None:
-        if isinstance(preview, str):
-            self._preview_table.setRowCount(0)
-            self._preview_label.setText(preview)
-            return
-        self._preview_table.setColumnCount(len(preview.columns))
-        self._preview_table.setHorizontalHeaderLabels(list(preview.columns))
-        self._preview_table.setRowCount(len(preview.rows))
-        for r, row in enumerate(preview.rows):
-            for c, text in enumerate(row):
-                self._preview_table.setItem(r, c, QTableWidgetItem(text.replace("\n", " ⏎ ")))
-        of = "" if preview.exact else f" of the first {preview.judged:,}"
-        long_text = ("" if preview.too_long is None else
-                     f"; {preview.too_long:,}{of} prompt(s) longer than max_source_length={preview.max_source} "
-                     f"tokens (they will be truncated)")
-        images = ("" if preview.images is None or preview.images == preview.count else
-                  f" of {preview.images:,} images ({preview.count / max(preview.images, 1):.1f} reference "
-                  f"captions per image)")
-        about = "" if preview.exact else "about "
-        self._preview_label.setText(f"{preview.path.name}: {about}{preview.count:,} examples{images}{long_text}. "
-                                    f"Showing the first {len(preview.rows)}.")
+            self._data.show_preview(preview)
 
     # ------------------------------------------------------------------------------ runs
     def _refresh_runs(self) -> None:
         if self._runs_page.is_built:  # else listed when the page is first shown
-            self._fill_runs()
-
-    def _fill_runs(self) -> None:
-        self._runs_list.clear()
-        try:
-            runs = find_runs(self.config())
-        except OSError:
-            runs = []
-        for run in runs:
-            item = QListWidgetItem(run.name)
-            item.setData(Qt.UserRole, str(run))
-            item.setToolTip(str(run))
-            self._runs_list.addItem(item)
-
-    @Slot(QListWidgetItem, QListWidgetItem)
-    def _open_run(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
-        if item is None:
-            return
-        run = Path(item.data(Qt.UserRole))
-        self._run_view.clear()
-        try:
-            self._run_view.load_metrics(run / "metrics.jsonl")
-            text = (run / "run.yaml").read_text(encoding="utf-8") if (run / "run.yaml").exists() else "(no run.yaml)"
-        except OSError as exc:
-            text = f"cannot read this run: {exc}"
-        self._run_config_view.setPlainText(text)
-        self._run_view.redraw_now()
+            self._runs.refresh()
 
     # ------------------------------------------------------------------------------ training
     def start(self, resume: bool = False, max_steps: int | None = None) -> bool:
@@ -507,11 +379,9 @@ class TrainTab(QWidget):
         snapshot = cfg.copy()
         snapshot.save(folder / "run.yaml")
         self.run_config_file = folder / "run.yaml"
-        self.closing_event, self.last_checkpoint = None, None
+        self.outcome = None
         self.live.clear()
-        self.outcome_label.clear()
-        self.details_button.hide()
-        self.try_button.hide()
+        self.outcome_panel.show_outcome(None)
         from .training_runner import TrainingRunner, training_command
 
         self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
@@ -534,13 +404,9 @@ class TrainTab(QWidget):
 
     @Slot(object)
     def _on_event(self, event: Event) -> None:
-        from ..core.events import CheckpointSaved, Failed, Finished, Started
+        from ...core.events import Started
 
         self.live.on_event(event)
-        if isinstance(event, (Finished, Failed)):
-            self.closing_event = event
-        if isinstance(event, CheckpointSaved):
-            self.last_checkpoint = event.path
         if isinstance(event, Started):
             self.status_message.emit(f"Training: {event.max_steps} steps")
 
@@ -550,41 +416,9 @@ class TrainTab(QWidget):
         if runner is not None:
             runner.wait(5000)
             runner.deleteLater()
-        from ..core.events import Failed, Finished
-
-        cfg = self.config()
-        last = latest_checkpoint(cfg.output_path)
-        closing = self.closing_event
-        self._details = tail
-        if isinstance(closing, Finished) and closing.stopped:
-            text = f"Stopped at step {closing.step}. Resumable checkpoint: {closing.checkpoint}. Resume continues it."
-        elif isinstance(closing, Finished):
-            from ..core.metrics.names import format_score, label
-
-            best = (f"; best {label(closing.best_metric)} {format_score(closing.best_score)}"
-                    if closing.best_score is not None and closing.best_metric else "")
-            text = f"Finished at step {closing.step}: adapter saved in {closing.output_dir}{best}."
-        elif isinstance(closing, Failed):
-            text = f"Training failed: {closing.message}"
-            self._details = (closing.details + "\n\n" + tail).strip()
-        else:
-            why = (f"was killed by signal {-code}" if code < 0 else f"exited with code {code}")
-            errors = [line[len("igrag: error: "):] for line in tail.splitlines() if line.startswith("igrag: error: ")]
-            if errors:
-                text = "Training could not start: " + " ".join(errors)
-            else:
-                text = (f"The training process {why} before finishing. "
-                        + (f"The last good checkpoint is {last}; Resume continues from it." if last else
-                           "No checkpoint was saved."))
-            # the engine could not say it failed: say it in the live view too
-            self.live.on_event(Failed(message=text, checkpoint=str(last) if last else None, details=tail))
-        failed = not (isinstance(closing, Finished))
-        self.outcome_label.setText(text)
-        self.outcome_label.setStyleSheet(f"color: {status_hex('error', self)};" if failed else "")
-        self.details_button.setVisible(bool(self._details))
-        finished = isinstance(closing, Finished) and not closing.stopped
-        self._trained_adapter = closing.output_dir if finished else None
-        self.try_button.setVisible(finished)
+        last = latest_checkpoint(self.config().output_path)
+        self.outcome = outcome = self.live.end_run(code, tail, str(last) if last else None)
+        self.outcome_panel.show_outcome(outcome, status_hex("error", self))
         if self.run_config_file is not None:
             import shutil
 
@@ -593,12 +427,9 @@ class TrainTab(QWidget):
         self.running_changed.emit(False)
         self._validate()
         self._refresh_runs()
-        self.status_message.emit(text)
-
-    def _show_details(self) -> None:
-        box = QMessageBox(QMessageBox.Information, "Training details", self.outcome_label.text(), parent=self)
-        box.setDetailedText(getattr(self, "_details", ""))
-        box.open()
+        if outcome.adapter:
+            self.run_finished.emit(outcome.adapter)
+        self.status_message.emit(outcome.text)
 
     def is_running(self) -> bool:
         return self.runner is not None
