@@ -72,6 +72,7 @@ class TrainTab(QWidget):
         self.runner: TrainingRunner | None = None  # a run is going: the tab's busy state
         self.run_config_file: Path | None = None
         self.outcome: Outcome | None = None  # how the last run ended
+        self.stopping = False  # Stop was asked; the child is saving its checkpoint
         self.modified = False
         self._build()
         self._model_task = Latest(self._model_ready, self._model_failed, self)
@@ -298,12 +299,13 @@ class TrainTab(QWidget):
         errors = [p for p in problems if p.severity == "error"]
         running = self.runner is not None
         self.start_button.setEnabled(not errors and not running)
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running and not self.stopping)
         cfg = self.config() if hasattr(self, "form") else None
         can_resume = bool(cfg and not errors and not running and latest_checkpoint(cfg.output_path))
         self.resume_button.setEnabled(can_resume)
         if running:
-            self.reason_label.setText("Training is running.")
+            self.reason_label.setText("Stopping at the next step and saving a checkpoint…" if self.stopping
+                                      else "Training is running.")
         elif errors:
             first = errors[0]
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -379,10 +381,10 @@ class TrainTab(QWidget):
         snapshot = cfg.copy()
         snapshot.save(folder / "run.yaml")
         self.run_config_file = folder / "run.yaml"
-        self.outcome = None
-        self.live.clear()
+        self.outcome, self.stopping = None, False
+        self._show_past(cfg.output_path / "metrics.jsonl" if resume else None)
         self.outcome_panel.show_outcome(None)
-        from .training_runner import TrainingRunner, training_command
+        from ..training_runner import TrainingRunner, training_command
 
         self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
         self.runner.event_received.connect(self._on_event)
@@ -395,12 +397,23 @@ class TrainTab(QWidget):
         self.status_message.emit("Resuming training…" if resume else "Training started")
         return True
 
+    def _show_past(self, metrics: Path | None) -> None:
+        """A resumed run continues the curve of the run it resumes (its metrics.jsonl); a new run
+        starts from nothing."""
+        if metrics is not None and metrics.is_file():
+            try:
+                self.live.load_metrics(metrics)
+                return
+            except OSError:
+                pass
+        self.live.clear()
+
     @Slot()
     def stop(self) -> None:
         if self.runner is not None:
+            self.stopping = True
             self.runner.request_stop()
-            self.stop_button.setEnabled(False)
-            self.reason_label.setText("Stopping at the next step and saving a checkpoint…")
+            self._update_buttons([])
 
     @Slot(object)
     def _on_event(self, event: Event) -> None:
@@ -412,7 +425,7 @@ class TrainTab(QWidget):
 
     @Slot(int, str)
     def _on_ended(self, code: int, tail: str) -> None:
-        runner, self.runner = self.runner, None
+        runner, self.runner, self.stopping = self.runner, None, False
         if runner is not None:
             runner.wait(5000)
             runner.deleteLater()
