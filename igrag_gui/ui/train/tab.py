@@ -171,7 +171,7 @@ class TrainTab(QWidget):
     @Slot()
     def open_import(self) -> Any:
         """The Import data dialog; what it writes becomes data.train_path."""
-        from .data_import import ImportDialog
+        from ..data_import import ImportDialog
 
         dialog = ImportDialog(self.config(), self)
         dialog.imported.connect(lambda path: self.form.editor("data.train_path").setText(path))
@@ -186,7 +186,7 @@ class TrainTab(QWidget):
         return self._runs
 
     def _build_compare_page(self) -> QWidget:
-        from .runs.compare_page import ComparePage
+        from ..runs.compare_page import ComparePage
 
         self._compare = ComparePage(lambda: run_folders(self.config()), self.settings)
         self._compare.open_inspect.connect(self.inspect_adapter)
@@ -195,7 +195,7 @@ class TrainTab(QWidget):
         return self._compare
 
     def _build_sweep_page(self) -> QWidget:
-        from .sweep.sweep_page import SweepPage
+        from ..sweep.sweep_page import SweepPage
 
         self._sweep = SweepPage(self.config, self.settings)
         self._sweep.open_inspect.connect(self.inspect_adapter)
