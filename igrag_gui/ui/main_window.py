@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
     def inspect_tab(self) -> Any:
         """The Inspect tab (an ``InspectTab``), built on first use."""
         if self._inspect_tab is None:
-            from .inspect_tab import InspectTab
+            from .inspect import InspectTab
 
             tab = InspectTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)
