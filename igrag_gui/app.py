@@ -78,9 +78,6 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     from .ui.theme import apply_color_scheme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from .ui import ops
-
-    ops.install_event_loop(app)  # qasync's asyncio loop, riding on app.exec(), runs the UI's flows
     app.setApplicationName("igrag-gui")
     app.setOrganizationName("IGRAG")
     app.setDesktopFileName("igrag-gui")
@@ -95,10 +92,21 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     if startup != given and not is_source_checkout():
         window.statusBar().showMessage(installed_copy_note(startup, window.train_tab.config().output_path))
     install_excepthook(lambda: window)
+    from .ui.workers import after_first_paint
+
+    # qasync's asyncio loop, riding on app.exec(), runs the UI's flows. Installed after the first
+    # frame (asyncio costs ~25 ms to import); a flow started before then installs it itself.
+    after_first_paint(window, _install_event_loop)
     if adapter:
         window.inspect([given])
     window.show()
     return app, window
+
+
+def _install_event_loop() -> None:
+    from .ui import ops
+
+    ops.install_event_loop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
