@@ -181,3 +181,26 @@ def test_add_recent_puts_a_path_first_without_opening_it(tab, tmp_path):
     assert tab.list.count() == 0 and not tab.busy()
     tab._fill_recent()
     assert [a.text() for a in tab.recent_menu.actions()] == [str(first), str(second)]
+
+
+def test_cancel_stops_the_update_norms_and_keeps_nothing(tab, qtbot, adapters):
+    from PySide6.QtWidgets import QWidget
+
+    from igrag_gui.ui import workers
+
+    folder = str(adapters("lora"))
+    tab.open_path(folder)
+    qtbot.waitUntil(lambda: settled(tab) and folder in tab.stats, timeout=60_000)
+    del tab.stats[folder]
+    gate = QWidget()  # work waits for this window's first frame: the cancel lands before it starts
+    workers.hold_until_painted(gate, fallback_ms=10_000)
+    tab.pages.setCurrentIndex(1)
+    qtbot.mouseClick(tab.norms.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.norms.cancel_button.isVisible(), timeout=5_000)
+    assert not tab.norms.button.isEnabled()
+    qtbot.mouseClick(tab.norms.cancel_button, Qt.MouseButton.LeftButton)
+    gate.show()
+    qtbot.waitUntil(lambda: settled(tab), timeout=30_000)
+    assert tab.norms.label.text() == "Cancelled after 0 modules."
+    assert folder not in tab.stats and tab.norms.button.isEnabled() and not tab.norms.cancel_button.isVisible()
+    gate.close()
