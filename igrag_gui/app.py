@@ -92,10 +92,21 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     if startup != given and not is_source_checkout():
         window.statusBar().showMessage(installed_copy_note(startup, window.train_tab.config().output_path))
     install_excepthook(lambda: window)
+    from .ui.workers import after_first_paint
+
+    # qasync's asyncio loop, riding on app.exec(), runs the UI's flows. Installed after the first
+    # frame (asyncio costs ~25 ms to import); a flow started before then installs it itself.
+    after_first_paint(window, _install_event_loop)
     if adapter:
         window.inspect([given])
     window.show()
     return app, window
+
+
+def _install_event_loop() -> None:
+    from .ui import ops
+
+    ops.install_event_loop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,16 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: list[int] = []
         QTimer.singleShot(0, lambda: (result.append(run_self_test(window)), window.close(), app.quit()))
         app.exec()
-        from PySide6.QtCore import QThreadPool
-
-        QThreadPool.globalInstance().waitForDone(30_000)
+        _finish_background_work()
         return result[0] if result else 1
     if args.screenshot:
         def shoot() -> None:
             from PySide6.QtCore import QThreadPool
 
-            QThreadPool.globalInstance().waitForDone(30_000)
-            app.processEvents()
+            from .ui import ops
+
+            for _ in range(3):  # work done, then the flows that awaited it resume (and may run more)
+                QThreadPool.globalInstance().waitForDone(30_000)
+                ops.wait_idle(30)
+                app.processEvents()
             for path in render_screenshots(window, Path(args.screenshot)):
                 print(path)
             window.close()
@@ -143,10 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # give the background readers (model, counts, data preview) time to fill the tab
         QTimer.singleShot(int(os.environ.get("IGRAG_SCREENSHOT_DELAY_MS", "8000")), shoot)
     code = app.exec()
+    _finish_background_work()
+    return code
+
+
+def _finish_background_work() -> None:
+    """Let background readers finish before exit: cancel the UI's flows, wait for their work."""
     from PySide6.QtCore import QThreadPool
 
-    QThreadPool.globalInstance().waitForDone(30_000)  # let background readers finish before exit
-    return code
+    from .ui import ops
+
+    ops.shutdown_event_loop(30)
+    QThreadPool.globalInstance().waitForDone(30_000)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for number, path in enumerate(args.inspect, 1):
         known = len(inspect.reports)
         window.inspect([path])
-        wait(lambda: inspect._pending == 0 and inspect._cancel is None)
+        wait(lambda: not inspect.busy())
         inspect.pages.setCurrentIndex(1 if len(inspect.reports) > known else 0)
         shot(f"inspect-{number}-{path.name}")
     if args.playground:

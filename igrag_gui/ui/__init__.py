@@ -1,1 +1,1 @@
-"""Qt widgets and the workers that run core work off the GUI thread. No torch at import time."""
+"""Qt widgets, and ``ops`` that runs core work off the GUI thread for them. No torch at import time."""

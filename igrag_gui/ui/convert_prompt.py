@@ -1,6 +1,6 @@
 """Inspect's "Convert to PEFT adapter…" for IGRAG's prompt_embeddings.pt (the twin of
-``igrag convert``): ask where and for which base model, convert off the GUI thread, then inspect
-the new adapter folder."""
+``igrag convert``): ask where and for which base model, convert off the GUI thread (an ``ops``
+coroutine), then inspect the new adapter folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QPushButton,
                                QWidget)
 
-from .workers import run_in_background
+from . import ops
 
 IGRAG_METHOD = "prompt tuning (IGRAG prompt embeddings)"
 
@@ -73,18 +73,18 @@ class ConvertPromptAction(QObject):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             force = True
-        source = Path(report.files.weights)
         self.button.setEnabled(False)
-        run_in_background(lambda: _convert(source, out, base or None, force), self._done, self._failed,
-                          receiver=self)
+        ops.start(self._run_conversion(Path(report.files.weights), out, base or None, force), owner=self)
 
-    def _done(self, folder: Any) -> None:
+    async def _run_conversion(self, source: Path, out: Path, base: str | None, force: bool) -> None:
+        try:
+            folder = await ops.run(_convert, source, out, base, force)
+        except ops.TaskFailed as exc:
+            self.button.setEnabled(True)
+            self.failed.emit(exc.message)
+            return
         self.button.setEnabled(True)
         self.converted.emit(str(folder))
-
-    def _failed(self, message: str) -> None:
-        self.button.setEnabled(True)
-        self.failed.emit(message)
 
 
 def _convert(source: Path, out: Path, base: str | None, force: bool) -> Path:

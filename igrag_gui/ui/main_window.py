@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.train_tab.modified_changed.connect(lambda _: self._update_title())
         self.train_tab.try_adapter.connect(self.try_in_playground)
         self.train_tab.inspect_adapter.connect(lambda path: self.inspect([Path(path)]))
-        self.train_tab.run_finished.connect(lambda path: self.inspect_tab.add_recent(path))
+        self.train_tab.run_finished.connect(self._remember_trained)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
     def inspect_tab(self) -> Any:
         """The Inspect tab (an ``InspectTab``), built on first use."""
         if self._inspect_tab is None:
-            from .inspect_tab import InspectTab
+            from .inspect import InspectTab
 
             tab = InspectTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)
@@ -247,6 +247,12 @@ class MainWindow(QMainWindow):
             self.open_config(path)
         else:
             self.inspect([path])
+
+    def _remember_trained(self, adapter: str) -> None:
+        """A run that just finished joins Inspect's Recent list (the tab need not be built)."""
+        from .inspect.tab import remember_recent
+
+        remember_recent(self.settings, adapter)
 
     def inspect(self, paths: list[Path]) -> None:
         self.tabs.setCurrentWidget(self._inspect_host)

@@ -20,6 +20,8 @@ from typing import Callable
 
 from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
+from . import ops
+
 SAMPLE_PROMPT = ("Write a caption for the image.\nSimilar images: a dog runs on the grass | a brown dog "
                  "playing in a park.\nObjects: dog (left), frisbee (top)\nCaption:")
 
@@ -90,8 +92,8 @@ def run_self_test(window, steps: int = 3) -> int:
     started = time.monotonic()
     window.inspect([run])
     inspect = window.inspect_tab
-    _wait(lambda: inspect._pending == 0 and inspect.current is not None, 120)
-    verdict = inspect.verdict_label.text()
+    _wait(lambda: not inspect.busy() and inspect.current is not None, 120)
+    verdict = inspect.card.verdict_label.text()
     report("inspect the adapter", verdict == "LoRA", verdict or inspect.message_label.text(), started)
 
     started = time.monotonic()
@@ -106,5 +108,6 @@ def run_self_test(window, steps: int = 3) -> int:
            " | ".join(f"{k}: {v!r}" for k, v in outputs.items()) or play.model_status.text(), started)
 
     QThreadPool.globalInstance().waitForDone(60_000)
+    ops.wait_idle(60)
     print(f"self-test: {'all checks passed' if not failures else f'{failures} check(s) failed'}", flush=True)
     return 1 if failures else 0

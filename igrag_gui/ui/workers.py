@@ -1,8 +1,10 @@
-"""Run core work off the GUI thread; results and failures come back as queued signals.
+"""The window's first-paint hold, the ML lock, and the older callback runner being retired.
 
-The shape follows Anki's operations: ``run_in_background(fn, on_success, on_failure)``. A worker
-never touches a widget; a ``UserError`` comes back as its message (for the panel or a dialog),
-anything else is logged with its traceback and comes back as a message naming the log file.
+New code runs work with ``ops.run`` in a coroutine (``ui/ops.py``). What stays here:
+``hold_until_painted``/``after_first_paint`` (no background work before the first frame, which
+``ops.run`` honours too) and ``ml_lock`` (one ML call at a time, shared with ``ops``).
+``run_in_background``/``Latest`` (Anki-style callbacks) remain only until the Train and Playground
+tabs are ported to ``ops``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class _Signals(QObject):
 # transformers resolves its names lazily and not thread-safely: two tasks importing it at once
 # failed with "cannot import name 'AutoModel' from 'transformers'". Tasks that load the ML stack
 # (serial=True, the default) therefore run one at a time; others (numpy, file headers) run freely.
-_ml_lock = threading.Lock()
+ml_lock = threading.Lock()
 
 
 class _Task(QRunnable):
@@ -39,7 +41,7 @@ class _Task(QRunnable):
     def _call(self) -> Any:
         if not self.serial:
             return self.fn()
-        with _ml_lock:
+        with ml_lock:
             return self.fn()
 
     @Slot()
@@ -117,11 +119,31 @@ def hold_until_painted(window: QWidget, fallback_ms: int = 3000) -> None:
     QTimer.singleShot(fallback_ms, release_held_tasks)
 
 
+def painted() -> bool:
+    """Whether background work may start (the window has painted, or nobody is holding it)."""
+    return _held is None
+
+
+def on_first_paint(fn: Callable[[], None]) -> None:
+    """Call ``fn`` (a plain callable, no owner) when held work is released (``ops.run`` waits so)."""
+    if _held is None:
+        fn()
+    else:
+        _paint_waiters.append(fn)
+
+
+_paint_waiters: list[Callable[[], None]] = []
+
+
 def release_held_tasks() -> None:
     global _held
     tasks, _held = _held or [], None
     for task in tasks:
         pool().start(task)
+    waiters = list(_paint_waiters)
+    _paint_waiters.clear()
+    for waiter in waiters:
+        waiter()
     callbacks = list(_after_paint)
     _after_paint.clear()
     for owner, fn in callbacks:

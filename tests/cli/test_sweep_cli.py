@@ -73,6 +73,13 @@ def test_a_storage_that_cannot_be_opened_is_refused(tmp_path):
                              "(e.g. postgresql://user@host/db)")
 
 
+def test_a_storage_whose_database_driver_is_missing_names_the_module(tmp_path):
+    path = sweep_file(tmp_path, storage="postgresql+pg8000://igrag@dbhost/sweeps")
+    assert assert_user_error(igrag("sweep", str(path))) == [
+        "igrag: error: storage 'postgresql+pg8000://igrag@dbhost/sweeps' needs the Python module 'pg8000', which "
+        "is not installed; install it in igrag's environment (PostgreSQL: pip install \"psycopg[binary]\")"]
+
+
 def test_a_folder_holding_another_study_is_refused(tmp_path):
     first = sweep_file(tmp_path, "a.yaml", folder="shared", trials=1)
     (tmp_path / "shared").mkdir()
@@ -182,6 +189,19 @@ def test_two_sweep_processes_share_one_study_without_running_a_trial_twice(tmp_p
     assert sorted(e["params"]["lora.r"] for s in started for e in s) == [2, 4, 8]
     rows = list(__import__("csv").DictReader((tmp_path / "sweep" / "sweep.csv").open()))
     assert len(rows) == 3 and {r["state"] for r in rows} == {"complete"}
+
+
+@pytest.mark.skipif(not os.environ.get("IGRAG_TEST_POSTGRES"),
+                    reason="set IGRAG_TEST_POSTGRES=postgresql://user:pw@host/db (an empty database) to run")
+def test_two_sweep_processes_share_one_study_on_postgresql(tmp_path):
+    # the several-machines set-up: one database server; its tables are created by whichever process comes first
+    url = os.environ["IGRAG_TEST_POSTGRES"]
+    path = sweep_file(tmp_path, space={"lora.r": [2, 4, 8]}, trials=3, storage=url, study=f"t{os.getpid()}")
+    procs = [sweep_process(path, "--resume") for _ in range(2)]
+    outs = [p.communicate(timeout=400) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    started = [e for o in outs for e in events_of(o[0]) if e["event"] == "trial_started"]
+    assert sorted(e["params"]["lora.r"] for e in started) == [2, 4, 8]
 
 
 @pytest.mark.slow

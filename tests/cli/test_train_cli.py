@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -101,9 +102,16 @@ def test_sigkill_mid_run_leaves_a_loadable_checkpoint_that_resume_continues(tmp_
     assert (out / "adapter_model.safetensors").is_file()
 
 
+def free_port() -> str:
+    """A port nobody listens on now: two test runs on one machine must not meet on a fixed one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
 def test_two_cpu_processes_with_torchrun(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
            "-m", "igrag_gui", "train", str(demo_config_path()), "--set", f"training.output_dir={out}",
            "--set", "training.eval_strategy=steps", "--set", "training.eval_steps=4",
            "--set", "training.save_strategy=steps", "--set", "training.save_steps=4",

@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from igrag_gui.core.adapters import compare, inspect_path, weight_stats
 from igrag_gui.core.adapters.weight_stats import effective_rank
+from igrag_gui.core.task_state import TaskState
 from tests.conftest import ROOT
 from tests.core.adapter_factory import copy_adapter, factory
 
@@ -137,12 +138,14 @@ def test_heatmap(adapter):
 
 def test_progress_and_cancel(adapter):
     report = inspect_path(adapter("lora"))
-    calls = []
-    stats = weight_stats(report, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(i, 12) for i in range(13)] and len(stats.modules) == 12
+    calls, statuses = [], []
+    stats = weight_stats(report, TaskState(on_progress=calls.append, on_status=statuses.append))
+    assert calls == [i / 12 for i in range(13)] and len(stats.modules) == 12
+    assert statuses[0] == "0 / 12 modules" and statuses[-1] == "12 / 12 modules"
     calls.clear()
-    stats = weight_stats(report, progress=lambda d, t: calls.append(d), cancelled=lambda: len(calls) > 3)
-    assert stats.cancelled and len(stats.modules) == 3 and calls == [0, 1, 2, 3]
+    state = TaskState(on_progress=lambda f: (calls.append(f), len(calls) > 3 and state.cancel()))
+    stats = weight_stats(report, state)
+    assert stats.cancelled and len(stats.modules) == 3 and calls == [i / 12 for i in range(4)]
 
 
 def test_effective_rank():

@@ -1,5 +1,6 @@
-"""UI test fixtures: a fresh QSettings per test, and a guard that fails any test leaving a
-QThread running or a child process alive (as napari's fixtures do)."""
+"""UI test fixtures: qasync's loop over the test's QApplication (so ``qtbot.waitUntil`` and
+``waitSignal`` drive the UI's coroutines), a fresh QSettings per test, and a guard that fails any
+test leaving a QThread running or a child process alive (as napari's fixtures do)."""
 
 from __future__ import annotations
 
@@ -49,9 +50,13 @@ def child_pids() -> set[int]:
 
 @pytest.fixture(autouse=True)
 def no_leftover_threads_or_processes(qapp):
+    from igrag_gui.ui import ops
+
+    ops.install_event_loop(qapp)  # one loop per test: a test's tasks never leak into the next
     before = child_pids()
     _started.clear()
     yield
+    ops.shutdown_event_loop(60)  # cancels the test's tasks and waits for work still running
     QThreadPool.globalInstance().waitForDone(60_000)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and (any(_running(t) for t in _started) or child_pids() - before):
@@ -74,6 +79,7 @@ def settings(tmp_path):
 def window(qtbot, settings):
     """The main window on the demo config, stopped and closed without questions at the end."""
     from igrag_gui.resources import demo_config_path
+    from igrag_gui.ui import ops
     from igrag_gui.ui.main_window import MainWindow
 
     win = MainWindow(demo_config_path(), settings=settings)
@@ -83,6 +89,7 @@ def window(qtbot, settings):
         win.stop_training_and_wait()
     win._may_discard = lambda: True  # tests leave edits unsaved on purpose: no dialog at close
     QThreadPool.globalInstance().waitForDone(60_000)
+    ops.wait_idle(60)
     qtbot.wait(50)
     win.close()
     win.deleteLater()

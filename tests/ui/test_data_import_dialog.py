@@ -66,3 +66,28 @@ def test_a_source_that_cannot_be_read_says_why(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: "nothing to import" in dialog.status_label.text(), timeout=30_000)
     assert dialog.status_label.text() == f"{empty}: no rows in the file; nothing to import"
     assert not dialog.import_button.isEnabled()
+
+
+def test_stop_cancels_the_import_and_writes_nothing(qtbot, tmp_path):
+    from igrag_gui.core.config import load_config
+    from igrag_gui.resources import demo_config_path
+    from igrag_gui.ui.data_import.dialog import ImportDialog
+
+    src = tmp_path / "many.csv"
+    with src.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["prompt", "caption"])
+        writer.writerows([f"Similar images: a dog on the grass number {i}.", f"a dog {i}."] for i in range(400_000))
+    dialog = ImportDialog(load_config(demo_config_path())[0])
+    qtbot.addWidget(dialog)
+    dialog.set_source(str(src))
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=30_000)
+    out = tmp_path / "stopped.jsonl"
+    dialog.out_edit.setText(str(out))
+    dialog.import_button.click()
+    assert dialog.stop_button.isEnabled() and not dialog.import_button.isEnabled()
+    dialog.stop_button.click()
+    qtbot.waitUntil(lambda: not dialog.importing(), timeout=60_000)
+    assert dialog.status_label.text() == "Stopped; nothing was written."
+    assert not out.exists() and not (tmp_path / "stopped.jsonl.part").exists()
+    assert dialog.import_button.isEnabled() and not dialog.stop_button.isEnabled()

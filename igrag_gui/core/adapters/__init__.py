@@ -3,7 +3,7 @@
 - ``inspect_path(path) -> AdapterReport``: the method and its evidence, key figures, tensors,
   modules by layer and type, and consistency warnings, from ``adapter_config.json`` and the
   safetensors header alone (milliseconds, no torch).
-- ``weight_stats(report, progress=None, cancelled=None) -> WeightStats``: per-module update norms,
+- ``weight_stats(report, state=None) -> WeightStats`` (``state``: a ``core.task_state.TaskState``): per-module update norms,
   singular values and effective ranks, read tensor by tensor (for a background thread).
 - ``compare(report_a, report_b, stats_a=None, stats_b=None) -> Comparison``.
 

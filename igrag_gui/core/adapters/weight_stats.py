@@ -9,17 +9,18 @@ and the count of σ above 1e-3·σ_max. An all-zero B is PEFT's initialisation: 
 
 For other module-based methods the statistic is the norm of the module's saved parameters.
 Tensors are read one at a time, memory-mapped, with numpy (no torch; see ``weights_file``), and
-the loop reports ``progress(done, total)`` and stops when ``cancelled()`` says so, for a GUI
-worker thread.
+the loop reports its progress to a ``TaskState`` and stops (keeping what it measured, marked
+``cancelled``) when the state is cancelled, for a GUI worker thread.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UserError
+from ..task_state import TaskState
 from .methods_catalog import ADALORA, LORA, PREFIX, PROMPT, XLORA
 from .report import AdapterReport
 from .weights_file import FLOAT_DTYPES, TensorReader
@@ -137,9 +138,11 @@ class WeightStats:
         return "\n".join(lines)
 
 
-def weight_stats(report: AdapterReport, progress: Callable[[int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> WeightStats:
-    """Per-module statistics of the adapter ``report`` describes; ``UserError`` if unreadable."""
+def weight_stats(report: AdapterReport, state: TaskState | None = None) -> WeightStats:
+    """Per-module statistics of the adapter ``report`` describes; ``UserError`` if unreadable.
+
+    ``state`` gets the fraction of modules done and "N / M modules"; once cancelled, the modules
+    measured so far come back with ``cancelled`` set."""
     files = report.files
     family = report.family
     lora_like = family in (LORA, ADALORA)
@@ -158,11 +161,16 @@ def weight_stats(report: AdapterReport, progress: Callable[[int, int], None] | N
         stats.notes.append("DoRA: the norms are of the low-rank part scaling·B·A; the magnitude vector "
                            "rescales the whole weight, which needs the base model")
     total = len(modules)
-    if progress:
-        progress(0, total)
+
+    def report_progress(done: int) -> None:
+        if state is not None:
+            state.set_status(f"{done:,} / {total:,} modules")
+            state.set_progress(done / total if total else 1.0)
+
+    report_progress(0)
     with TensorReader(files.weights, files.weights_format or "safetensors") as reader:
         for done, m in enumerate(modules, 1):
-            if cancelled is not None and cancelled():
+            if state is not None and state.cancelled():
                 stats.cancelled = True
                 break
             try:
@@ -172,8 +180,7 @@ def weight_stats(report: AdapterReport, progress: Callable[[int, int], None] | N
                 result = None
             if result is not None:
                 stats.modules.append(result)
-            if progress:
-                progress(done, total)
+            report_progress(done)
     return stats
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from filelock import FileLock
+
 from ..errors import UserError
 from .child import TrainChild, cli_command
 from .runs import better, load_run, metric_name
@@ -50,8 +52,6 @@ def _quiet_optuna() -> None:
 
 def open_storage(url: str) -> Any:
     """Optuna's RDB storage for ``url``; a URL that cannot be opened is the user's to fix."""
-    import optuna
-
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         try:
@@ -59,14 +59,32 @@ def open_storage(url: str) -> Any:
         except OSError as exc:
             raise UserError(f"storage '{url}' cannot be opened: cannot create folder '{path.parent}' "
                             f"({exc.strerror}); choose a folder you can write to") from None
-    kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
+        # two processes starting on one new SQLite file both create Optuna's tables and stamp the
+        # schema version: the loser fails ("UNIQUE constraint failed: alembic_version.version_num"),
+        # so processes on this machine take turns; the retry below covers other machines
+        with FileLock(str(path) + ".lock", timeout=300):
+            return _rdb_storage(url, {"connect_args": {"timeout": 120}})
+    return _rdb_storage(url, {})
+
+
+RACES = ("already exists", "locked", "UNIQUE constraint", "duplicate key", "IntegrityError")
+
+
+def _rdb_storage(url: str, kwargs: dict[str, Any]) -> Any:
+    import optuna
+
     error: Exception | None = None
     for attempt in range(5):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except ImportError as exc:  # Optuna wraps the missing database driver
+            missing = getattr(exc.__cause__, "name", None) or "its database driver"
+            raise UserError(f"storage '{url}' needs the Python module '{missing}', which is not installed; "
+                            f"install it in igrag's environment (PostgreSQL: pip install \"psycopg[binary]\")"
+                            ) from None
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy, drivers and Optuna raise many kinds
             error = exc
-            if "already exists" not in str(exc) and "locked" not in str(exc):
+            if not any(race in f"{type(exc).__name__}: {exc}" for race in RACES):
                 break
             time.sleep(0.5 + attempt)  # another process is creating the same tables right now
     reason = (str(error).splitlines() or [type(error).__name__])[0]

@@ -1,25 +1,25 @@
 """Import data: pick a source, see its first rows, map columns, check lengths, write JSONL.
 
-Everything slow runs off the GUI thread (``workers.Latest``): opening the source and reading its
-first rows, tokenizing them for the histogram, and writing the file (which can be stopped). The
-judgement is the core's: ``check_mapping`` (errors block Import), ``length_histograms``.
+Everything slow runs off the GUI thread as ``ops`` coroutines, a newer request replacing an older
+one (``ops.Latest``): opening the source and reading its first rows, tokenizing them for the
+histogram, and writing the file (which Stop cancels through its ``TaskState``). The judgement is
+the core's: ``check_mapping`` (errors block Import), ``length_histograms``.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from ...core.config import RunConfig
 from ...core.data.importing import CHECK_ROWS, KINDS, Finding, Mapping
+from .. import ops
 from ..theme import status_hex
-from ..workers import Latest
 from .histogram import LengthHistogram
 
 PREVIEW_ROWS = 50
@@ -44,6 +44,22 @@ def _lengths(cfg: RunConfig, prompts: list[str], captions: list[str]) -> Any:
                              cfg.data.max_target_length)
 
 
+def _write(source: Any, mapping: Mapping, out: Path, state: ops.TaskState) -> Any:
+    """Write the JSONL, saying how far it is; None when stopped (then nothing was written)."""
+    from ...core.data.importing import write_jsonl
+    from ...core.data.prepare import PreparationStopped
+
+    of = f" of {source.total:,}" if source.total else ""
+
+    def progress(done: int, total: int | None) -> None:
+        state.set_status(f"Importing: {done:,}{of} rows …")
+
+    try:
+        return write_jsonl(source, mapping, out, progress, state.cancelled)
+    except PreparationStopped:
+        return None
+
+
 class ImportDialog(QDialog):
     """Turns a CSV/TSV, JSONL, Parquet, Hugging Face dataset or COCO captions file into training JSONL."""
 
@@ -56,13 +72,9 @@ class ImportDialog(QDialog):
         self.source: Any = None
         self.rows: list[dict] = []
         self.findings: list[Finding] = []
-        self._stop = threading.Event()
-        self._done_rows = 0
+        self._import_state: ops.TaskState | None = None  # set while an import runs
+        self._load_task, self._length_task, self._write_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
         self._build()
-        self._load_task = Latest(self._loaded, self._load_failed, self, serial=False)
-        self._length_task = Latest(self._lengths_ready, self._lengths_failed, self)
-        self._write_task = Latest(self._written, self._write_failed, self, serial=False)
-        self._ticker = QTimer(self, interval=250, timeout=self._tick)
         self.resize(1000, 760)
 
     # ------------------------------------------------------------------------------ building
@@ -113,7 +125,7 @@ class ImportDialog(QDialog):
         self.import_button.clicked.connect(self.start_import)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self._stop.set)
+        self.stop_button.clicked.connect(self.stop_import)
         close_button = QPushButton("Close")
         close_button.clicked.connect(self.reject)
         out_row = QHBoxLayout()
@@ -171,7 +183,15 @@ class ImportDialog(QDialog):
         if not self.out_edit.text():
             stem = Path(src).stem if Path(src).suffix else Path(src).name
             self.out_edit.setText(str(self.cfg.base_dir / f"{stem}.imported.jsonl"))
-        self._load_task.submit(lambda: _load(src, None if kind == "auto" else kind, self.split_edit.text()))
+        self._load_task.start(self._load(src, None if kind == "auto" else kind, self.split_edit.text()))
+
+    async def _load(self, src: str, kind: str | None, split: str) -> None:
+        try:
+            result = await ops.run(_load, src, kind, split, ml=False)
+        except ops.TaskFailed as exc:
+            self._load_failed(exc.message)
+            return
+        self._loaded(result)
 
     def _loaded(self, result: tuple[Any, list[dict]]) -> None:
         from ...core.data.importing import guess_mapping
@@ -230,64 +250,49 @@ class ImportDialog(QDialog):
             prompts = [str(r.get(mapping.prompt) or "") for r in self.rows]
             captions = [str(r.get(mapping.caption) or "") for r in self.rows]
             self.histogram.clear("counting tokens …")
-            cfg = self.cfg.copy()
-            self._length_task.submit(lambda: _lengths(cfg, prompts, captions))
+            self._length_task.start(self._count_tokens(self.cfg.copy(), prompts, captions))
         else:
+            self._length_task.cancel()
             self.histogram.clear()
 
-    def _lengths_ready(self, result: Any) -> None:
+    async def _count_tokens(self, cfg: RunConfig, prompts: list[str], captions: list[str]) -> None:
+        try:
+            result = await ops.run(_lengths, cfg, prompts, captions)  # loads the tokenizer: ML work
+        except ops.TaskFailed as exc:
+            self.histogram.clear(f"no token lengths: {exc.message}")
+            return
         self.histogram.show_histograms(*result)
-
-    def _lengths_failed(self, message: str) -> None:
-        self.histogram.clear(f"no token lengths: {message}")
 
     # ------------------------------------------------------------------------------ import
     def can_import(self) -> bool:
         return (self.source is not None and bool(self.out_edit.text().strip())
                 and not any(f.severity == "error" for f in self.findings))
 
+    def importing(self) -> bool:
+        return self._import_state is not None
+
     def _update_buttons(self) -> None:
-        running = self.stop_button.isEnabled() if hasattr(self, "stop_button") else False
-        self.import_button.setEnabled(self.can_import() and not running)
+        if hasattr(self, "stop_button"):  # called while building
+            self.stop_button.setEnabled(self.importing())
+            self.import_button.setEnabled(self.can_import() and not self.importing())
 
     @Slot()
     def start_import(self) -> None:
-        from ...core.data.importing import write_jsonl
-
-        if not self.can_import():
+        if not self.can_import() or self.importing():
             return
-        source, mapping, out = self.source, self.mapping(), Path(self.out_edit.text().strip()).expanduser()
-        self._stop.clear()
-        self._done_rows = 0
-        self.stop_button.setEnabled(True)
-        self.import_button.setEnabled(False)
-        self.status_label.setText(f"Importing into {out} …")
-
-        def progress(done: int, total: int | None) -> None:
-            self._done_rows = done  # read by the timer on the GUI thread
-
-        self._ticker.start()
-        def write() -> Any:
-            from ...core.data.prepare import PreparationStopped
-
-            try:
-                return write_jsonl(source, mapping, out, progress, self._stop.is_set)
-            except PreparationStopped:
-                return None  # stopped: nothing was written
-
-        self._write_task.submit(write)
-
-    def _tick(self) -> None:
-        total = self.source.total if self.source is not None else None
-        of = f" of {total:,}" if total else ""
-        self.status_label.setText(f"Importing: {self._done_rows:,}{of} rows …")
-
-    def _finish(self) -> None:
-        self._ticker.stop()
-        self.stop_button.setEnabled(False)
+        out = Path(self.out_edit.text().strip()).expanduser()
+        self._import_state = ops.gui_state(on_status=self.status_label.setText)
         self._update_buttons()
+        self.status_label.setText(f"Importing into {out} …")
+        self._write_task.start(self._import(self.source, self.mapping(), out, self._import_state))
 
-    def _written(self, result: Any) -> None:
+    async def _import(self, source: Any, mapping: Mapping, out: Path, state: ops.TaskState) -> None:
+        try:
+            result = await ops.run(_write, source, mapping, out, state=state, ml=False)
+        except ops.TaskFailed as exc:
+            self._finish()
+            self.status_label.setText(exc.message)
+            return
         self._finish()
         if result is None:
             self.status_label.setText("Stopped; nothing was written.")
@@ -296,6 +301,12 @@ class ImportDialog(QDialog):
         self.status_label.setText(f"Wrote {result.rows:,} rows to {result.out}.{extra}")
         self.imported.emit(str(result.out))
 
-    def _write_failed(self, message: str) -> None:
-        self._finish()
-        self.status_label.setText(message)
+    @Slot()
+    def stop_import(self) -> None:
+        """Stop writing at the next check; nothing is written."""
+        if self._import_state is not None:
+            self._import_state.cancel()
+
+    def _finish(self) -> None:
+        self._import_state = None
+        self._update_buttons()
