@@ -53,19 +53,16 @@ def test_demo_config_ready_to_train_with_live_parameter_counts(window, qtbot):
 
 def test_data_and_runs_pages_are_built_when_first_shown_and_show_what_came_before(window, qtbot, tmp_path):
     """The hidden pages are not in the first frame; what arrived meanwhile is there when shown."""
-    from PySide6.QtCore import QThreadPool
-
     tab = window.train_tab
     run = tmp_path / "runs" / "old-run"
     run.mkdir(parents=True)
     (run / "metrics.jsonl").write_text("")
     tab.form.editor("training.output_dir").setText(str(tmp_path / "runs" / "new-run"))
-    qtbot.waitUntil(lambda: tab._last_preview is not None, timeout=60_000)
-    QThreadPool.globalInstance().waitForDone(60_000)
+    qtbot.waitUntil(lambda: tab._last_preview is not None and not tab.background_busy(), timeout=60_000)
     assert not tab._data_page.is_built and not tab._runs_page.is_built
     tab.set_config(tab.config(), saved=False)  # what a save or an opened file does: runs are listed again
-    QThreadPool.globalInstance().waitForDone(60_000)
-    qtbot.wait(100)  # the new preview's result reaches the tab
+    assert tab.background_busy()
+    qtbot.waitUntil(lambda: not tab.background_busy(), timeout=60_000)  # the new preview reached the tab
     assert not tab._data_page.is_built and not tab._runs_page.is_built
     tab.pages.setCurrentIndex(1)  # Data
     assert tab._data_page.is_built

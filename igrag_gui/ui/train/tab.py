@@ -27,7 +27,7 @@ from ..config_form import ConfigForm
 from ..lazy_page import LazyPage
 from ..live import LiveView
 from ..theme import status_hex
-from ..workers import Latest
+from .. import ops
 from .commands import command_line, run_folders
 from .data_page import DataPage, DataPreview, read_preview
 from .outcome_panel import OutcomePanel
@@ -75,10 +75,8 @@ class TrainTab(QWidget):
         self.stopping = False  # Stop was asked; the child is saving its checkpoint
         self.modified = False
         self._build()
-        self._model_task = Latest(self._model_ready, self._model_failed, self)
-        self._stats_task = Latest(self._stats_ready, self._stats_failed, self)
-        self._preview_task = Latest(self._take_preview, self._take_preview, self)
-        self._preview_source = read_preview
+        # background reads, newest wins: the model's config.json, the parameter counts, the data preview
+        self._model_task, self._stats_task, self._preview_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._refresh_background)
 
     # ------------------------------------------------------------------------------ building
@@ -326,9 +324,36 @@ class TrainTab(QWidget):
             self.model_key = self._model_key(cfg)
             self.model_info, self.model_problem = None, None
             self.stats_detail.setText("Reading the model's config.json…")
-            self._model_task.submit(lambda c=cfg.copy(): _describe(c))
+            self._model_task.start(self._read_model(cfg.copy()))
         self._submit_stats(cfg)
-        self._preview_task.submit(lambda c=cfg.copy(): read_preview(c))
+        self._preview_task.start(self._read_preview(cfg.copy()))
+
+    def background_busy(self) -> bool:
+        """Whether a read of the model, the counts or the preview is still going."""
+        return any(task.running() for task in (self._model_task, self._stats_task, self._preview_task))
+
+    async def _read_model(self, cfg: RunConfig) -> None:
+        try:
+            info = await ops.run(_describe, cfg)
+        except ops.TaskFailed as exc:
+            self._model_failed(exc.message)
+            return
+        self._model_ready(info)
+
+    async def _count_parameters(self, cfg: RunConfig) -> None:
+        try:
+            stats = await ops.run(_count, cfg)
+        except ops.TaskFailed as exc:
+            self._stats_failed(exc.message)
+            return
+        self._stats_ready(stats)
+
+    async def _read_preview(self, cfg: RunConfig) -> None:
+        try:
+            preview = await ops.run(read_preview, cfg)
+        except ops.TaskFailed as exc:
+            preview = exc.message  # the message saying why there is no preview
+        self._take_preview(preview)
 
     def _submit_stats(self, cfg: RunConfig) -> None:
         if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
@@ -337,7 +362,7 @@ class TrainTab(QWidget):
             self.stats_detail.setText("Fix the model and method fields to see parameter counts.")
             return
         self.stats_detail.setText("Counting…")
-        self._stats_task.submit(lambda c=cfg.copy(): _count(c))
+        self._stats_task.start(self._count_parameters(cfg.copy()))
 
     def _model_ready(self, info: Any) -> None:
         self.model_info, self.model_problem = info, None
