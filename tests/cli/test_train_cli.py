@@ -123,7 +123,7 @@ def test_two_cpu_processes_with_torchrun(tmp_path):
     assert result.stderr.count("training: ") == 1  # only rank 0 reports
     assert result.stderr.count("train.jsonl: 1,000 rows tokenized in ") == 1  # rank 0 prepared, rank 1 waited
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
-    assert "on 2 cpu process(es)" in result.stderr
+    assert "on 2 cpu processes, fp32" in result.stderr
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if m["event"] == "log"] == [1, 2, 3, 4]
     evals = [m for m in metrics if m["event"] == "eval"]
