@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSizePolicy,
-                               QSplitter, QTableWidget, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSplitter, QTableWidget,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ...core.checkpoints import latest_checkpoint
 from ...core.config import Problem, RunConfig, load_config
 from ...core.errors import UserError
-from ...core.run_history import format_params
+from .. import ops
 from ..config_form import ConfigForm
 from ..lazy_page import LazyPage
 from ..live import LiveView
 from ..theme import status_hex
-from .. import ops
 from .commands import command_line, run_folders
 from .data_page import DataPage, DataPreview, read_preview
 from .outcome_panel import OutcomePanel
+from .param_stats import ParamStatsBox
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
     from ...core.events import Event
@@ -84,19 +84,8 @@ class TrainTab(QWidget):
         self.form = ConfigForm()
         self.form.edited.connect(self._on_edited)
 
-        self.stats_label = QLabel("—")
-        self.stats_label.setObjectName("statsLabel")
-        font = self.stats_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        self.stats_label.setFont(font)
-        self.stats_detail = QLabel("Parameter counts appear here as you edit.")
-        self.stats_detail.setWordWrap(True)
-        stats_box = QGroupBox("Trainable / total parameters")
-        stats_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # never squeezed
-        stats_layout = QVBoxLayout(stats_box)
-        stats_layout.addWidget(self.stats_label)
-        stats_layout.addWidget(self.stats_detail)
+        self.param_stats = ParamStatsBox()
+        self.stats_label, self.stats_detail = self.param_stats.stats_label, self.param_stats.stats_detail
 
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
@@ -142,7 +131,7 @@ class TrainTab(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(stats_box)
+        right_layout.addWidget(self.param_stats)
         right_layout.addLayout(buttons)
         right_layout.addWidget(self.reason_label)
         right_layout.addWidget(self.outcome_panel)
@@ -323,7 +312,7 @@ class TrainTab(QWidget):
         if force or self.model_key != self._model_key(cfg):
             self.model_key = self._model_key(cfg)
             self.model_info, self.model_problem = None, None
-            self.stats_detail.setText("Reading the model's config.json…")
+            self.param_stats.show_note("Reading the model's config.json…")
             self._model_task.start(self._read_model(cfg.copy()))
         self._submit_stats(cfg)
         self._preview_task.start(self._read_preview(cfg.copy()))
@@ -358,10 +347,9 @@ class TrainTab(QWidget):
     def _submit_stats(self, cfg: RunConfig) -> None:
         if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
                for p in cfg.validate(model=self.model_info, check_files=False)):
-            self.stats_label.setText("—")
-            self.stats_detail.setText("Fix the model and method fields to see parameter counts.")
+            self.param_stats.show_note("Fix the model and method fields to see parameter counts.", clear=True)
             return
-        self.stats_detail.setText("Counting…")
+        self.param_stats.show_note("Counting…")
         self._stats_task.start(self._count_parameters(cfg.copy()))
 
     def _model_ready(self, info: Any) -> None:
@@ -372,19 +360,13 @@ class TrainTab(QWidget):
     def _model_failed(self, message: str) -> None:
         self.model_info, self.model_problem = None, message
         self._validate()
-        self.stats_label.setText("—")
-        self.stats_detail.setText("The model could not be read (see the Base model field).")
+        self.param_stats.show_note("The model could not be read (see the Base model field).", clear=True)
 
     def _stats_ready(self, stats: Any) -> None:
-        self.stats_label.setText(format_params(stats.trainable, stats.total, stats.percent))
-        per = ", ".join(f"{name}: {v['modules']}" for name, v in stats.by_module.items())
-        self.stats_detail.setText(f"{stats.modules} adapted modules — {per}")
-        self.stats_detail.setToolTip("Trainable parameters by module type:\n" + "\n".join(
-            f"{name}: {v['modules']} modules, {v['trainable']:,} parameters" for name, v in stats.by_module.items()))
+        self.param_stats.show_stats(stats)
 
     def _stats_failed(self, message: str) -> None:
-        self.stats_label.setText("—")
-        self.stats_detail.setText(message)
+        self.param_stats.show_note(message, clear=True)
 
     def _take_preview(self, preview: DataPreview | str) -> None:
         """A preview, or the message saying why there is none; shown now or when Data is built."""
