@@ -279,7 +279,7 @@ class RunHistory:
                 return Outcome("stopped", text, details=tail)
             return Outcome("finished", text, adapter=closing.output_dir, details=tail)
         if isinstance(closing, Failed):
-            return Outcome("failed", f"Training failed: {closing.message}",
+            return Outcome("failed", describe(closing) or "",
                            details=(closing.details + "\n\n" + tail).strip())
         errors = [line[len("igrag: error: "):] for line in tail.splitlines() if line.startswith("igrag: error: ")]
         if errors:

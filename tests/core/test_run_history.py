@@ -129,7 +129,8 @@ def test_how_a_run_ended_is_a_value():
     failed = RunHistory()
     failed.apply(Failed(message="NaN loss at step 3; lower the learning rate.", step=3, details="trace"))
     outcome = failed.end(2, "igrag: error: NaN loss", None)
-    assert (outcome.kind, outcome.text) == ("failed", "Training failed: NaN loss at step 3; lower the learning rate.")
+    assert (outcome.kind, outcome.text) == ("failed", "Failed at step 3: NaN loss at step 3; lower the learning rate.")
+    assert outcome.text == describe(failed.closing) == failed.status_line  # the tab, the log and the status agree
     assert outcome.details == "trace\n\nigrag: error: NaN loss"
 
     killed = RunHistory()
