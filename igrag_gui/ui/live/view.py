@@ -122,7 +122,7 @@ class LiveView(QWidget):
         outcome = self._history.end(code, tail, last_checkpoint)
         if outcome.kind == "failed":
             self.log.set_visible(True)
-        self._schedule()
+        self.redraw_now()  # the end of a run is shown at once, not at the next tick
         return outcome
 
     @Slot()
