@@ -211,6 +211,11 @@ class TrainTab(QWidget):
         return self._data.preview_label
 
     @property
+    def import_button(self) -> QPushButton:
+        self._data_page.ensure_built()
+        return self._data.import_button
+
+    @property
     def runs_page(self) -> Any:
         """The Runs page (a ``RunsPage``), built on first use."""
         self._runs_page.ensure_built()
