@@ -1,7 +1,8 @@
 """``igrag data import SRC --out FILE.jsonl``: what users have, in the training layout.
+``igrag data cache [--trim SIZE | --clear]``: what the prepared-data cache holds, and keeping it small.
 
-The twin of the Train tab's Import data dialog: the same sources, the same column guesses, the
-same mapping checks (errors stop before anything is written; warnings are printed).
+Import is the twin of the Train tab's Import data dialog: the same sources, the same column
+guesses, the same mapping checks (errors stop before anything is written; warnings are printed).
 """
 
 from __future__ import annotations
@@ -34,7 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--format", choices=KINDS, help="the source's format (default: from the name)")
     imp.add_argument("--split", help="the split of a Hugging Face dataset (default: train, else the first)")
     imp.set_defaults(func=run_import)
-    p.set_defaults(func=lambda args: p.error("choose an action: import"))
+    cache = data_sub.add_parser(
+        "cache", help="list the prepared-data cache; trim or clear it",
+        description="List the tokenized data files kept in the cache (IGRAG_DATA_CACHE, default "
+                    "~/.cache/igrag-gui/data), most recently used first. Training trims it to "
+                    "IGRAG_DATA_CACHE_MAX (default 20GB, 0 for no limit) after each new entry.")
+    what = cache.add_mutually_exclusive_group()
+    what.add_argument("--trim", metavar="SIZE", help="remove least recently used entries down to SIZE (e.g. 5GB)")
+    what.add_argument("--clear", action="store_true", help="remove every entry (the next run prepares again)")
+    cache.set_defaults(func=run_cache)
+    p.set_defaults(func=lambda args: p.error("choose an action: import, cache"))
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -70,4 +80,32 @@ def run_import(args: argparse.Namespace) -> int:
     for line in result.warnings:
         warn(line)
     print(f"wrote {result.rows:,} rows to {result.out} ({mapping.describe()})")
+    return 0
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    import time
+
+    from ..core.data.cache import cache_root
+    from ..core.data.cache_admin import clear, human, list_entries, parse_size, trim
+
+    root = cache_root()
+    if args.clear or args.trim is not None:
+        keep = 0 if args.clear else parse_size(args.trim, "--trim")
+        done = clear(root) if keep == 0 else trim(root, keep)  # --trim 0 keeps nothing
+        freed = sum(e.bytes for e in done.removed)
+        print(f"removed {len(done.removed)} entr{'y' if len(done.removed) == 1 else 'ies'} ({human(freed)}); "
+              f"{root} now holds {human(done.kept_bytes)}")
+        return 0
+    entries = list_entries(root)
+    if not entries:
+        print(f"the data cache {root} is empty")
+        return 0
+    now = time.time()
+    for e in entries:
+        age = now - e.last_used
+        when = f"{age / 86400:.0f} d" if age >= 86400 else f"{age / 3600:.0f} h" if age >= 3600 else \
+            f"{age / 60:.0f} min"
+        print(f"{human(e.bytes):>10}  {e.rows:>10,} rows  used {when:>6} ago  {e.source}")
+    print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {human(sum(e.bytes for e in entries))} in {root}")
     return 0

@@ -59,3 +59,18 @@ def test_train_shows_preparation_then_reads_the_cache(tmp_path):
     assert [line for line in second.stderr.splitlines() if "big.jsonl" in line][-1] == \
         "big.jsonl: 3,000 rows, tokenized, from the cache"
     assert "training: " in second.stderr and "3,000 examples" in second.stderr
+    listed = igrag("data", "cache", env=env)
+    assert listed.returncode == 0, listed.stderr
+    row, total = listed.stdout.strip().splitlines()
+    assert "3,000 rows  used" in row and row.endswith(str(data))
+    assert total.startswith("1 entry, ") and total.endswith(f" in {tmp_path / 'cache'}")
+    trimmed = igrag("data", "cache", "--trim", "1KB", env=env)
+    assert trimmed.stdout.startswith("removed 1 entry (") and trimmed.stdout.strip().endswith("now holds 0 B")
+    assert igrag("data", "cache", env=env).stdout.strip() == f"the data cache {tmp_path / 'cache'} is empty"
+
+
+def test_data_cache_refuses_a_size_that_is_not_one(tmp_path):
+    result = igrag("data", "cache", "--trim", "lots", env={"IGRAG_DATA_CACHE": str(tmp_path)})
+    assert assert_user_error(result) == [
+        "igrag: error: --trim: 'lots' is not a size; write a number with an optional unit, e.g. 20GB, 500MB or 0 "
+        "(no limit)"]

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from ..errors import UserError
 from ..events import Preparing
 from .cache import cache_key, cache_root, file_digest, unwritable_reason
+from .cache_admin import human, mark_used, size_limit, trim
 from .records import iter_examples, estimate_rows
 from .tokenize import tokenize_batch, truncation_warnings
 
@@ -105,10 +106,12 @@ def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_tar
     entry = root / key
     if (entry / META_FILE).is_file():
         data = _open_entry(entry, path, from_cache=True)
+        mark_used(entry)
         tell("cached", data.count, data.count, force=True)
         return data
     if not build:
         return None
+    limit = size_limit()  # a bad IGRAG_DATA_CACHE_MAX is refused before the work, not after
     warnings: list[str] = []
     problem = unwritable_reason(root)
     if problem is not None:
@@ -127,6 +130,13 @@ def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_tar
         raise
     data = _open_entry(entry, path, from_cache=False)
     tell("done", data.count, data.count, force=True)
+    if problem is None:
+        trimmed = trim(root, limit, keep=entry)
+        if trimmed.removed:
+            freed = sum(e.bytes for e in trimmed.removed)
+            warnings.append(f"the data cache was over its {human(limit)} limit: removed {len(trimmed.removed)} "
+                            f"prepared file(s) used least recently ({human(freed)}); IGRAG_DATA_CACHE_MAX sets "
+                            f"the limit, igrag data cache lists what it holds")
     data.warnings = warnings + data.warnings
     return data
 

@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +24,7 @@ from filelock import FileLock
 
 from ..errors import UserError
 from .child import TrainChild, cli_command
+from .heartbeat import Heartbeat, fail_stale_trials, storage_options
 from .runs import better, load_run, metric_name
 from .sweep_spec import Range, Sweep, flow
 
@@ -76,7 +78,9 @@ def _rdb_storage(url: str, kwargs: dict[str, Any]) -> Any:
     error: Exception | None = None
     for attempt in range(5):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, **storage_options(_requeue_stale))
         except ImportError as exc:  # Optuna wraps the missing database driver
             missing = getattr(exc.__cause__, "name", None) or "its database driver"
             raise UserError(f"storage '{url}' needs the Python module '{missing}', which is not installed; "
@@ -145,7 +149,8 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
                             f"different sweep (its config, space, metric or sampler differ); set study: or "
                             f"folder: in the sweep file to start a new one")
         if not resume:
-            done = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished() and _counts(t))
+            trials = study.get_trials(deepcopy=False)
+            done = sum(1 for t in trials if t.state.is_finished() and _counts(t, _replaced(trials)))
             raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({done} trials "
                             f"done); pass "
                             f"--resume to continue it (or to join it from another machine), or set folder: to a "
@@ -171,9 +176,23 @@ def _write_marker(sweep: Sweep) -> None:
     os.replace(tmp, sweep.folder / MARKER)
 
 
-def _counts(trial: Any) -> bool:
+def _counts(trial: Any, replaced: set[int]) -> bool:
     """Whether a trial uses up the budget (not a placeholder past it, nor one replaced by its retry)."""
-    return not trial.user_attrs.get("skipped") and not trial.user_attrs.get("interrupted")
+    return (not trial.user_attrs.get("skipped") and not trial.user_attrs.get("interrupted")
+            and trial.number not in replaced)
+
+
+def _replaced(trials: list[Any]) -> set[int]:
+    """Trials failed for a stopped heartbeat (finished, so unmarkable) that a queued retry replaces."""
+    return {int(t.user_attrs["requeued_from"]) for t in trials if "requeued_from" in t.user_attrs}
+
+
+def _requeue_stale(study: Any, trial: Any) -> None:
+    """Optuna failed ``trial`` because its heartbeat stopped (its machine died): queue its values again."""
+    run = trial.user_attrs.get("run")
+    reason = f"interrupted: its sweep process on {trial.user_attrs.get('host', '?')} stopped answering; requeued"
+    study.enqueue_trial(trial.params, user_attrs={"queued": True, "requeued_from": trial.number, "stale_reason": reason,
+                                                  **({"resume_dir": run} if run else {})})
 
 
 def _requeue_dead_trials(study: Any, storage: Any) -> None:
@@ -305,13 +324,18 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
     study, storage = open_study(sweep, resume)
     if resume:
         _requeue_dead_trials(study, storage)
+        fail_stale_trials(study)
     sink({"event": "sweep_started", "study": sweep.study, "storage": sweep.storage, "folder": str(sweep.folder),
           "trials": sweep.trials, "metric": sweep.metric, "direction": sweep.direction})
     while not control.stop.is_set():
         if sweep.sampler == "grid" and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             break
-        trial = study.ask()
-        before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and _counts(t)]
+        fail_stale_trials(study)  # a trial another machine left behind goes back into the queue
+        with warnings.catch_warnings():  # Optuna suggests optimize(); ask/tell beats through our Heartbeat
+            warnings.filterwarnings("ignore", "Heartbeat of storage is supposed to be used with Study.optimize")
+            trial = study.ask()
+        trials = study.get_trials(deepcopy=False)
+        before = [t for t in trials if t.number < trial.number and _counts(t, _replaced(trials))]
         queued = bool(trial.user_attrs.get("queued"))
         if len(before) >= sweep.trials or (sweep.sampler == "grid" and not queued):
             trial.set_user_attr("skipped", True)  # another process took the last place
@@ -324,8 +348,11 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
             trial.set_user_attr(name, value)
         sink({"event": "trial_started", "number": trial.number, "params": values, "run": str(run_dir)})
         start = time.monotonic()
-        outcome = run_trial(sweep, trial, values, run_dir, bool(resume_dir) and (run_dir / "metrics.jsonl").exists(),
-                            control, sink)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study.study_name),
+                                                                   trial.number)
+        with Heartbeat(storage, trial_id):
+            outcome = run_trial(sweep, trial, values, run_dir,
+                                bool(resume_dir) and (run_dir / "metrics.jsonl").exists(), control, sink)
         if outcome.reason:
             trial.set_user_attr("reason", outcome.reason)
         if outcome.state == "complete":
@@ -353,8 +380,10 @@ _STATE = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING
 def ranking(study: Any, sweep: Sweep) -> list[dict[str, Any]]:
     """Every trial that counts, best first: value, sampled parameters, run folder, reason."""
     rows = []
-    for t in study.get_trials(deepcopy=False):
-        if not _counts(t):
+    trials = study.get_trials(deepcopy=False)
+    replaced = _replaced(trials)
+    for t in trials:
+        if not _counts(t, replaced):
             continue
         state = _STATE.get(t.state.name, t.state.name.lower())
         value = t.value if state == "complete" else (
