@@ -112,9 +112,9 @@ def main() -> int:
             lambda ev: state.update(probing=True) if isinstance(ev, Started) else None)
         wait(lambda: not tab.is_running())
         state["probing"] = False
-        if tab.closing_event is None or tab.closing_event.kind != "finished":
+        if tab.live.history.closing is None or tab.live.history.closing.kind != "finished":
             raise SystemExit(f"the tab's run did not finish: {tab.outcome_label.text()}")
-        tab_speed.append(tab.closing_event.train_samples_per_second)
+        tab_speed.append(tab.live.history.closing.train_samples_per_second)
         gui_cpu.append((time.process_time() - cpu0, time.perf_counter() - wall0))
 
         events = work / f"cli-{r}.jsonl"

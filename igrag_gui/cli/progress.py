@@ -1,24 +1,18 @@
-"""Training events as a terminal progress display (a live bar on a TTY, plain lines otherwise)."""
+"""Training events as a terminal progress display (a live bar on a TTY, plain lines otherwise).
+
+Every line an event adds is ``core.run_history.describe``'s wording, the same as the window's log.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import IO
 
-from ..core.events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Preparing,
-                           Progress, Started)
+from ..core.events import Evaluated, Event, Failed, Finished, Logged, Message, Preparing, Progress
+from ..core.run_history import describe, duration, format_loss
 
 
 PLAIN_EVERY = 2.0  # seconds between preparation lines when the output is not a terminal
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class TerminalProgress:
@@ -45,15 +39,15 @@ class TerminalProgress:
     def _bar(self, step: int, total: int, epoch: float, elapsed: float, eta: float | None) -> str:
         frac = step / total if total else 0.0
         filled = int(self.width * frac)
-        loss = f" loss {self.loss:.4f}" if self.loss is not None else ""
+        loss = f" loss {format_loss(self.loss)}" if self.loss is not None else ""
         lr = f" lr {self.lr:.2e}" if self.lr is not None else ""
         scores = ""
         if self.scores:
-            from ..core.metrics.names import describe
+            from ..core.metrics.names import describe as describe_scores
 
-            scores = " | " + describe(self.scores, " ")
+            scores = " | " + describe_scores(self.scores, " ")
         return (f"step {step}/{total} [{'#' * filled}{'.' * (self.width - filled)}] {100 * frac:3.0f}%"
-                f"{loss}{lr} epoch {epoch:.2f}{scores} | {_duration(elapsed)} elapsed, ETA {_duration(eta)}")
+                f"{loss}{lr} epoch {epoch:.2f}{scores} | {duration(elapsed)} elapsed, ETA {duration(eta)}")
 
     def _preparing(self, event: Preparing) -> None:
         """A live line on a terminal; elsewhere a line per phase and one every few seconds."""
@@ -75,12 +69,6 @@ class TerminalProgress:
     def __call__(self, event: Event) -> None:
         if isinstance(event, Preparing):
             self._preparing(event)
-        elif isinstance(event, Started):
-            resumed = f", resuming at step {event.start_step}" if event.resumed_from else ""
-            self._line(f"training: {event.trainable:,} trainable of {event.total:,} parameters "
-                       f"({event.percent:.2f}%), {event.num_train_examples} examples, "
-                       f"{event.max_steps} steps of {event.effective_batch_size} on {event.world_size} "
-                       f"{event.device} process(es), {event.precision}{resumed}")
         elif isinstance(event, Progress):
             if self.live:
                 self.stream.write("\r\x1b[2K" + self._bar(event.step, event.max_steps, event.epoch,
@@ -91,28 +79,16 @@ class TerminalProgress:
             self.loss, self.lr = event.loss, event.learning_rate
             if not self.live:
                 self._line(self._bar(event.step, event.max_steps, event.epoch, event.elapsed, event.eta))
-        elif isinstance(event, Evaluated):
-            from ..core.metrics.names import describe, label
-
-            self.scores = dict(event.scores)
-            best = f"  (best {label(event.best_metric)} so far)" if event.best and event.best_metric else ""
-            scores = f", {describe(event.scores)}" if event.scores else ""
-            self._line(f"eval at step {event.step}: loss {event.eval_loss:.4f}{scores}{best}")
-        elif isinstance(event, CheckpointSaved):
-            self._line(f"checkpoint saved: {event.path}")
-        elif isinstance(event, Message):
-            self._line(f"igrag: {event.level}: {event.text}")
-        elif isinstance(event, Finished):
-            if event.stopped and event.checkpoint is None and event.step == 0:
-                self._line("stopped before the first step; nothing was saved")
-            elif event.stopped:
-                self._line(f"stopped at step {event.step}; resumable checkpoint: {event.checkpoint}\n"
-                           f"resume with: igrag train CONFIG --resume")
-            else:
-                from ..core.metrics.names import format_score, label
-
-                best = (f"; best {label(event.best_metric)} {format_score(event.best_score)} in {event.best_checkpoint}"
-                        if event.best_score is not None and event.best_metric else "")
-                self._line(f"done in {_duration(event.seconds)}: adapter saved in {event.output_dir}{best}")
         elif isinstance(event, Failed):
-            pass  # the CLI prints it as an error line
+            pass  # the CLI prints it as its error line
+        else:
+            if isinstance(event, Evaluated):
+                self.scores = dict(event.scores)
+            text = describe(event)
+            if text is None:
+                return
+            if isinstance(event, Message):
+                text = "igrag: " + text  # the CLI's own lines on stderr start so
+            self._line(text)
+            if isinstance(event, Finished) and event.stopped and event.checkpoint is not None:
+                self._line("resume with: igrag train CONFIG --resume")

@@ -71,14 +71,23 @@ def run(args: argparse.Namespace) -> int:
     sweep = load_sweep(args.sweep, args.overrides, args.trials)
     control = SweepControl()
 
+    def request_stop() -> None:
+        if not control.stop.is_set():
+            print("\nigrag: stopping after the current trial saves a checkpoint (Ctrl+C again to abort; "
+                  "--resume continues)", file=sys.stderr, flush=True)
+        control.request_stop()
+
     def on_sigint(signum: int, frame: Any) -> None:
         if control.stop.is_set():
             if control.child is not None:
                 control.child.kill()
             raise KeyboardInterrupt
-        control.request_stop()
-        print("\nigrag: stopping after the current trial saves a checkpoint (Ctrl+C again to abort; "
-              "--resume continues)", file=sys.stderr, flush=True)
+        request_stop()
+
+    if args.events == "-":  # a child of the window: it says stop on stdin
+        from ..core.stop_line import watch_stdin
+
+        watch_stdin(request_stop)
 
     stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGBREAK] if hasattr(signal, "SIGBREAK") else [])
     previous = {sig: signal.signal(sig, on_sigint) for sig in stop_signals}

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="continue the latest checkpoint in output_dir, or the one named")
     p.add_argument("--events", metavar="FILE",
                    help="also write every event as a JSON line to FILE ('-' for stdout, which then "
-                        "carries nothing else)")
+                        "carries nothing else); a line 'stop' on stdin then stops like Ctrl+C")
     p.set_defaults(func=run)
 
 
@@ -50,13 +50,21 @@ def run(args: argparse.Namespace) -> int:
             sinks.append(_JsonLines(open(args.events, "a", encoding="utf-8")))
     state = RunState()
 
+    def request_stop() -> None:
+        if not state.stop.is_set() and is_main_process():
+            print("\nigrag: stopping at the next step and saving a checkpoint (Ctrl+C again to abort)",
+                  file=sys.stderr, flush=True)
+        state.stop.set()
+
     def on_sigint(signum: int, frame: Any) -> None:
         if state.stop.is_set():
             raise KeyboardInterrupt  # a second Ctrl+C: leave now, without saving
-        state.stop.set()
-        if is_main_process():
-            print("\nigrag: stopping at the next step and saving a checkpoint (Ctrl+C again to abort)",
-                  file=sys.stderr, flush=True)
+        request_stop()
+
+    if args.events == "-":  # a child of the window or a sweep: its parent says stop on stdin
+        from ..core.stop_line import watch_stdin
+
+        watch_stdin(request_stop)
 
     stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGBREAK] if hasattr(signal, "SIGBREAK") else [])
     previous = {sig: signal.signal(sig, on_sigint) for sig in stop_signals}

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageB
 from .. import __version__
 from ..core.errors import UserError
 from ..resources import resource_path
-from .train_tab import TrainTab
+from .train import TrainTab
 from .workers import hold_until_painted
 
 MAX_RECENT = 8
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.train_tab.modified_changed.connect(lambda _: self._update_title())
         self.train_tab.try_adapter.connect(self.try_in_playground)
         self.train_tab.inspect_adapter.connect(lambda path: self.inspect([Path(path)]))
+        self.train_tab.run_finished.connect(self._remember_trained)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
@@ -246,6 +247,12 @@ class MainWindow(QMainWindow):
             self.open_config(path)
         else:
             self.inspect([path])
+
+    def _remember_trained(self, adapter: str) -> None:
+        """A run that just finished joins Inspect's Recent list (the tab need not be built)."""
+        from .inspect.tab import remember_recent
+
+        remember_recent(self.settings, adapter)
 
     def inspect(self, paths: list[Path]) -> None:
         self.tabs.setCurrentWidget(self._inspect_host)

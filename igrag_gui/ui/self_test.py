@@ -80,7 +80,7 @@ def run_self_test(window, steps: int = 3) -> int:
     started = time.monotonic()
     began = tab.start(max_steps=steps)
     finished = began and _wait(lambda: not tab.is_running(), 900)
-    closing = tab.closing_event
+    closing = tab.live.history.closing
     run = Path(getattr(closing, "output_dir", None) or cfg.output_path).resolve()
     adapter = run / "adapter_model.safetensors"
     report("training from the Train tab", bool(finished and adapter.is_file()),

@@ -1,32 +1,25 @@
 """Training in a child process, watched from a QThread.
 
-The child is ``igrag train CONFIG --events -``: its stdout carries one JSON event per line, its
-stderr the human-readable lines. A native crash, the out-of-memory killer or a hung CUDA call
-ends only the child; the window stays, reports what happened, and the memory goes back to the
-system after every run. Stop is a SIGINT (CTRL_BREAK on Windows): the engine saves a resumable
-checkpoint at the next step and exits 0.
+The child is ``igrag train CONFIG --events -`` (``core.experiments.child.TrainChild``, the same
+child a sweep runs): its stdout carries one JSON event per line, its stderr the human-readable
+lines. A native crash, the out-of-memory killer or a hung CUDA call ends only the child; the
+window stays and reports it (``RunHistory.end`` turns the exit code into a failure value the tab
+shows), and the memory goes back to the system after every run. Stop is the line ``stop`` on the
+child's stdin: the engine saves a resumable checkpoint at the next step and exits 0.
+
+The thread only reads: results cross to the GUI thread as queued signals; it touches no widget.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
-from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from ..core.events import event_from_json
+from ..core.events import event_from_dict
+from ..core.experiments.child import TrainChild, cli_command
 
-
-def cli_command(*args: str) -> list[str]:
-    """How to run ``igrag ARGS`` from this process: the frozen app re-enters itself."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "--cli", *args]
-    return [sys.executable, "-m", "igrag_gui", *args]
+TAIL_LINES = 20  # stderr lines kept for the outcome's details
 
 
 def training_command(config_path: Path, resume: bool | str = False, max_steps: int | None = None) -> list[str]:
@@ -48,60 +41,35 @@ class TrainingRunner(QThread):
     def __init__(self, command: list[str], parent=None):
         super().__init__(parent)
         self.command = command
-        self.proc: subprocess.Popen | None = None
-        self.started_child = threading.Event()
-        self._tail: deque[str] = deque(maxlen=20)
+        self.child: TrainChild | None = None
+        self._stop_asked = False
 
     def run(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP if sys.platform == "win32" else 0
         try:
-            self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
-                                         errors="replace", bufsize=1, env=env, creationflags=flags)
+            child = TrainChild(self.command, on_line=self.line_received.emit)
         except OSError as exc:
-            self.started_child.set()
             self.ended.emit(-1, f"could not start the training process: {exc}")
             return
-        self.started_child.set()
-        reader = threading.Thread(target=self._read_stderr, daemon=True)
-        reader.start()
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            line = line.strip()
-            if not line:
-                continue
+        self.child = child
+        if self._stop_asked:  # Stop came before the child existed
+            child.stop()
+        for item in child.events():
             try:
-                self.event_received.emit(event_from_json(line))
-            except (ValueError, KeyError, TypeError):
-                self.line_received.emit(line)
-        code = self.proc.wait()
-        reader.join(timeout=5)
-        for stream in (self.proc.stdout, self.proc.stderr):  # the pipes' descriptors, every run
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self.ended.emit(code, "\n".join(self._tail))
-
-    def _read_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            line = line.rstrip("\n")
-            if line:
-                self._tail.append(line)
-                self.line_received.emit(line)
+                self.event_received.emit(event_from_dict(item))
+            except (ValueError, KeyError, TypeError):  # an event from a newer version: show it as text
+                self.line_received.emit(str(item))
+        code = child.wait()
+        self.ended.emit(code, "\n".join(list(child.tail)[-TAIL_LINES:]))
 
     def child_pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
+        return self.child.proc.pid if self.child else None
 
     def request_stop(self) -> None:
-        """Ask the engine to stop at the next step and save a checkpoint."""
-        self.started_child.wait(timeout=10)
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGINT)
+        """Ask the engine to stop at the next step and save a checkpoint (any thread)."""
+        self._stop_asked = True
+        if self.child is not None:
+            self.child.stop()
 
     def kill(self) -> None:
-        self.started_child.wait(timeout=10)
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
+        if self.child is not None:
+            self.child.kill()

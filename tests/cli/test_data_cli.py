@@ -58,7 +58,7 @@ def test_train_shows_preparation_then_reads_the_cache(tmp_path):
     assert second.returncode == 0, second.stderr
     assert [line for line in second.stderr.splitlines() if "big.jsonl" in line][-1] == \
         "big.jsonl: 3,000 rows, tokenized, from the cache"
-    assert "training: " in second.stderr and "3000 examples" in second.stderr
+    assert "training: " in second.stderr and "3,000 examples" in second.stderr
     listed = igrag("data", "cache", env=env)
     assert listed.returncode == 0, listed.stderr
     row, total = listed.stdout.strip().splitlines()

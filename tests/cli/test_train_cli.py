@@ -49,12 +49,31 @@ def test_ctrl_c_saves_a_resumable_checkpoint_and_exits_0(tmp_path):
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr
-    stopped = [line for line in stderr.splitlines() if line.startswith("stopped at step ")]
-    assert len(stopped) == 1, stderr
-    step = int(stopped[0].split()[3].rstrip(";"))
-    assert stopped[0] == f"stopped at step {step}; resumable checkpoint: {out / f'checkpoint-{step}'}"
+    closing = [json.loads(line) for line in events.read_text().splitlines()][-1]
+    step = closing["step"]  # the value from the run's own record, not parsed out of the text
+    assert closing["event"] == "finished" and closing["stopped"] is True
+    assert f"Stopped at step {step}; resumable checkpoint: {out / f'checkpoint-{step}'}" in stderr.splitlines()
     assert "resume with: igrag train CONFIG --resume" in stderr
     assert (out / f"checkpoint-{step}" / "trainer_state.json").is_file()
+
+
+def test_a_stop_line_on_stdin_stops_like_ctrl_c(tmp_path):
+    """The window and a sweep stop their child so: 'stop' on stdin, no signal."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(train_args(out, "--max-steps", "200", "--events", "-"), cwd=ROOT, env=env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "log":
+            break
+    proc.stdin.write("stop\n")
+    proc.stdin.flush()
+    rest, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    closing = [json.loads(line) for line in rest.splitlines()][-1]
+    assert closing["event"] == "finished" and closing["stopped"] is True and closing["step"] < 200
+    assert closing["checkpoint"] == str(out / f"checkpoint-{closing['step']}")
+    assert (out / f"checkpoint-{closing['step']}" / "trainer_state.json").is_file()
 
 
 def test_sigkill_mid_run_leaves_a_loadable_checkpoint_that_resume_continues(tmp_path):
@@ -104,7 +123,7 @@ def test_two_cpu_processes_with_torchrun(tmp_path):
     assert result.stderr.count("training: ") == 1  # only rank 0 reports
     assert result.stderr.count("train.jsonl: 1,000 rows tokenized in ") == 1  # rank 0 prepared, rank 1 waited
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
-    assert "on 2 cpu process(es)" in result.stderr
+    assert "on 2 cpu processes, fp32" in result.stderr
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if m["event"] == "log"] == [1, 2, 3, 4]
     evals = [m for m in metrics if m["event"] == "eval"]

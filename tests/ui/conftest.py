@@ -4,6 +4,7 @@ test leaving a QThread running or a child process alive (as napari's fixtures do
 
 from __future__ import annotations
 
+import gc
 import glob
 import os
 import time
@@ -53,6 +54,10 @@ def no_leftover_threads_or_processes(qapp):
     from igrag_gui.ui import ops
 
     ops.install_event_loop(qapp)  # one loop per test: a test's tasks never leak into the next
+    # The last test's widgets (pyqtgraph's are full of reference cycles) are collected here, on the
+    # GUI thread: a collection that runs on a worker thread destroys their Qt objects there and can
+    # deadlock against the GUI thread (seen: a ViewBox menu, model building on igrag-ml_0).
+    gc.collect()
     before = child_pids()
     _started.clear()
     yield

@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor, QPalette
 
 from igrag_gui.core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
                                    Started)
-from igrag_gui.ui.live_view import LOG_MAX_LINES, LiveView, format_params
+from igrag_gui.core.run_history import describe
+from igrag_gui.ui.live import LOG_MAX_LINES, LiveView, format_params
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,9 @@ def test_started_shows_the_trainable_parameters_and_device(view):
     assert (view.progress_bar.value(), view.progress_bar.maximum()) == (0, 600)
     assert view.status_label.text() == "Training · step 0 of 600"
     assert "2,000 training / 200 validation examples" in view.run_label.text()
-    assert "started: 1,769,472 trainable of 249,347,328 parameters" in view.log_text()
+    assert view.log_text() == describe(view.history.closing or started())  # the CLI's wording too
+    assert view.log_text() == ("training: 1,769,472 trainable of 249,347,328 parameters (0.71%), 2,000 examples, "
+                               "600 steps of 16 on 2 cuda processes, bf16")
 
 
 def test_parameter_share_keeps_small_percentages_readable():
@@ -81,15 +84,15 @@ def test_logged_events_fill_the_loss_and_learning_rate_curves(view):
         view.on_event(event)
     view.redraw_now()
 
-    steps, raw = shown(view, view.raw_loss_curve)
+    steps, raw = shown(view, view.chart.raw_loss_curve)
     assert view.point_count() == 50
     np.testing.assert_array_equal(steps, np.arange(1, 51))
     np.testing.assert_allclose(raw, [e.loss for e in events])
-    lr_steps, lr = shown(view, view.lr_curve)
+    lr_steps, lr = shown(view, view.chart.lr_curve)
     np.testing.assert_array_equal(lr_steps, steps)
     np.testing.assert_allclose(lr, [e.learning_rate for e in events])
 
-    smooth_steps, smooth = shown(view, view.smooth_loss_curve)
+    smooth_steps, smooth = shown(view, view.chart.smooth_loss_curve)
     assert len(smooth) == 50
     assert smooth[0] == pytest.approx(raw[0])  # bias-corrected: the first point is not pulled to 0
     assert np.abs(np.diff(smooth)).mean() < 0.3 * np.abs(np.diff(raw)).mean()  # it does smooth
@@ -134,14 +137,14 @@ def test_the_smoothing_control_recomputes_the_smoothed_curve(view):
         view.on_event(logged(s))
     view.smoothing_spin.setValue(0.0)
     view.redraw_now()
-    _, raw = shown(view, view.raw_loss_curve)
-    _, smooth = shown(view, view.smooth_loss_curve)
+    _, raw = shown(view, view.chart.raw_loss_curve)
+    _, smooth = shown(view, view.chart.smooth_loss_curve)
     np.testing.assert_allclose(smooth, raw)
     assert view.smoothing == 0.0
 
     view.set_smoothing(0.5)
     view.redraw_now()
-    _, smooth = shown(view, view.smooth_loss_curve)
+    _, smooth = shown(view, view.chart.smooth_loss_curve)
     expected, ema = [], 0.0
     for i, x in enumerate(raw, start=1):
         ema = 0.5 * ema + 0.5 * x
@@ -154,7 +157,7 @@ def test_a_nan_loss_leaves_a_gap_not_a_poisoned_average(view):
     for s, loss in enumerate([2.0, 2.0, float("nan"), 2.0], start=1):
         view.on_event(logged(s, loss=loss))
     view.redraw_now()
-    _, smooth = shown(view, view.smooth_loss_curve)
+    _, smooth = shown(view, view.chart.smooth_loss_curve)
     assert math.isnan(smooth[2])
     assert smooth[3] == pytest.approx(2.0)
 
@@ -169,14 +172,14 @@ def test_each_metric_is_plotted_with_the_best_marked(view):
                                     scores={"bleu4": bleu, "cider": 4 * bleu}, best=s != 300, best_metric="bleu4"))
     view.redraw_now()
 
-    steps, eval_loss = shown(view, view.eval_loss_curve)
+    steps, eval_loss = shown(view, view.chart.eval_loss_curve)
     np.testing.assert_array_equal(steps, [100, 200, 300])
     np.testing.assert_allclose(eval_loss, [2.5, 2.0, 1.5])
-    np.testing.assert_allclose(shown(view, view.metric_curves["bleu4"])[1], [0.125, 0.2025, 0.18])
-    np.testing.assert_allclose(shown(view, view.metric_curves["cider"])[1], [0.5, 0.81, 0.72])
-    assert len(shown(view, view.metric_curves["meteor"])[1]) == 0  # not configured: no curve
-    assert [label.text for _, label in view.metric_legend.items] == ["BLEU-4", "CIDEr"]
-    best_x, best_y = shown(view, view.best_marker)
+    np.testing.assert_allclose(shown(view, view.chart.metric_curves["bleu4"])[1], [0.125, 0.2025, 0.18])
+    np.testing.assert_allclose(shown(view, view.chart.metric_curves["cider"])[1], [0.5, 0.81, 0.72])
+    assert len(shown(view, view.chart.metric_curves["meteor"])[1]) == 0  # not configured: no curve
+    assert [label.text for _, label in view.chart.metric_legend.items] == ["BLEU-4", "CIDEr"]
+    best_x, best_y = shown(view, view.chart.best_marker)
     assert (list(best_x), list(best_y)) == ([200.0], [0.2025])
     assert view.best_label.text() == "0.203 (step 200)" and view.best_caption.text() == "BEST BLEU-4"
     assert view.eval_count() == 3
@@ -184,19 +187,19 @@ def test_each_metric_is_plotted_with_the_best_marked(view):
 
 
 def test_x_axes_are_linked_and_curves_are_light_to_draw(view):
-    assert view.lr_plot.getViewBox().linkedView(0) is view.loss_plot.getViewBox()
-    assert view.metric_plot.getViewBox().linkedView(0) is view.loss_plot.getViewBox()
-    for curve, method in ((view.raw_loss_curve, "peak"), (view.lr_curve, "peak"), (view.smooth_loss_curve, "mean")):
+    assert view.chart.lr_plot.getViewBox().linkedView(0) is view.chart.loss_plot.getViewBox()
+    assert view.chart.metric_plot.getViewBox().linkedView(0) is view.chart.loss_plot.getViewBox()
+    for curve, method in ((view.chart.raw_loss_curve, "peak"), (view.chart.lr_curve, "peak"), (view.chart.smooth_loss_curve, "mean")):
         assert curve.opts["clipToView"] is True
         assert curve.opts["autoDownsample"] is True
         assert curve.opts["downsampleMethod"] == method
-    names = [label.text for _, label in view.loss_legend.items]
+    names = [label.text for _, label in view.chart.loss_legend.items]
     assert names == ["loss", "loss (smoothed)", "eval loss"]
-    assert view.raw_loss_curve.opts["pen"].color().alpha() < 255  # raw: translucent under the smoothed
+    assert view.chart.raw_loss_curve.opts["pen"].color().alpha() < 255  # raw: translucent under the smoothed
 
 
 def test_learning_rate_ticks_are_short_and_distinct(view):
-    axis = view.lr_plot.getAxis("left")
+    axis = view.chart.lr_plot.getAxis("left")
     assert axis.tickStrings([0.0, 5e-4, 1e-3], 1.0, 5e-4) == ["0", "5e-4", "1e-3"]
     assert axis.tickStrings([9.9e-4, 1e-3, 1.01e-3], 1.0, 1e-5) == ["9.9e-4", "1e-3", "1.01e-3"]
 
@@ -215,7 +218,7 @@ def test_finished_and_stopped_runs_say_so(view):
     view.on_event(Finished(step=100, output_dir="/runs/demo", best_score=0.215, best_metric="cider", seconds=754.2,
                            train_samples_per_second=88.0))
     view.redraw_now()
-    assert view.status_label.text() == "Finished 100 steps in 12:34 · best CIDEr 0.215"
+    assert view.status_label.text() == "Finished 100 steps in 12:34: adapter saved in /runs/demo; best CIDEr 0.215"
     assert (view.progress_bar.value(), view.progress_bar.maximum()) == (100, 100)
     assert view.speed_label.text() == "88.0"
 
@@ -263,9 +266,9 @@ def test_redraws_wait_for_the_timer_and_stop_when_idle(view, qtbot):
     view.on_event(logged(1))
     view.on_event(logged(2))
     assert view.redraw_count == before  # an event only marks the view dirty
-    assert len(held(view.raw_loss_curve)[0]) == 0
+    assert len(held(view.chart.raw_loss_curve)[0]) == 0
     qtbot.waitUntil(lambda: view.redraw_count == before + 1, timeout=2000)
-    assert len(held(view.raw_loss_curve)[0]) == 2
+    assert len(held(view.chart.raw_loss_curve)[0]) == 2
     qtbot.wait(400)
     assert view.redraw_count == before + 1  # nothing new: no more redraws
 
@@ -285,13 +288,13 @@ def test_100k_points_are_held_and_drawn_without_a_redraw_per_point(view, qtbot):
     assert 1 <= redraws <= 5, redraws  # at most one per event-loop turn given to the timer, plus redraw_now
 
     assert view.point_count() == n
-    steps, raw = held(view.raw_loss_curve)
+    steps, raw = held(view.chart.raw_loss_curve)
     assert len(steps) == len(raw) == n
     assert (steps[0], steps[-1], raw[-1]) == (1, n, pytest.approx(1.0 + 1.0 / n))
-    assert len(held(view.smooth_loss_curve)[1]) == n
+    assert len(held(view.chart.smooth_loss_curve)[1]) == n
     assert view.progress_bar.value() == n
     assert view.progress_bar.text() == "100,000 / 100,000 steps (100%)"
-    shown_x, shown_y = shown(view, view.raw_loss_curve)
+    shown_x, shown_y = shown(view, view.chart.raw_loss_curve)
     assert len(shown_x) < n // 10  # peak-downsampled to the plot's width, not 100,000 segments
     assert (shown_x[0], shown_x[-1]) == (pytest.approx(1, abs=100), pytest.approx(n, abs=100))  # all of it
     assert shown_y.max() == 2.0  # peak downsampling keeps the first, highest loss
@@ -311,11 +314,11 @@ def test_load_metrics_shows_a_past_run_and_skips_a_truncated_last_line(view, tmp
     assert view.load_metrics(path) == len(events)
     assert view.point_count() == 20
     assert view.eval_count() == 2
-    assert view.status_label.text() == "Finished 20 steps in 1:01 · best BLEU-4 0.110"
+    assert view.status_label.text() == f"Finished 20 steps in 1:01: adapter saved in {tmp_path}; best BLEU-4 0.110"
     assert (view.progress_bar.value(), view.progress_bar.maximum()) == (20, 20)
     assert view.stats_label.text() == "1,769,472 / 249,347,328 (0.71%)"
     assert view.best_label.text() == "0.110 (step 20)"
-    np.testing.assert_allclose(shown(view, view.raw_loss_curve)[1], [2.0 + math.sin(s) for s in range(1, 21)])
+    np.testing.assert_allclose(shown(view, view.chart.raw_loss_curve)[1], [2.0 + math.sin(s) for s in range(1, 21)])
     assert "skipped 1 unreadable line" in view.log_text()
 
 
@@ -328,7 +331,7 @@ def test_load_metrics_of_a_resumed_run_keeps_steps_increasing(view, tmp_path):
     path.write_text("".join(e.to_json() + "\n" for e in first + resumed))
 
     view.load_metrics(path)
-    steps, raw = shown(view, view.raw_loss_curve)
+    steps, raw = shown(view, view.chart.raw_loss_curve)
     np.testing.assert_array_equal(steps, np.arange(1, 31))
     np.testing.assert_allclose(raw, [5.0] * 10 + [1.0] * 20)
     assert view.eval_count() == 0  # the evaluation at step 12 belonged to the abandoned stretch
@@ -350,13 +353,13 @@ def test_clear_resets_for_a_new_run(view):
     view.redraw_now()
     view.clear()
     assert view.point_count() == 0 and view.eval_count() == 0
-    assert len(held(view.raw_loss_curve)[0]) == 0
-    assert len(held(view.best_marker)[0]) == 0 and not view.metric_legend.items
+    assert len(held(view.chart.raw_loss_curve)[0]) == 0
+    assert len(held(view.chart.best_marker)[0]) == 0 and not view.chart.metric_legend.items
     assert view.stats_label.text() == "—"
     assert view.progress_bar.value() == 0
     assert view.log_text() == ""
     assert view.status_label.text() == "No training run yet."
-    assert not view.loss_legend.isVisible() and not view.metric_legend.isVisible()
+    assert not view.chart.loss_legend.isVisible() and not view.chart.metric_legend.isVisible()
 
 
 def test_colours_follow_the_palette(view):
@@ -364,18 +367,18 @@ def test_colours_follow_the_palette(view):
         return view.plots.backgroundBrush().color()
 
     assert bg() == view.palette().color(QPalette.ColorRole.Base)
-    light_pen = view.smooth_loss_curve.opts["pen"].color()
+    light_pen = view.chart.smooth_loss_curve.opts["pen"].color()
     dark = QPalette(view.palette())
     dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
     dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
     view.setPalette(dark)
     assert bg() == QColor("#1e1e1e")
-    assert view.smooth_loss_curve.opts["pen"].color() != light_pen
-    assert view.loss_plot.getAxis("left").textPen().color() == QColor("#e6e6e6")
+    assert view.chart.smooth_loss_curve.opts["pen"].color() != light_pen
+    assert view.chart.loss_plot.getAxis("left").textPen().color() == QColor("#e6e6e6")
 
 
 def test_the_module_imports_no_torch():
-    code = ("import sys, igrag_gui.ui.live_view\n"
+    code = ("import sys, igrag_gui.ui.live\n"
             "bad = [m for m in ('torch', 'transformers', 'peft') if m in sys.modules]\n"
             "assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -391,8 +394,8 @@ def test_metrics_lines_round_trip_through_the_view(view, tmp_path):
                          "best": False, "added_in_a_newer_version": 1})]
     path.write_text("\n".join(lines) + "\n")
     assert view.load_metrics(path) == 3
-    assert len(shown(view, view.metric_curves["bleu4"])[1]) == 0  # no BLEU, no point
-    assert shown(view, view.eval_loss_curve)[1][0] == 1.25
+    assert len(shown(view, view.chart.metric_curves["bleu4"])[1]) == 0  # no BLEU, no point
+    assert shown(view, view.chart.eval_loss_curve)[1][0] == 1.25
     assert "eval at step 5: loss 1.2500\n" in view.log_text() + "\n"
 
 
@@ -404,9 +407,9 @@ def test_an_old_run_with_eval_bleu_opens_and_plots(view, tmp_path):
              json.dumps({"event": "finished", "step": 10, "output_dir": "/x", "best_bleu": 21.5, "seconds": 5.0})]
     path.write_text("\n".join(lines) + "\n")
     assert view.load_metrics(path) == 4
-    np.testing.assert_allclose(shown(view, view.metric_curves["bleu4"])[1], [0.215])
+    np.testing.assert_allclose(shown(view, view.chart.metric_curves["bleu4"])[1], [0.215])
     assert view.best_label.text() == "0.215 (step 5)"
-    assert view.status_label.text() == "Finished 10 steps in 0:05 · best BLEU-4 0.215"
+    assert view.status_label.text() == "Finished 10 steps in 0:05: adapter saved in /x; best BLEU-4 0.215"
 
 
 def test_plots_wait_for_the_first_frame_and_a_hidden_view_for_being_shown(qtbot):
@@ -418,4 +421,4 @@ def test_plots_wait_for_the_first_frame_and_a_hidden_view_for_being_shown(qtbot)
     widget.show()
     qtbot.waitUntil(lambda: widget.plots is not None, timeout=10_000)
     widget.redraw_now()
-    assert list(held(widget.raw_loss_curve)[0]) == [1.0]
+    assert list(held(widget.chart.raw_loss_curve)[0]) == [1.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
+from igrag_gui.core.events import Finished
+from igrag_gui.core.run_history import describe
 from igrag_gui.resources import demo_config_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,19 +53,16 @@ def test_demo_config_ready_to_train_with_live_parameter_counts(window, qtbot):
 
 def test_data_and_runs_pages_are_built_when_first_shown_and_show_what_came_before(window, qtbot, tmp_path):
     """The hidden pages are not in the first frame; what arrived meanwhile is there when shown."""
-    from PySide6.QtCore import QThreadPool
-
     tab = window.train_tab
     run = tmp_path / "runs" / "old-run"
     run.mkdir(parents=True)
     (run / "metrics.jsonl").write_text("")
     tab.form.editor("training.output_dir").setText(str(tmp_path / "runs" / "new-run"))
-    qtbot.waitUntil(lambda: tab._last_preview is not None, timeout=60_000)
-    QThreadPool.globalInstance().waitForDone(60_000)
+    qtbot.waitUntil(lambda: tab._last_preview is not None and not tab.background_busy(), timeout=60_000)
     assert not tab._data_page.is_built and not tab._runs_page.is_built
     tab.set_config(tab.config(), saved=False)  # what a save or an opened file does: runs are listed again
-    QThreadPool.globalInstance().waitForDone(60_000)
-    qtbot.wait(100)  # the new preview's result reaches the tab
+    assert tab.background_busy()
+    qtbot.waitUntil(lambda: not tab.background_busy(), timeout=60_000)  # the new preview reached the tab
     assert not tab._data_page.is_built and not tab._runs_page.is_built
     tab.pages.setCurrentIndex(1)  # Data
     assert tab._data_page.is_built
@@ -111,11 +111,22 @@ def test_train_from_the_tab_for_real(window, qtbot, tmp_path):
     assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
     with qtbot.waitSignal(tab.running_changed, timeout=LONG):
         pass
-    assert tab.outcome_label.text().startswith("Finished at step 6: adapter saved in")
+    closing = tab.live.history.closing
+    assert isinstance(closing, Finished) and not closing.stopped and closing.step == 6
+    assert tab.outcome.kind == "finished" and tab.outcome.adapter == str(tmp_path / "run")
+    assert tab.outcome_label.text() == describe(closing)  # the CLI's and the log's wording
+    assert tab.outcome_label.text().startswith("Finished 6 steps in ")
     tab.live.redraw_now()
-    assert tab.live.point_count() == 6 and tab.live.eval_count() == 2
+    assert tab.live.history.steps() == [1, 2, 3, 4, 5, 6] and tab.live.eval_count() == 2
     assert (tmp_path / "run" / "adapter_model.safetensors").is_file()
     assert tab.runs_list.count() >= 1
+    # what comes next: Inspect it (its Recent list has it already) or try it
+    assert tab.inspect_button.isVisibleTo(tab) and tab.try_button.isVisibleTo(tab)
+    assert window.inspect_tab.recent()[0] == str(tmp_path / "run")
+    with qtbot.waitSignal(tab.inspect_adapter, timeout=5000) as inspected:
+        qtbot.mouseClick(tab.inspect_button, Qt.LeftButton)
+    assert inspected.args == [str(tmp_path / "run")]
+    assert window.tabs.currentWidget() is window._inspect_host
 
 
 def test_stop_then_resume_from_the_tab(window, qtbot, tmp_path):
@@ -125,18 +136,29 @@ def test_stop_then_resume_from_the_tab(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: tab.live.redraw_now() or tab.live.point_count() >= 2, timeout=LONG)
     with qtbot.waitSignal(tab.running_changed, timeout=LONG):
         qtbot.mouseClick(tab.stop_button, Qt.LeftButton)
-    text = tab.outcome_label.text()
-    assert text.startswith("Stopped at step ") and "Resumable checkpoint:" in text
-    stopped_at = int(text.split()[3].rstrip("."))
+    stop = tab.live.history.closing  # the value from the run model, not parsed out of the text
+    assert isinstance(stop, Finished) and stop.stopped and tab.outcome.kind == "stopped"
+    stopped_at = stop.step
+    assert 2 <= stopped_at < 12 and stop.checkpoint == str(tmp_path / "run" / f"checkpoint-{stopped_at}")
+    assert tab.outcome_label.text() == describe(stop)
+    assert not tab.inspect_button.isVisibleTo(tab)  # a stopped run has no adapter to inspect yet
+    assert tab.live.history.steps() == list(range(1, stopped_at + 1))
     assert tab.resume_button.isEnabled()
     with qtbot.waitSignal(tab.running_changed, timeout=5000):
         qtbot.mouseClick(tab.resume_button, Qt.LeftButton)
     with qtbot.waitSignal(tab.running_changed, timeout=LONG):
         pass
-    assert tab.outcome_label.text().startswith("Finished at step 12")
+    closing = tab.live.history.closing
+    assert isinstance(closing, Finished) and not closing.stopped and closing.step == 12
+    # the run's own record: the resumed stretch starts at the checkpoint and trains stopped_at + 1 first
+    events = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    starts = [i for i, e in enumerate(events) if e["event"] == "started"]
+    assert len(starts) == 2 and events[starts[1]]["start_step"] == stopped_at
+    first_after_resume = next(e["step"] for e in events[starts[1]:] if e["event"] == "log")
+    assert first_after_resume == stopped_at + 1
+    # the window's curve continues from the stop: every step once, in order, no restart at 1
     tab.live.redraw_now()
-    steps = tab.live.data()["step"]
-    assert steps[0] == stopped_at + 1 or steps[0] == 1  # the resumed run's curve continues
+    assert tab.live.history.steps() == list(range(1, 13))
 
 
 def test_a_killed_child_is_reported_and_the_window_stays(window, qtbot, tmp_path):
@@ -148,10 +170,28 @@ def test_a_killed_child_is_reported_and_the_window_stays(window, qtbot, tmp_path
     with qtbot.waitSignal(tab.running_changed, timeout=60_000):
         os.kill(tab.runner.child_pid(), signal.SIGKILL)
     text = tab.outcome_label.text()
+    assert tab.outcome.kind == "failed" and tab.live.history.status == "failed"
     assert text.startswith("The training process was killed by signal 9 before finishing. The last good "
                            "checkpoint is ")
     assert text.endswith("; Resume continues from it.")
     assert tab.resume_button.isEnabled() and window.isVisible()
+
+
+def test_the_runs_page_says_when_there_is_no_run(window, qtbot, tmp_path):
+    tab = window.train_tab
+    tab.form.editor("training.output_dir").setText(str(tmp_path / "runs" / "first"))
+    tab.pages.setCurrentWidget(tab._runs_page)
+    page = tab.runs_page
+    assert page.runs_list.count() == 0 and not page.runs_list.isVisibleTo(page)
+    assert page.empty_label.isVisibleTo(page)
+    assert page.empty_label.text() == (f"No runs yet. A run appears here once it has trained (its metrics.jsonl) in "
+                                       f"{tmp_path / 'runs' / 'first'} or beside it.")
+    run = tmp_path / "runs" / "old-run"
+    run.mkdir(parents=True)
+    (run / "metrics.jsonl").write_text("")
+    page.refresh()
+    assert [page.runs_list.item(i).text() for i in range(page.runs_list.count())] == ["old-run"]
+    assert not page.empty_label.isVisibleTo(page) and page.runs_list.isVisibleTo(page)
 
 
 def test_yaml_round_trip_through_the_ui(window, qtbot, tmp_path):

@@ -1,20 +1,22 @@
-"""``igrag train ... --events -`` in a child process, Qt-free (the sweep's trials).
+"""``igrag train|sweep ... --events -`` in a child process, Qt-free (the sweep's trials, the
+window's training run and sweep).
 
-The child runs in its own process group, so a Ctrl+C in the terminal reaches only the sweep, which
-then decides: ``stop()`` is the engine's normal stop path (SIGINT: save a checkpoint at the next
-step, exit 0), ``kill()`` the last resort.
+The child runs in its own process group, so a Ctrl+C in the terminal reaches only its parent,
+which then decides: ``stop()`` writes the stop line on the child's stdin (``core.stop_line``: the
+engine's normal stop path, a checkpoint at the next step, exit 0), ``kill()`` is the last resort.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 from collections import deque
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+from ..stop_line import send_stop
 
 
 def cli_command(*args: str) -> list[str]:
@@ -25,14 +27,19 @@ def cli_command(*args: str) -> list[str]:
 
 
 class TrainChild:
-    def __init__(self, command: list[str]):
+    """The child and its pipes. ``on_line`` (if given) hears every stderr line and every stdout
+    line that is not an event, from the reading threads."""
+
+    def __init__(self, command: list[str], on_line: Callable[[str], None] | None = None):
         self.command = command
+        self.on_line = on_line
+        self._stdin_lock = threading.Lock()
         self.tail: deque[str] = deque(maxlen=40)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         extra: dict[str, Any] = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if sys.platform == "win32"
                                  else {"start_new_session": True})
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, text=True, encoding="utf-8", errors="replace",
+                                     stdin=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
                                      bufsize=1, env=env, **extra)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -42,6 +49,8 @@ class TrainChild:
         for line in self.proc.stderr:
             if line.strip():
                 self.tail.append(line.rstrip("\n"))
+                if self.on_line is not None:
+                    self.on_line(line.rstrip("\n"))
 
     def events(self) -> Iterator[dict[str, Any]]:
         """The child's events as dicts, until its stdout closes."""
@@ -50,24 +59,28 @@ class TrainChild:
             try:
                 item = json.loads(line)
             except ValueError:
-                continue
+                item = None
             if isinstance(item, dict) and "event" in item:
                 yield item
+            elif line.strip() and self.on_line is not None:
+                self.on_line(line.strip())
 
     def wait(self) -> int:
         code = self.proc.wait()
         self._reader.join(timeout=5)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            try:
-                stream.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
+        with self._stdin_lock:  # no stop line is being written while the pipes close
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                try:
+                    stream.close()  # type: ignore[union-attr]
+                except OSError:
+                    pass
         return code
 
     def stop(self) -> None:
-        """Ask the engine to stop at the next step and save a checkpoint."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGINT)
+        """Ask the engine to stop at the next step and save a checkpoint (the stop line on stdin)."""
+        with self._stdin_lock:
+            if self.proc.poll() is None and not self.proc.stdin.closed:  # type: ignore[union-attr]
+                send_stop(self.proc.stdin)
 
     def kill(self) -> None:
         if self.proc.poll() is None:

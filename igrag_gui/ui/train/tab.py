@@ -1,0 +1,469 @@
+"""The Train tab: the config form, live parameter stats, data preview, and runs.
+
+Data flows one way: the form edits a ``RunConfig``; ``RunConfig.validate()`` judges it (the tab
+paints the problems and disables Start with the reason); background tasks read the model's
+config.json (module names, parameter counts) and the data file (preview); a ``TrainingRunner``
+runs ``igrag train`` in a child process and streams its events into the live view, whose
+``RunHistory`` says how the run ended (``OutcomePanel``). The tab's busy state is its fields
+(``runner``); the widgets only show it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSplitter, QTableWidget,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
+
+from ...core.checkpoints import latest_checkpoint
+from ...core.config import Problem, RunConfig, load_config
+from ...core.errors import UserError
+from .. import ops
+from ..config_form import ConfigForm
+from ..lazy_page import LazyPage
+from ..live import LiveView
+from ..theme import status_hex
+from .commands import command_line, run_folders
+from .data_page import DataPage, DataPreview, read_preview
+from .outcome_panel import OutcomePanel
+from .param_stats import ParamStatsBox
+
+if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
+    from ...core.events import Event
+    from ...core.run_history import Outcome
+    from ..training_runner import TrainingRunner
+
+DEBOUNCE_MS = 250
+
+
+def _describe(cfg: RunConfig) -> Any:
+    from ...core.model_facts import model_info
+
+    return model_info(cfg)
+
+
+def _count(cfg: RunConfig) -> Any:
+    from ...core.params import count_parameters
+
+    return count_parameters(cfg)
+
+
+class TrainTab(QWidget):
+    """Edit, check and train one run config."""
+
+    status_message = Signal(str)
+    modified_changed = Signal(bool)
+    running_changed = Signal(bool)
+    try_adapter = Signal(str)  # an adapter folder to try in the Playground
+    inspect_adapter = Signal(str)  # an adapter folder to open in Inspect
+    run_finished = Signal(str)  # a run trained to its end: its adapter folder (Inspect's Recent list)
+
+    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None):
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings()  # the Compare and Sweep pages' memory
+        self.saved: RunConfig | None = None  # the config as on disk
+        self.model_info: Any = None
+        self.model_problem: str | None = None
+        self.model_key: tuple | None = None
+        self.runner: TrainingRunner | None = None  # a run is going: the tab's busy state
+        self.run_config_file: Path | None = None
+        self.outcome: Outcome | None = None  # how the last run ended
+        self.stopping = False  # Stop was asked; the child is saving its checkpoint
+        self.modified = False
+        self._build()
+        # background reads, newest wins: the model's config.json, the parameter counts, the data preview
+        self._model_task, self._stats_task, self._preview_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._refresh_background)
+
+    # ------------------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.form = ConfigForm()
+        self.form.edited.connect(self._on_edited)
+
+        self.param_stats = ParamStatsBox()
+        self.stats_label, self.stats_detail = self.param_stats.stats_label, self.param_stats.stats_detail
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
+        self.copy_button = QToolButton(text="Copy command", popupMode=QToolButton.InstantPopup)
+        menu = QMenu(self.copy_button)
+        menu.addAction("igrag train …", lambda: self.copy_command("igrag"))
+        menu.addAction("accelerate launch …", lambda: self.copy_command("accelerate"))
+        self.copy_button.setMenu(menu)
+        self.start_button.clicked.connect(lambda: self.start())
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.reason_label = QLabel()
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setObjectName("reasonLabel")
+        self.outcome_panel = OutcomePanel()
+        self.outcome_panel.try_adapter.connect(self.try_adapter)
+        self.outcome_panel.inspect_adapter.connect(self.inspect_adapter)
+        self.outcome_label = self.outcome_panel.outcome_label
+        self.try_button = self.outcome_panel.try_button
+        self.inspect_button = self.outcome_panel.inspect_button
+        self.details_button = self.outcome_panel.details_button
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.resume_button, self.copy_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        self.live = LiveView()
+        # Data and Runs are out of sight in the first frame: built when first shown or used.
+        self._last_preview: DataPreview | str | None = None
+        self._data_page = LazyPage(self._build_data_page)
+        self._runs_page = LazyPage(self._build_runs_page)
+        self.pages = QTabWidget()
+        self.pages.addTab(self.live, "Live")
+        self.pages.addTab(self._data_page, "Data")
+        self.pages.addTab(self._runs_page, "Runs")
+        self._compare_page = LazyPage(self._build_compare_page)
+        self.pages.addTab(self._compare_page, "Compare")
+        self._sweep_page = LazyPage(self._build_sweep_page)
+        self.pages.addTab(self._sweep_page, "Sweep")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.param_stats)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.reason_label)
+        right_layout.addWidget(self.outcome_panel)
+        right_layout.addWidget(self.pages, 1)
+
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([500, 780])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self._update_buttons([])
+
+    def _build_data_page(self) -> QWidget:
+        self._data = DataPage()
+        self._data.import_requested.connect(self.open_import)
+        if self._last_preview is not None:
+            self._data.show_preview(self._last_preview)
+        return self._data
+
+    @Slot()
+    def open_import(self) -> Any:
+        """The Import data dialog; what it writes becomes data.train_path."""
+        from ..data_import import ImportDialog
+
+        dialog = ImportDialog(self.config(), self)
+        dialog.imported.connect(lambda path: self.form.editor("data.train_path").setText(path))
+        dialog.show()
+        self.import_dialog = dialog
+        return dialog
+
+    def _build_runs_page(self) -> QWidget:
+        from ..runs.runs_page import RunsPage
+
+        self._runs = RunsPage(lambda: run_folders(self.config()))
+        return self._runs
+
+    def _build_compare_page(self) -> QWidget:
+        from ..runs.compare_page import ComparePage
+
+        self._compare = ComparePage(lambda: run_folders(self.config()), self.settings)
+        self._compare.open_inspect.connect(self.inspect_adapter)
+        self._compare.open_playground.connect(self.try_adapter)
+        self._compare.status_message.connect(self.status_message)
+        return self._compare
+
+    def _build_sweep_page(self) -> QWidget:
+        from ..sweep.sweep_page import SweepPage
+
+        self._sweep = SweepPage(self.config, self.settings)
+        self._sweep.open_inspect.connect(self.inspect_adapter)
+        self._sweep.open_playground.connect(self.try_adapter)
+        self._sweep.status_message.connect(self.status_message)
+        return self._sweep
+
+    @property
+    def compare_page(self) -> Any:
+        self._compare_page.ensure_built()
+        return self._compare
+
+    @property
+    def sweep_page(self) -> Any:
+        self._sweep_page.ensure_built()
+        return self._sweep
+
+    @property
+    def preview_table(self) -> QTableWidget:
+        self._data_page.ensure_built()
+        return self._data.preview_table
+
+    @property
+    def preview_label(self) -> QLabel:
+        self._data_page.ensure_built()
+        return self._data.preview_label
+
+    @property
+    def import_button(self) -> QPushButton:
+        self._data_page.ensure_built()
+        return self._data.import_button
+
+    @property
+    def runs_page(self) -> Any:
+        """The Runs page (a ``RunsPage``), built on first use."""
+        self._runs_page.ensure_built()
+        return self._runs
+
+    @property
+    def runs_list(self) -> QListWidget:
+        return self.runs_page.runs_list
+
+    # ------------------------------------------------------------------------------ config
+    def load_file(self, path: Path) -> None:
+        """Open a YAML config; raises ``UserError`` (the window shows it) and keeps the old one."""
+        cfg, warnings = load_config(path)
+        self.set_config(cfg, saved=True)
+        for w in warnings:
+            self.live.append_log(f"warning: {w}")
+        self.status_message.emit(f"Opened {path}" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+
+    def set_config(self, cfg: RunConfig, saved: bool) -> None:
+        self.form.set_config(cfg)
+        if saved:
+            self.saved = cfg.copy()
+        self._set_modified(not saved)
+        self._validate()
+        self._refresh_background(force=True)
+        self._refresh_runs()
+
+    def config(self) -> RunConfig:
+        return self.form.config()
+
+    def save(self, path: Path | None = None) -> Path:
+        cfg = self.config()
+        target = Path(path) if path else cfg.source
+        if target is None:
+            raise UserError("this config has no file yet; use Save As")
+        cfg.save(target)
+        self.set_config(cfg, saved=True)
+        self.status_message.emit(f"Saved {target}")
+        return target
+
+    def revert(self) -> None:
+        if self.saved is not None:
+            self.set_config(self.saved.copy(), saved=True)
+
+    def _set_modified(self, value: bool) -> None:
+        if value != self.modified:
+            self.modified = value
+            self.modified_changed.emit(value)
+
+    @Slot()
+    def _on_edited(self) -> None:
+        cfg = self.config()
+        self._set_modified(self.saved is None or cfg.to_dict() != self.saved.to_dict())
+        self._validate(cfg)
+        self._debounce.start()
+
+    # ------------------------------------------------------------------------------ judgement
+    def problems(self, cfg: RunConfig | None = None) -> list[Problem]:
+        cfg = cfg or self.config()
+        info = self.model_info if self.model_key == self._model_key(cfg) else None
+        found = cfg.validate(model=info)
+        if self.model_problem and self.model_key == self._model_key(cfg):
+            found.append(Problem("model.base_model_path", self.model_problem))
+        return found
+
+    def _validate(self, cfg: RunConfig | None = None) -> list[Problem]:
+        found = self.problems(cfg)
+        self.form.set_problems(found)
+        self._update_buttons(found)
+        return found
+
+    def _update_buttons(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        running = self.runner is not None
+        self.start_button.setEnabled(not errors and not running)
+        self.stop_button.setEnabled(running and not self.stopping)
+        cfg = self.config() if hasattr(self, "form") else None
+        can_resume = bool(cfg and not errors and not running and latest_checkpoint(cfg.output_path))
+        self.resume_button.setEnabled(can_resume)
+        if running:
+            self.reason_label.setText("Stopping at the next step and saving a checkpoint…" if self.stopping
+                                      else "Training is running.")
+        elif errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            self.reason_label.setText(f"Start is disabled: {first.field}: {first.message}{more}")
+        else:
+            self.reason_label.setText("Ready to train." if cfg else "")
+        self.start_button.setToolTip(self.reason_label.text())
+
+    # ------------------------------------------------------------------------------ background
+    @staticmethod
+    def _model_key(cfg: RunConfig) -> tuple:
+        return (str(cfg.base_dir), cfg.model.base_model_path, cfg.model.type, cfg.model.trust_remote_code)
+
+    @Slot()
+    def _refresh_background(self, force: bool = False) -> None:
+        cfg = self.config()
+        if force or self.model_key != self._model_key(cfg):
+            self.model_key = self._model_key(cfg)
+            self.model_info, self.model_problem = None, None
+            self.param_stats.show_note("Reading the model's config.json…")
+            self._model_task.start(self._read_model(cfg.copy()))
+        self._submit_stats(cfg)
+        self._preview_task.start(self._read_preview(cfg.copy()))
+
+    def background_busy(self) -> bool:
+        """Whether a read of the model, the counts or the preview is still going."""
+        return any(task.running() for task in (self._model_task, self._stats_task, self._preview_task))
+
+    async def _read_model(self, cfg: RunConfig) -> None:
+        try:
+            info = await ops.run(_describe, cfg)
+        except ops.TaskFailed as exc:
+            self._model_failed(exc.message)
+            return
+        self._model_ready(info)
+
+    async def _count_parameters(self, cfg: RunConfig) -> None:
+        try:
+            stats = await ops.run(_count, cfg)
+        except ops.TaskFailed as exc:
+            self._stats_failed(exc.message)
+            return
+        self._stats_ready(stats)
+
+    async def _read_preview(self, cfg: RunConfig) -> None:
+        try:
+            preview = await ops.run(read_preview, cfg)
+        except ops.TaskFailed as exc:
+            preview = exc.message  # the message saying why there is no preview
+        self._take_preview(preview)
+
+    def _submit_stats(self, cfg: RunConfig) -> None:
+        if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
+               for p in cfg.validate(model=self.model_info, check_files=False)):
+            self.param_stats.show_note("Fix the model and method fields to see parameter counts.", clear=True)
+            return
+        self.param_stats.show_note("Counting…")
+        self._stats_task.start(self._count_parameters(cfg.copy()))
+
+    def _model_ready(self, info: Any) -> None:
+        self.model_info, self.model_problem = info, None
+        self.form.editor("lora.target_modules").set_modules(info.modules, output_layer=info.output_layer)
+        self._validate()
+
+    def _model_failed(self, message: str) -> None:
+        self.model_info, self.model_problem = None, message
+        self._validate()
+        self.param_stats.show_note("The model could not be read (see the Base model field).", clear=True)
+
+    def _stats_ready(self, stats: Any) -> None:
+        self.param_stats.show_stats(stats)
+
+    def _stats_failed(self, message: str) -> None:
+        self.param_stats.show_note(message, clear=True)
+
+    def _take_preview(self, preview: DataPreview | str) -> None:
+        """A preview, or the message saying why there is none; shown now or when Data is built."""
+        self._last_preview = preview
+        if self._data_page.is_built:
+            self._data.show_preview(preview)
+
+    # ------------------------------------------------------------------------------ runs
+    def _refresh_runs(self) -> None:
+        if self._runs_page.is_built:  # else listed when the page is first shown
+            self._runs.refresh()
+
+    # ------------------------------------------------------------------------------ training
+    def start(self, resume: bool = False, max_steps: int | None = None) -> bool:
+        cfg = self.config()
+        if self.runner is not None or [p for p in self._validate(cfg) if p.severity == "error"]:
+            return False
+        folder = Path(tempfile.mkdtemp(prefix="igrag-run-"))
+        snapshot = cfg.copy()
+        snapshot.save(folder / "run.yaml")
+        self.run_config_file = folder / "run.yaml"
+        self.outcome, self.stopping = None, False
+        self._show_past(cfg.output_path / "metrics.jsonl" if resume else None)
+        self.outcome_panel.show_outcome(None)
+        from ..training_runner import TrainingRunner, training_command
+
+        self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
+        self.runner.event_received.connect(self._on_event)
+        self.runner.line_received.connect(self.live.append_log)
+        self.runner.ended.connect(self._on_ended)
+        self.runner.start()
+        self.pages.setCurrentWidget(self.live)
+        self.running_changed.emit(True)
+        self._update_buttons([])
+        self.status_message.emit("Resuming training…" if resume else "Training started")
+        return True
+
+    def _show_past(self, metrics: Path | None) -> None:
+        """A resumed run continues the curve of the run it resumes (its metrics.jsonl); a new run
+        starts from nothing."""
+        if metrics is not None and metrics.is_file():
+            try:
+                self.live.load_metrics(metrics)
+                return
+            except OSError:
+                pass
+        self.live.clear()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.stopping = True
+            self.runner.request_stop()
+            self._update_buttons([])
+
+    @Slot(object)
+    def _on_event(self, event: Event) -> None:
+        from ...core.events import Started
+
+        self.live.on_event(event)
+        if isinstance(event, Started):
+            self.status_message.emit(f"Training: {event.max_steps} steps")
+
+    @Slot(int, str)
+    def _on_ended(self, code: int, tail: str) -> None:
+        runner, self.runner, self.stopping = self.runner, None, False
+        if runner is not None:
+            runner.wait(5000)
+            runner.deleteLater()
+        last = latest_checkpoint(self.config().output_path)
+        self.outcome = outcome = self.live.end_run(code, tail, str(last) if last else None)
+        self.outcome_panel.show_outcome(outcome, status_hex("error", self))
+        if self.run_config_file is not None:
+            import shutil
+
+            shutil.rmtree(self.run_config_file.parent, ignore_errors=True)
+            self.run_config_file = None
+        self.running_changed.emit(False)
+        self._validate()
+        self._refresh_runs()
+        if outcome.adapter:
+            self.run_finished.emit(outcome.adapter)
+        self.status_message.emit(outcome.text)
+
+    def is_running(self) -> bool:
+        return self.runner is not None
+
+    def is_sweeping(self) -> bool:
+        return self._sweep_page.is_built and self._sweep.is_running()
+
+    def copy_command(self, launcher: str) -> str:
+        text = command_line(self.config(), self.saved, launcher)
+        QGuiApplication.clipboard().setText(text)
+        self.status_message.emit(f"Copied: {text}")
+        return text
