@@ -104,9 +104,13 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
 
 
 def _install_event_loop() -> None:
+    from PySide6.QtWidgets import QApplication
+
     from .ui import ops
+    from .ui.gc_on_gui_thread import collect_on_gui_thread
 
     ops.install_event_loop()
+    collect_on_gui_thread(QApplication.instance())  # before any worker runs: collections stay on this thread
 
 
 def main(argv: Sequence[str] | None = None) -> int:

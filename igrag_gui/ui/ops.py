@@ -130,7 +130,7 @@ def _executor(ml: bool) -> concurrent.futures.ThreadPoolExecutor:
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, ml: bool) -> Any:
     if not ml:
         return fn(*args, **kwargs)
-    with workers.ml_lock:  # also excludes the older run_in_background tasks still in the tree
+    with workers.ml_lock:  # one ML call at a time (transformers' lazy imports are not thread-safe)
         return fn(*args, **kwargs)
 
 
