@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QByteArray, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QFont, QGuiApplication, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QProgressBar, QPushButton,
@@ -669,6 +669,19 @@ class InspectTab(QWidget):
         folder = self.current_folder()
         if folder is not None:
             self.open_in_playground.emit(str(folder))
+
+    # -------------------------------------------------------- what the window asks of the tab
+    def offer_playground(self) -> None:
+        """Show "Open in Playground": a Playground now listens to ``open_in_playground``."""
+        self.playground_button.show()
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("inspect/splitter", self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        state = settings.value("inspect/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
 
 
 def _inspect(path: Path) -> Any:

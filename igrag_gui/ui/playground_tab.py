@@ -726,3 +726,8 @@ class PlaygroundTab(QWidget):
 
     def is_busy(self) -> bool:
         return self.loading or self.generating or self._batch_cancel is not None
+
+    def set_base_model(self, model: str) -> None:
+        """Offer ``model`` as the base to load, unless a base is loaded or loading already."""
+        if self.session is None and not self.is_busy():
+            self.base_picker.setText(model)

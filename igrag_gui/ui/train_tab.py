@@ -9,19 +9,17 @@ runs ``igrag train`` in a child process and streams its events into the live vie
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMenu, QMessageBox, QPlainTextEdit, QPushButton, QSizePolicy, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ..core.checkpoints import latest_checkpoint
-from ..core.config import SECTION_CLASSES, Problem, RunConfig, load_config
+from ..core.config import Problem, RunConfig, load_config
 from ..core.errors import UserError
 from .config_form import ConfigForm
 from .lazy_page import LazyPage
@@ -30,24 +28,12 @@ from .theme import status_hex
 from .workers import Latest
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
+    from ..core.data_preview import DataPreview
     from ..core.events import Event
     from .training_runner import TrainingRunner
 
 DEBOUNCE_MS = 250
 PREVIEW_ROWS = 50
-
-
-@dataclass
-class DataPreview:
-    rows: list[list[str]]
-    count: int
-    too_long: int | None
-    max_source: int
-    path: Path
-    columns: tuple[str, ...] = ("prompt", "caption")
-    images: int | None = None  # distinct image_ids (several reference captions per image)
-    exact: bool = True  # False: count is the line count, too_long judged on the rows shown
-    judged: int = 0
 
 
 def _describe(cfg: RunConfig) -> Any:
@@ -63,46 +49,21 @@ def _count(cfg: RunConfig) -> Any:
 
 
 def _preview(cfg: RunConfig) -> DataPreview:
-    from ..core.data.summary import READ_ALL_ROWS, summarize
-    from ..core.data_preview import preview_table
+    from ..core.data_preview import data_preview
 
-    got = summarize(cfg, PREVIEW_ROWS)  # the first rows only; counts from the prepared data if any
-    table = preview_table(cfg.train_file, got.rows, PREVIEW_ROWS, count_images=got.count <= READ_ALL_ROWS)
-    return DataPreview(table.rows, got.count, got.too_long, got.max_source, got.path, tuple(table.columns),
-                       table.images, got.exact, got.judged)
+    return data_preview(cfg, PREVIEW_ROWS)
 
 
 def run_folders(cfg: RunConfig) -> list[Path]:
-    """Where a config's runs live: its output_dir and the folder beside it (its neighbours)."""
-    return [cfg.output_path, cfg.output_path.parent]
+    from ..core.experiments.runs import config_run_folders
+
+    return config_run_folders(cfg)
 
 
 def find_runs(cfg: RunConfig) -> list[Path]:
-    """Run folders (holding metrics.jsonl) at the config's output_dir and beside it, newest first."""
-    from ..core.experiments.runs import find_runs as find
+    from ..core.experiments.runs import config_runs
 
-    return find(run_folders(cfg), depth=1)
-
-
-def _flow(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000).strip()
-    return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text
-
-
-def command_line(cfg: RunConfig, saved: RunConfig | None, launcher: str = "igrag") -> str:
-    """The ``igrag train`` line for the file on disk plus ``--set`` for unsaved edits."""
-    path = cfg.source or Path("run.yaml")
-    parts = [f"igrag train {path}"] if launcher == "igrag" else \
-        [f"accelerate launch --num_processes 2 -m igrag_gui train {path}"]
-    if saved is not None:
-        now, before = cfg.to_dict(), saved.to_dict()
-        if now.get("method", "lora") != before.get("method", "lora"):
-            parts.append(f"--set method={now.get('method', 'lora')}")
-        for section in SECTION_CLASSES:
-            for key, value in now.get(section, {}).items():
-                if before.get(section, {}).get(key) != value:
-                    parts.append(f"--set '{section}.{key}={_flow(value)}'")
-    return " ".join(parts)
+    return config_runs(cfg)
 
 
 class TrainTab(QWidget):
@@ -456,16 +417,7 @@ class TrainTab(QWidget):
         for r, row in enumerate(preview.rows):
             for c, text in enumerate(row):
                 self._preview_table.setItem(r, c, QTableWidgetItem(text.replace("\n", " ⏎ ")))
-        of = "" if preview.exact else f" of the first {preview.judged:,}"
-        long_text = ("" if preview.too_long is None else
-                     f"; {preview.too_long:,}{of} prompt(s) longer than max_source_length={preview.max_source} "
-                     f"tokens (they will be truncated)")
-        images = ("" if preview.images is None or preview.images == preview.count else
-                  f" of {preview.images:,} images ({preview.count / max(preview.images, 1):.1f} reference "
-                  f"captions per image)")
-        about = "" if preview.exact else "about "
-        self._preview_label.setText(f"{preview.path.name}: {about}{preview.count:,} examples{images}{long_text}. "
-                                    f"Showing the first {len(preview.rows)}.")
+        self._preview_label.setText(preview.summary())
 
     # ------------------------------------------------------------------------------ runs
     def _refresh_runs(self) -> None:
@@ -607,7 +559,36 @@ class TrainTab(QWidget):
         return self._sweep_page.is_built and self._sweep.is_running()
 
     def copy_command(self, launcher: str) -> str:
-        text = command_line(self.config(), self.saved, launcher)
+        from ..core.config import train_command
+
+        text = train_command(self.config(), self.saved, launcher)
         QGuiApplication.clipboard().setText(text)
         self.status_message.emit(f"Copied: {text}")
         return text
+
+    # -------------------------------------------------------- what the window asks of the tab
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("train/splitter", self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        state = settings.value("train/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
+
+    @Slot(str)
+    def add_model_folder(self, folder: str) -> None:
+        """Offer a model folder made elsewhere (a merged model) as a base model."""
+        self.form.editor("model.base_model_path").add_model_folder(folder)
+
+    def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
+        """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""
+        if self.runner is None:
+            return
+        self.runner.request_stop()
+        if not self.runner.wait(timeout_ms):
+            self.runner.kill()
+            self.runner.wait(10_000)
+
+    def stop_sweep_and_wait(self) -> None:
+        if self._sweep_page.is_built:
+            self.sweep_page.stop_and_wait()

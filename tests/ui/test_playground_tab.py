@@ -165,7 +165,7 @@ def test_merge_and_verify(tab, qtbot, adapter, tmp_path):
 
 
 def test_inspect_and_train_send_adapters_to_the_playground(qtbot, settings, adapter):
-    window = MainWindow(demo_config_path(), settings=settings)
+    window = MainWindow(demo_config_path(), settings=settings, confirm_close=False)
     qtbot.addWidget(window)
     window.show()
     window.try_in_playground(str(adapter))
@@ -173,4 +173,3 @@ def test_inspect_and_train_send_adapters_to_the_playground(qtbot, settings, adap
     tab = window.playground_tab
     qtbot.waitUntil(lambda: ready(tab) and tab.adapter_list.count() == 1, timeout=LONG)
     QThreadPool.globalInstance().waitForDone(60_000)
-    window._may_discard = lambda: True
