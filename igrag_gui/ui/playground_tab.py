@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.playground.session import BASE_LABEL as BASE
-from ..core.prompts import DEFAULT_TEMPLATE, DetectedObject, build_prompt, position_name
+from ..core.prompts import DEFAULT_TEMPLATE, build_prompt, parse_objects
 from ..resources import demo_model_path, resource_path
 from .model_picker import ModelPicker
 from .theme import status_hex
@@ -41,32 +41,6 @@ class _Stream(QObject):
 class _Progress(QObject):
     changed = Signal(int, int)
     message = Signal(str)
-
-
-def parse_objects(text: str) -> list[DetectedObject]:
-    """One object per line: ``label`` or ``label x y w h`` (a normalised box) or ``label, position``."""
-    objects = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if "," in line:
-            label, position = (part.strip() for part in line.split(",", 1))
-            objects.append(DetectedObject(label, position))
-            continue
-        parts = line.split()
-        numbers = []
-        for token in parts[::-1]:
-            try:
-                numbers.insert(0, float(token))
-            except ValueError:
-                break
-        if len(numbers) == 4:
-            label = " ".join(parts[:-4])
-            objects.append(DetectedObject(label, position_name(numbers)))
-        else:
-            objects.append(DetectedObject(line))
-    return objects
 
 
 class PlaygroundTab(QWidget):

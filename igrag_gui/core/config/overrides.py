@@ -3,6 +3,7 @@ menu gives a terminal the run the window would start, unsaved edits included."""
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,14 +24,16 @@ def flow(value: Any) -> str:
 
 def overrides_since(cfg: "RunConfig", saved: "RunConfig") -> list[str]:
     """The ``--set`` items (``section.key=value``) that make ``saved`` into ``cfg``, method first,
-    then each changed key in section order, spelled as the file spells it."""
+    then each changed key in section order, spelled as the file spells it. A section the saved
+    file lacks (a method just chosen) is compared with its defaults, which need no ``--set``."""
     now, before = cfg.to_dict(), saved.to_dict()
     items = []
     if now.get("method", "lora") != before.get("method", "lora"):
         items.append(f"method={now.get('method', 'lora')}")
     for section in SECTION_CLASSES:
+        was = before[section] if section in before else dataclasses.asdict(SECTION_CLASSES[section]())
         for key, value in now.get(section, {}).items():
-            if before.get(section, {}).get(key) != value:
+            if was.get(key) != value:
                 items.append(f"{section}.{key}={flow(value)}")
     return items
 
