@@ -331,6 +331,10 @@ class ConfigForm(QWidget):
                                    if unknown else "")
         self.unknown_label.setVisible(bool(unknown))
 
+    def source(self) -> Path | None:
+        """The file the config came from (edits never change it; cheaper than ``config()``)."""
+        return self._base.source
+
     def config(self) -> RunConfig:
         """The last ``set_config`` config with the fields the user edited written over it."""
         cfg = self._base.copy()

@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Discard
 
     def _update_title(self) -> None:
-        source = self.train_tab.config().source
+        source = self.train_tab.source()
         name = source.name if source else "untitled"
         self.setWindowTitle(f"{name}{' *' if self.train_tab.modified else ''} — igrag-gui")
         self.setWindowModified(self.train_tab.modified)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
 
 from ..core.checkpoints import latest_checkpoint
 from ..core.config import Problem, RunConfig, load_config
+from ..core.config.judge import ConfigJudge
 from ..core.errors import UserError
 from .config_form import ConfigForm
 from .lazy_page import LazyPage
@@ -87,6 +88,7 @@ class TrainTab(QWidget):
         self.closing_event: Event | None = None
         self.last_checkpoint: str | None = None
         self.modified = False
+        self._judge = ConfigJudge()  # validate once per edit; the disk once the user pauses
         self._build()
         self._model_task = Latest(self._model_ready, self._model_failed, self)
         self._stats_task = Latest(self._stats_ready, self._stats_failed, self)
@@ -287,8 +289,8 @@ class TrainTab(QWidget):
         if saved:
             self.saved = cfg.copy()
         self._set_modified(not saved)
-        self._validate()
-        self._refresh_background(force=True)
+        self._validate(check_files=False)
+        self._refresh_background(force=True)  # looks at the disk
         self._refresh_runs()
 
     def config(self) -> RunConfig:
@@ -317,31 +319,37 @@ class TrainTab(QWidget):
     def _on_edited(self) -> None:
         cfg = self.config()
         self._set_modified(self.saved is None or cfg.to_dict() != self.saved.to_dict())
-        self._validate(cfg)
+        self._validate(cfg, check_files=False)  # the disk is looked at once the user pauses
         self._debounce.start()
 
     # ------------------------------------------------------------------------------ judgement
-    def problems(self, cfg: RunConfig | None = None) -> list[Problem]:
+    def problems(self, cfg: RunConfig | None = None, check_files: bool = True) -> list[Problem]:
+        """``cfg``'s problems; ``check_files=False`` reuses the disk's last answer (``ConfigJudge``)."""
         cfg = cfg or self.config()
         info = self.model_info if self.model_key == self._model_key(cfg) else None
-        found = cfg.validate(model=info)
+        return self._judge.judge(cfg, model=info, look=check_files) + self._model_problems(cfg)
+
+    def _model_problems(self, cfg: RunConfig) -> list[Problem]:
         if self.model_problem and self.model_key == self._model_key(cfg):
-            found.append(Problem("model.base_model_path", self.model_problem))
+            return [Problem("model.base_model_path", self.model_problem)]
+        return []
+
+    def _validate(self, cfg: RunConfig | None = None, check_files: bool = True) -> list[Problem]:
+        found = self.problems(cfg, check_files)
+        self._show_problems(found)
         return found
 
-    def _validate(self, cfg: RunConfig | None = None) -> list[Problem]:
-        found = self.problems(cfg)
+    def _show_problems(self, found: list[Problem]) -> None:
         self.form.set_problems(found)
         self._update_buttons(found)
-        return found
 
     def _update_buttons(self, problems: list[Problem]) -> None:
         errors = [p for p in problems if p.severity == "error"]
         running = self.runner is not None
         self.start_button.setEnabled(not errors and not running)
         self.stop_button.setEnabled(running)
-        cfg = self.config() if hasattr(self, "form") else None
-        can_resume = bool(cfg and not errors and not running and latest_checkpoint(cfg.output_path))
+        cfg = hasattr(self, "form")
+        can_resume = bool(cfg and not errors and not running and self._judge.resumable)
         self.resume_button.setEnabled(can_resume)
         if running:
             self.reason_label.setText("Training is running.")
@@ -361,6 +369,8 @@ class TrainTab(QWidget):
     @Slot()
     def _refresh_background(self, force: bool = False) -> None:
         cfg = self.config()
+        self._judge.look(cfg)  # the user paused: the files, folders and checkpoints, once
+        self._show_problems(self._judge.problems(cfg) + self._model_problems(cfg))
         if force or self.model_key != self._model_key(cfg):
             self.model_key = self._model_key(cfg)
             self.model_info, self.model_problem = None, None
@@ -371,7 +381,7 @@ class TrainTab(QWidget):
 
     def _submit_stats(self, cfg: RunConfig) -> None:
         if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
-               for p in cfg.validate(model=self.model_info, check_files=False)):
+               for p in self._judge.without_disk):
             self.stats_label.setText("—")
             self.stats_detail.setText("Fix the model and method fields to see parameter counts.")
             return
@@ -567,6 +577,10 @@ class TrainTab(QWidget):
         return text
 
     # -------------------------------------------------------- what the window asks of the tab
+    def source(self) -> Path | None:
+        """The config's file (the window's title), without building the config."""
+        return self.form.source()
+
     def save_state(self, settings: QSettings) -> None:
         settings.setValue("train/splitter", self.splitter.saveState())
 

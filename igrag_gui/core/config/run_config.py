@@ -15,7 +15,7 @@ import yaml
 from ..config_paths import PathBase, find_base
 from ..methods.registry import METHODS
 from ..methods.sections import METHOD_SECTION_CLASSES
-from .field_checks import _check_field, _check_output_dir, _coerce, _describe, _type_notes
+from .field_checks import _check_field, _coerce, _describe, _type_notes
 from .fields import (SECTION_CLASSES, SECTIONS, DataSection, LoraSection, ModelSection, Problem, TrainingSection,
                      _alias_map, field_specs)
 from .model_ref import looks_like_local_path
@@ -267,7 +267,9 @@ class RunConfig:
 
         problems.extend(method_checks(self, typed_ok, model))
         if check_files:
-            problems.extend(self._file_checks(typed_ok))
+            from .disk_checks import file_problems
+
+            problems.extend(file_problems(self, typed_ok))
         return problems
 
     def errors(self, **kwargs: Any) -> list[Problem]:
@@ -300,41 +302,6 @@ class RunConfig:
             out.append(Problem("lora.target_modules", f"must be a list of module names such as "
                                                       f"[q, v] (or 'all-linear'), got the string "
                                                       f"'{self.lora.target_modules}'"))
-        return out
-
-    def _file_checks(self, ok: set[str]) -> list[Problem]:
-        out: list[Problem] = []
-        if "model.base_model_path" in ok:
-            value = self.model.base_model_path
-            if looks_like_local_path(value, self.base_dir):
-                folder = self.resolve_path(value)
-                if not folder.exists():
-                    from ..model_stand_in import missing_folder_problem
-
-                    severity, message = missing_folder_problem(folder)
-                    out.append(Problem("model.base_model_path", message, severity))
-                elif not (folder / "config.json").is_file():
-                    out.append(Problem("model.base_model_path", f"'{folder}' has no config.json, so it "
-                                       f"is not a Hugging Face model folder; choose the folder that "
-                                       f"holds config.json and the weights"))
-        for key, required in (("data.train_path", True), ("data.val_path", False)):
-            section, name = key.split(".")
-            value = getattr(self.data, name)
-            if key not in ok or (not value and not required):
-                continue
-            if not value:
-                out.append(Problem(key, "is empty; give the path of a JSONL, CSV or JSON file"))
-                continue
-            path = self.resolve_path(value)
-            if not path.exists():
-                base = self.path_base
-                where = base.not_found(value) if not Path(value).expanduser().is_absolute() \
-                    else f"file '{path}' does not exist"
-                out.append(Problem(key, f"{where}; check the path"))
-            elif path.is_dir():
-                out.append(Problem(key, f"'{path}' is a folder; give the data file itself"))
-        if "training.output_dir" in ok:
-            out.extend(_check_output_dir(self.output_path))
         return out
 
 
