@@ -72,3 +72,16 @@ def test_start_looks_at_the_disk_itself(window, qtbot, tmp_path):
     assert tab.start() is False
     assert "data.train_path: file" in tab.reason_label.text()
     settle(window, qtbot)
+
+
+def test_typing_a_path_builds_one_config_per_keystroke_and_resolves_it_after_the_pause(window, qtbot, counts):
+    settle(window, qtbot)
+    counts.update(validate=0, look=0, config=0)
+    field = window.train_tab.form.editor("data.val_path").line_edit
+    field.setFocus()
+    field.end(False)
+    qtbot.keyClicks(field, "xyz")
+    assert counts == {"validate": 3, "look": 0, "config": 3}
+    qtbot.waitUntil(lambda: counts["look"] == 1, timeout=5000)
+    qtbot.waitUntil(lambda: "val.jsonlxyz" in window.train_tab.form.editor("data.val_path").toolTip(), timeout=5000)
+    settle(window, qtbot)
