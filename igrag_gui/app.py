@@ -85,7 +85,7 @@ def open_window(path: str | None = None, color_scheme: str = "system", confirm_c
     app.setDesktopFileName("igrag-gui")
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_color_scheme(app, color_scheme)
-    from .core.adapter_names import looks_like_adapter
+    from .core.adapter_files import looks_like_adapter
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)

@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
-        from ..core.adapter_names import looks_like_adapter
+        from ..core.adapter_files import looks_like_adapter
 
         configs = [p for p in paths if p.suffix.lower() in (".yaml", ".yml")]
         if configs and not any(looks_like_adapter(p) for p in paths):

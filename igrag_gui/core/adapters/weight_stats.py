@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import UserError
-from .methods_catalog import ADALORA, LORA, PREFIX, PROMPT, XLORA
+from .peft_types import ADALORA, LORA, PREFIX, PROMPT, XLORA
 from .report import AdapterReport
 from .weights_file import FLOAT_DTYPES, TensorReader
 
