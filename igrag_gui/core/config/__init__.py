@@ -12,7 +12,9 @@ that is not a mapping. Unknown keys are kept, warned about, and written back on 
 The package, by responsibility: ``fields`` (the sections and their metadata), ``field_checks``
 (judging one value), ``targets`` (target-module names), ``model_ref`` (folder or hub id),
 ``run_config`` (``RunConfig``), ``loading`` (YAML files and ``--set``), ``overrides``
-(the ``--set`` list that turns a saved config into an edited one).
+(the ``--set`` list that turns a saved config into an edited one), ``path_base`` (where relative
+paths start), ``yaml_round_trip`` (saving in the file's own words), ``disk_checks`` and ``judge``
+(the checks that look at the disk, run apart while the form is edited).
 """
 
 from .fields import (LORA_BIAS, MODEL_TYPES, SECTION_CLASSES, SECTIONS, STRATEGIES, LoraSection, ModelSection,

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from ..config_paths import PathBase, find_base
+from .path_base import PathBase, find_base
 from ..methods.registry import METHODS
 from ..methods.sections import METHOD_SECTION_CLASSES
 from .field_checks import _check_field, _coerce, _describe, _type_notes
@@ -145,8 +145,8 @@ class RunConfig:
         """Write the YAML to ``path`` (atomically), rebasing relative paths onto its folder.
 
         Saving over the file it came from keeps that file's comments, order, quoting and key
-        spellings, and leaves its paths as written (``config_yaml.round_trip``)."""
-        from ..config_yaml import round_trip
+        spellings, and leaves its paths as written (``yaml_round_trip.round_trip``)."""
+        from .yaml_round_trip import round_trip
 
         path = Path(path)
         if self.layout is not None:  # IGRAG's prompt-tuning layout: written back in its own words
@@ -194,7 +194,7 @@ class RunConfig:
     # ---------------------------------------------------------------------------------- paths
     @property
     def path_base(self) -> PathBase:
-        """Where relative paths start, and why (see ``config_paths``)."""
+        """Where relative paths start, and why (see ``path_base``)."""
         return find_base(self.source.parent if self.source else None,
                          (("data.train_path", self.data.train_path), ("data.val_path", self.data.val_path)))
 
