@@ -391,11 +391,11 @@ class TrainTab(QWidget):
     def _model_ready(self, info: Any) -> None:
         self.model_info, self.model_problem = info, None
         self.form.editor("lora.target_modules").set_modules(info.modules, output_layer=info.output_layer)
-        self._validate()
+        self._validate(check_files=False)  # the model's answer changes no path: the disk's stands
 
     def _model_failed(self, message: str) -> None:
         self.model_info, self.model_problem = None, message
-        self._validate()
+        self._validate(check_files=False)
         self.stats_label.setText("—")
         self.stats_detail.setText("The model could not be read (see the Base model field).")
 

@@ -36,9 +36,13 @@ def counts(monkeypatch):
 
 
 def settle(window, qtbot) -> None:
+    """No pause pending and the background reads (model, counts, preview) delivered."""
+    from PySide6.QtCore import QThreadPool
+
     tab = window.train_tab
-    qtbot.waitUntil(lambda: not tab._debounce.isActive(), timeout=5000)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not tab._debounce.isActive() and tab.model_info is not None, timeout=60_000)
+    QThreadPool.globalInstance().waitForDone(60_000)
+    qtbot.wait(100)
 
 
 def test_each_keystroke_validates_once_and_the_disk_waits_for_a_pause(window, qtbot, counts):
