@@ -47,7 +47,7 @@ def main() -> int:
     from igrag_gui.app import open_window
     from igrag_gui.core.events import Started
 
-    app, window = open_window()
+    app, window = open_window(confirm_close=False)
     tab = window.train_tab
     lateness: list[float] = []
     state = {"probing": False, "last": None}
@@ -135,7 +135,6 @@ def main() -> int:
     print(f"samples/s: tab median {statistics.median(tab_speed):.1f}, igrag train median "
           f"{statistics.median(cli_speed):.1f}; ratio of medians {ratio:.3f}, median of per-round "
           f"ratios {paired:.3f} (goal >= 0.95)")
-    window._may_discard = lambda: True
     window.close()
     QThreadPool.globalInstance().waitForDone(60_000)
     return 0

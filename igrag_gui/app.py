@@ -64,8 +64,10 @@ def installed_copy_note(config: Path, output: Path) -> str:
     return f"Opened your copy of the demo config: {config}; its runs go to {output}"
 
 
-def open_window(path: str | None = None, color_scheme: str = "system"):
+def open_window(path: str | None = None, color_scheme: str = "system", confirm_close: bool = True):
     """Create the application and show the main window; returns ``(app, window)``.
+
+    ``confirm_close=False``: the window drops unsaved edits without a dialog (benchmarks).
 
     Nothing here imports torch: the window paints first (``benchmarks/startup.py`` checks it).
     """
@@ -83,12 +85,12 @@ def open_window(path: str | None = None, color_scheme: str = "system"):
     app.setDesktopFileName("igrag-gui")
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_color_scheme(app, color_scheme)
-    from .core.adapter_names import looks_like_adapter
+    from .core.adapter_files import looks_like_adapter
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)
     startup = startup_config_path() if given is None or adapter else given
-    window = MainWindow(startup)
+    window = MainWindow(startup, confirm_close=confirm_close)
     if startup != given and not is_source_checkout():
         window.statusBar().showMessage(installed_copy_note(startup, window.train_tab.config().output_path))
     install_excepthook(lambda: window)

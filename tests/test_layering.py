@@ -22,7 +22,7 @@ def test_import_linter_contracts_hold():
 
 def test_core_modules_import_without_qt():
     code = ("import sys, pkgutil, importlib, igrag_gui.core as c\n"
-            "for m in pkgutil.iter_modules(c.__path__): importlib.import_module('igrag_gui.core.' + m.name)\n"
+            "for m in pkgutil.walk_packages(c.__path__, 'igrag_gui.core.'): importlib.import_module(m.name)\n"
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))]\n"
             "assert not bad, bad")
     result = run_python(code)
@@ -35,3 +35,26 @@ def test_window_modules_import_without_torch():
             "assert not bad, bad")
     result = run_python(code)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_ui_module_imports_without_torch_transformers_or_peft():
+    """Each module under igrag_gui.ui (tabs, pages, widgets, built on first use or not) may import
+    the heavy libraries only inside functions, after the first frame."""
+    code = ("import sys, pkgutil, importlib, igrag_gui.ui as ui\n"
+            "names = [m.name for m in pkgutil.walk_packages(ui.__path__, 'igrag_gui.ui.')]\n"
+            "for name in names: importlib.import_module(name)\n"
+            "bad = [m for m in ('torch', 'transformers', 'peft') if m in sys.modules]\n"
+            "assert not bad, bad\n"
+            "print(len(names))")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 20  # the walk found the tabs' packages, not just the top level
+
+
+def test_the_layers_contract_is_declared():
+    """app -> (ui | cli) -> core is checked by lint-imports, next to the two forbidden contracts."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layers = [c["layers"] for c in contracts if c["type"] == "layers"]
+    assert layers == [["igrag_gui.app", "igrag_gui.ui | igrag_gui.cli", "igrag_gui.core"]]

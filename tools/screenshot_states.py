@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication(sys.argv[:1])
     apply_color_scheme(app, args.color_scheme)
     work = Path(tempfile.mkdtemp(prefix="igrag-shots-"))
-    window = MainWindow(demo_config_path(), settings=QSettings(str(work / "s.ini"), QSettings.IniFormat))
+    window = MainWindow(demo_config_path(), settings=QSettings(str(work / "s.ini"), QSettings.IniFormat),
+                        confirm_close=False)
     window.resize(1400, 900)
     window.show()
     tab = window.train_tab
@@ -100,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: play.batch_result is not None)
         shot("playground-batch")
     if args.skip_train:
-        window._may_discard = lambda: True
         window.close()
         return 0
     window.tabs.setCurrentIndex(0)
@@ -136,7 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: not tab.is_running(), timeout=600)
     shot("failed")
 
-    window._may_discard = lambda: True
     window.close()
     QThreadPool.globalInstance().waitForDone(60_000)
     return 0

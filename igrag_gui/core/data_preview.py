@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from .data import Example
+
+if TYPE_CHECKING:
+    from .config import RunConfig
 
 EXTRA_BEFORE, EXTRA_AFTER = ("image_id",), ("metadata",)
 
@@ -73,3 +76,41 @@ def preview_table(path: Path, examples: Sequence[Example], limit: int = 50,
                     + [readable(rec.get(k)) for k in after])
     images = len(ids) if has_ids and count_images and "image_id" in present else None
     return PreviewTable(columns, rows, len(examples), images)
+
+
+@dataclass
+class DataPreview:
+    """What the Data page shows of a config's training file: its first rows and the counts."""
+
+    rows: list[list[str]]
+    count: int
+    too_long: int | None
+    max_source: int
+    path: Path
+    columns: tuple[str, ...] = ("prompt", "caption")
+    images: int | None = None  # distinct image_ids (several reference captions per image)
+    exact: bool = True  # False: count is the line count, too_long judged on the rows shown
+    judged: int = 0
+
+    def summary(self) -> str:
+        """One line under the table: examples, images, prompts that will be truncated."""
+        of = "" if self.exact else f" of the first {self.judged:,}"
+        long_text = ("" if self.too_long is None else
+                     f"; {self.too_long:,}{of} prompt(s) longer than max_source_length={self.max_source} "
+                     f"tokens (they will be truncated)")
+        images = ("" if self.images is None or self.images == self.count else
+                  f" of {self.images:,} images ({self.count / max(self.images, 1):.1f} reference "
+                  f"captions per image)")
+        about = "" if self.exact else "about "
+        return f"{self.path.name}: {about}{self.count:,} examples{images}{long_text}. Showing the first {len(self.rows)}."
+
+
+def data_preview(cfg: "RunConfig", limit: int = 50) -> DataPreview:
+    """The preview of ``cfg``'s training file: its first ``limit`` rows (counts from the prepared
+    data when there is any; a large file is not read to its end)."""
+    from .data.summary import READ_ALL_ROWS, summarize
+
+    got = summarize(cfg, limit)
+    table = preview_table(cfg.train_file, got.rows, limit, count_images=got.count <= READ_ALL_ROWS)
+    return DataPreview(table.rows, got.count, got.too_long, got.max_source, got.path, tuple(table.columns),
+                       table.images, got.exact, got.judged)

@@ -7,43 +7,21 @@ that model stands in for it, with a warning; otherwise the problem names both fi
 
 from __future__ import annotations
 
-import functools
-import os
 from pathlib import Path
 
 
 def cached_stand_in(folder_name: str) -> str | None:
-    """The id of a cached model (with config.json) whose name is ``folder_name``, if any.
-
-    Reads the cache through ``huggingface_hub.scan_cache_dir``; never touches the network. The
-    answer is kept until the cache folder changes (validation asks on every edit in the form).
-    """
+    """The id of a cached model (with config.json) whose name is ``folder_name``, if any
+    (``hub_cache``: never touches the network, rescans only when the cache changes)."""
     if not folder_name:
         return None
     from huggingface_hub import constants
 
-    cache = str(constants.HF_HUB_CACHE)  # scan_cache_dir's own default is fixed at import
-    try:
-        stamp = os.stat(cache).st_mtime_ns
-    except OSError:
-        return None
-    return _stand_in(cache, stamp, folder_name)
+    from .hub_cache import cached_model_ids
 
-
-@functools.lru_cache(maxsize=32)
-def _stand_in(cache: str, stamp: int, folder_name: str) -> str | None:
-    try:
-        from huggingface_hub import scan_cache_dir
-
-        info = scan_cache_dir(cache)
-    except Exception:  # noqa: BLE001 - no cache, unreadable cache: nothing stands in
-        return None
-    hits = []
-    for repo in info.repos:
-        if repo.repo_type != "model" or repo.repo_id.rsplit("/", 1)[-1].lower() != folder_name.lower():
-            continue
-        if any(f.file_name == "config.json" for rev in repo.revisions for f in rev.files):
-            hits.append(repo.repo_id)
+    # huggingface_hub's folder as it was fixed at import, the one a download would use
+    hits = [r for r in cached_model_ids(str(constants.HF_HUB_CACHE))
+            if r.rsplit("/", 1)[-1].lower() == folder_name.lower()]
     return sorted(hits, key=lambda r: (not r.startswith("google/"), r.lower()))[0] if hits else None
 
 

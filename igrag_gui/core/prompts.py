@@ -60,3 +60,30 @@ def build_prompt(
         o.describe() if isinstance(o, DetectedObject) else str(o) for o in objects
     ) or "none"
     return template.format(captions=caption_text, objects=object_text)
+
+
+def parse_objects(text: str) -> list[DetectedObject]:
+    """The objects a user typed, one per line: ``label``, ``label x y w h`` (a normalised box,
+    named by ``position_name``) or ``label, position`` (the position in words)."""
+    objects = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if "," in line:
+            label, position = (part.strip() for part in line.split(",", 1))
+            objects.append(DetectedObject(label, position))
+            continue
+        parts = line.split()
+        numbers = []
+        for token in parts[::-1]:
+            try:
+                numbers.insert(0, float(token))
+            except ValueError:
+                break
+        if len(numbers) == 4:
+            label = " ".join(parts[:-4])
+            objects.append(DetectedObject(label, position_name(numbers)))
+        else:
+            objects.append(DetectedObject(line))
+    return objects

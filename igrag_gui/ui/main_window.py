@@ -58,9 +58,13 @@ class _TabHost(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config_path: Path | None = None, settings: QSettings | None = None):
+    def __init__(self, config_path: Path | None = None, settings: QSettings | None = None,
+                 confirm_close: bool = True):
+        """``confirm_close=False`` drops unsaved edits without asking (tests, screenshots,
+        benchmarks: no modal dialog may block them); the app always asks."""
         super().__init__()
         self.settings = settings or QSettings()
+        self.confirm_close = confirm_close
         self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
         self.setAcceptDrops(True)
         hold_until_painted(self)  # the first frame before any worker imports torch
@@ -86,9 +90,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        splitter = self.settings.value("train/splitter")
-        if isinstance(splitter, QByteArray):
-            self.train_tab.splitter.restoreState(splitter)
+        self.train_tab.restore_state(self.settings)
         self.tabs.currentChanged.connect(self._build_shown_tab)
         if config_path is not None:
             self.open_config(Path(config_path))
@@ -103,11 +105,9 @@ class MainWindow(QMainWindow):
 
             tab = InspectTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)
-            splitter = self.settings.value("inspect/splitter")
-            if isinstance(splitter, QByteArray):
-                tab.splitter.restoreState(splitter)
+            tab.restore_state(self.settings)
             tab.open_in_playground.connect(self.try_in_playground)
-            tab.playground_button.show()
+            tab.offer_playground()
             self._inspect_host.set_content(tab)
             self._inspect_tab = tab
         return self._inspect_tab
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
 
             tab = PlaygroundTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)
-            tab.merged.connect(self.train_tab.form.editor("model.base_model_path").add_model_folder)
+            tab.merged.connect(self.train_tab.add_model_folder)
             self._playground_host.set_content(tab)
             self._playground_tab = tab
         return self._playground_tab
@@ -132,8 +132,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self._playground_host)
         if not adapter:
             return
-        if tab.session is None and not tab.loading:
-            tab.base_picker.setText(_adapter_base(Path(adapter)) or self.train_tab.config().model.base_model_path)
+        tab.set_base_model(_adapter_base(Path(adapter)) or self.train_tab.config().model.base_model_path)
         tab.add_adapter(Path(adapter))
 
     def _build_shown_tab(self, index: int) -> None:
@@ -223,8 +222,9 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _may_discard(self) -> bool:
-        """Nothing lost: unsaved edits are saved, discarded or kept on the user's word."""
-        if not self.train_tab.modified:
+        """Nothing lost: unsaved edits are saved, discarded or kept on the user's word
+        (dropped without a word when the window was made with ``confirm_close=False``)."""
+        if not self.train_tab.modified or not self.confirm_close:
             return True
         answer = QMessageBox.question(self, "Unsaved changes", "The config has unsaved changes. Save them?",
                                       QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Discard
 
     def _update_title(self) -> None:
-        source = self.train_tab.config().source
+        source = self.train_tab.source()
         name = source.name if source else "untitled"
         self.setWindowTitle(f"{name}{' *' if self.train_tab.modified else ''} — igrag-gui")
         self.setWindowModified(self.train_tab.modified)
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
-        from ..core.adapter_names import looks_like_adapter
+        from ..core.adapter_files import looks_like_adapter
 
         configs = [p for p in paths if p.suffix.lower() in (".yaml", ".yml")]
         if configs and not any(looks_like_adapter(p) for p in paths):
@@ -300,26 +300,22 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.Yes:
                 event.ignore()
                 return
-            self.train_tab.sweep_page.stop_and_wait()
+            self.train_tab.stop_sweep_and_wait()
         if not self._may_discard():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("train/splitter", self.train_tab.splitter.saveState())
+        self.train_tab.save_state(self.settings)
         if self._inspect_tab is not None:
-            self.settings.setValue("inspect/splitter", self._inspect_tab.splitter.saveState())
+            self._inspect_tab.save_state(self.settings)
         event.accept()
 
     def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
         """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""
-        runner = self.train_tab.runner
-        if runner is None:
+        if not self.train_tab.is_running():
             return
         self.statusBar().showMessage("Stopping training and saving a checkpoint…")
-        runner.request_stop()
-        if not runner.wait(timeout_ms):
-            runner.kill()
-            runner.wait(10_000)
+        self.train_tab.stop_training_and_wait(timeout_ms)
         QApplication.processEvents()
 
 

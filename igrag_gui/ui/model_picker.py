@@ -1,7 +1,8 @@
 """``model.base_model_path``: a model folder or a Hugging Face id, typed or picked.
 
 The drop-down offers the bundled demo model and the models already in the local Hugging Face
-cache (found by looking at folders, never by asking the network); "Browse…" picks a local folder.
+cache (``core.hub_cache``: never the network; scanned after the window's first frame, since
+huggingface_hub takes 0.2 s to import); "Browse…" picks a local folder.
 Whatever the user types is kept as typed: ``RunConfig.validate`` judges it.
 """
 
@@ -15,43 +16,10 @@ from PySide6.QtWidgets import (
     QComboBox, QCompleter, QFileDialog, QHBoxLayout, QPushButton, QSizePolicy, QWidget,
 )
 
+from ..core.hub_cache import cached_model_ids
+from .workers import after_first_paint
+
 DEMO_LABEL = "Demo model (bundled)"
-
-
-def hub_cache_dir() -> str:
-    """``huggingface_hub.constants.HF_HUB_CACHE``, worked out from the same variables without
-    importing huggingface_hub before the window's first frame (a test keeps the two equal)."""
-    home = os.getenv("HF_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"),
-                                                                                    ".cache")), "huggingface"))
-    default = os.path.join(os.path.expanduser(home), "hub")
-    return os.path.expanduser(os.getenv("HF_HUB_CACHE", os.getenv("HUGGINGFACE_HUB_CACHE", default)))
-
-
-def cached_model_ids(cache_dir: str | os.PathLike | None = None) -> list[str]:
-    """Hugging Face model ids with a usable snapshot (one holding config.json) in the hub cache.
-
-    ``cache_dir`` defaults to ``hub_cache_dir()``. Only reads folder listings: fast, no network.
-    """
-    root = Path(cache_dir if cache_dir is not None else hub_cache_dir())
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return []
-    ids = []
-    for entry in entries:
-        if not entry.name.startswith("models--") or not entry.is_dir():
-            continue
-        parts = entry.name[len("models--"):].split("--")
-        if not all(parts):
-            continue
-        snapshots = Path(entry.path) / "snapshots"
-        try:
-            usable = any((snap / "config.json").is_file() for snap in snapshots.iterdir() if snap.is_dir())
-        except OSError:
-            continue
-        if usable:
-            ids.append("/".join(parts))
-    return sorted(ids, key=str.lower)
 
 
 def _demo_model_path() -> str:
@@ -70,6 +38,7 @@ class ModelPicker(QWidget):
         super().__init__(parent)
         self._cache_dir = cache_dir
         self._folders: list[str] = []  # merged models made in this session (Playground -> Merge)
+        self._cached: list[str] = []  # the hub cache's models, once scanned
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -90,6 +59,7 @@ class ModelPicker(QWidget):
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.browse_button)
         self.refresh()
+        after_first_paint(self, self.rescan)
         self.combo.activated.connect(self._activated)
         self.combo.currentTextChanged.connect(self._text_changed)
         self.browse_button.clicked.connect(self.browse)
@@ -101,8 +71,14 @@ class ModelPicker(QWidget):
     def setText(self, text: str) -> None:
         self.combo.setEditText(text)
 
+    @Slot()
+    def rescan(self) -> None:
+        """Read the Hugging Face cache again (kept by ``hub_cache`` until the cache changes)."""
+        self._cached = cached_model_ids(self._cache_dir)
+        self.refresh()
+
     def refresh(self) -> None:
-        """Rebuild the drop-down: the demo model, then the cached Hugging Face ids."""
+        """Rebuild the drop-down: the demo model, merged models, then the cached Hugging Face ids."""
         text = self.combo.currentText()
         self.combo.blockSignals(True)
         try:
@@ -120,7 +96,7 @@ class ModelPicker(QWidget):
                 self.combo.setItemData(self.combo.count() - 1, f"A merged model folder (Playground → Merge), "
                                        f"a base for prompt tuning on top of it:\n{folder}",
                                        Qt.ItemDataRole.ToolTipRole)
-            ids = cached_model_ids(self._cache_dir)
+            ids = self._cached
             if ids:
                 self.combo.insertSeparator(self.combo.count())
                 for model_id in ids:

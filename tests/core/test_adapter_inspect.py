@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from igrag_gui.core.adapters import inspect_path
-from igrag_gui.core.adapters.methods_catalog import METHODS
-from igrag_gui.core.adapters.naming import layer_of, parse_tensor_name, split_site
+from igrag_gui.core.adapters.peft_types import PEFT_TYPES
+from igrag_gui.core.adapters.tensor_names import layer_of, parse_tensor_name, split_site
 from tests.conftest import FLAN_T5_BASE, ROOT
 from tests.core.adapter_factory import NOT_BUILT, SPECS, copy_adapter, factory, tensor_numels
 
@@ -30,7 +30,7 @@ def test_every_peft_type_is_known_by_name():
 
     types = [t.value for t in peft.PeftType]
     assert len(types) >= 40
-    assert sorted(t for t in types if t not in METHODS) == []
+    assert sorted(t for t in types if t not in PEFT_TYPES) == []
     built = {s.peft_type for s in SPECS.values()}
     assert sorted(t for t in types if t not in built and t not in NOT_BUILT) == []
 

@@ -236,7 +236,7 @@ def test_output_dir_that_cannot_be_written(make_config, tmp_path, monkeypatch):
     locked.chmod(0o500)
     if os.access(locked, os.W_OK):  # root writes anywhere: deny it the way a mount would
         real_access = os.access
-        monkeypatch.setattr("igrag_gui.core.config.os.access",
+        monkeypatch.setattr("igrag_gui.core.config.field_checks.os.access",
                             lambda p, mode: False if Path(p) == locked else real_access(p, mode))
     try:
         cfg, _ = load_config(make_config(training={"output_dir": "locked/run"}))
@@ -256,7 +256,7 @@ def test_output_dir_that_is_a_file(make_config, tmp_path):
 @pytest.mark.parametrize("name", ["demo.yaml", "lora_config.yaml"])
 def test_the_fast_yaml_loader_reads_what_safe_load_reads(name):
     """Configs are parsed by libyaml when it is there; the values must be safe_load's exactly."""
-    from igrag_gui.core.config import _safe_load
+    from igrag_gui.core.config.loading import _safe_load
 
     text = (Path(__file__).resolve().parents[2] / "configs" / name).read_text(encoding="utf-8")
     tricky = text + "\nextra:\n  a: 1e-4\n  b: 0x1F\n  c: ~\n  d: 2026-11-29\n  e: [yes, no, 'on']\n"

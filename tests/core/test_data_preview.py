@@ -56,3 +56,19 @@ def test_a_large_file_gives_its_first_rows_without_counting_images(tmp_path):
     table = preview_table(path, head, limit=3, count_images=False)
     assert (table.columns, [r[0] for r in table.rows], table.images) == (["image_id", "prompt", "caption"],
                                                                          ["0", "0", "1"], None)
+
+
+def test_a_configs_preview_counts_examples_and_images(make_config, tmp_path):
+    from igrag_gui.core.config import load_config
+    from igrag_gui.core.data_preview import data_preview
+
+    rows = [{"image_id": i // 2, "prompt": f"p{i}", "caption": f"c{i}."} for i in range(6)]
+    (tmp_path / "data" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg, _ = load_config(make_config())
+    preview = data_preview(cfg, limit=4)
+    assert preview.columns == ("image_id", "prompt", "caption")
+    assert [row[1] for row in preview.rows] == ["p0", "p1", "p2", "p3"]
+    assert (preview.count, preview.images) == (6, 3)
+    assert preview.summary() == ("train.jsonl: 6 examples of 3 images (2.0 reference captions per image); "
+                                 "0 prompt(s) longer than max_source_length=512 tokens (they will be "
+                                 "truncated). Showing the first 4.")

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from igrag_gui.core.config import load_config
-from igrag_gui.core.config_paths import find_base
+from igrag_gui.core.config.path_base import find_base
 from igrag_gui.core.model_family import family_kind, type_warning
 from igrag_gui.core.models import describe_model
 from tests.conftest import FLAN_T5_BASE

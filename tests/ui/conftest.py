@@ -87,12 +87,11 @@ def window(qtbot, settings):
     from igrag_gui.ui import ops
     from igrag_gui.ui.main_window import MainWindow
 
-    win = MainWindow(demo_config_path(), settings=settings)
+    win = MainWindow(demo_config_path(), settings=settings, confirm_close=False)
     win.show()
     yield win
     if win.train_tab.is_running():
         win.stop_training_and_wait()
-    win._may_discard = lambda: True  # tests leave edits unsaved on purpose: no dialog at close
     QThreadPool.globalInstance().waitForDone(60_000)
     ops.wait_idle(60)
     qtbot.wait(50)

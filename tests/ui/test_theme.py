@@ -34,10 +34,9 @@ def test_the_form_restyles_when_the_palette_turns_dark(qtbot, restore_palette, s
 
     from igrag_gui.ui.main_window import MainWindow
 
-    window = MainWindow(demo_config_path(), settings=settings)
+    window = MainWindow(demo_config_path(), settings=settings, confirm_close=False)
     qtbot.addWidget(window)
     window.show()
-    window._may_discard = lambda: True
     form = window.train_tab.form
     field = form.editor("data.train_path")
     field.line_edit.clear()

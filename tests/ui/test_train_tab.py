@@ -98,7 +98,7 @@ def test_invalid_values_disable_start_with_the_reason(window, qtbot, tmp_path):
     assert tab.start_button.isEnabled()
     train_path = tab.form.editor("data.train_path")
     train_path.setText(str(tmp_path / "missing.jsonl"))
-    assert not tab.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not tab.start_button.isEnabled(), timeout=5000)  # the disk: once typing pauses
     assert "data.train_path: file" in tab.reason_label.text()
 
 

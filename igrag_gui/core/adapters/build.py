@@ -18,7 +18,7 @@ from .details import figures
 from .igrag_prompt import KEY, METHOD, IgragPrompt, from_state, is_igrag_prompt, load_checked
 from .locate import AdapterFiles, locate, natural_key
 from .matching import PatternProblems
-from .naming import ADAPTER, SAVED, Module, assign_types, parse_tensor_name
+from .tensor_names import ADAPTER, SAVED, Module, assign_types, parse_tensor_name
 from .report import AdapterReport, TensorInfo
 from .verdict import judge
 from .weights_file import Listed, WeightsListing, list_weights

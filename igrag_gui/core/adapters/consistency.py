@@ -14,8 +14,8 @@ from typing import Any
 
 from .locate import CONFIG_NAME, SAFETENSORS_NAME, AdapterFiles
 from .matching import ALL_LINEAR, PatternProblems, in_list, targeted
-from .methods_catalog import ADALORA, LORA, PREFIX, PROMPT, XLORA
-from .naming import ADAPTER, SAVED, Module
+from .peft_types import ADALORA, LORA, PREFIX, PROMPT, XLORA
+from .tensor_names import ADAPTER, SAVED, Module
 from .verdict import Verdict
 from .weights_file import FLOAT_DTYPES, convert_command
 

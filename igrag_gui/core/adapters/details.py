@@ -14,8 +14,8 @@ from collections import Counter
 from typing import Any
 
 from .matching import PatternProblems, pattern_value
-from .methods_catalog import ADALORA, IA3, LORA, PREFIX, PROMPT, XLORA, MethodInfo
-from .naming import ADAPTER, PROMPT as PROMPT_ROLE, SAVED, Module
+from .peft_types import ADALORA, IA3, LORA, PREFIX, PROMPT, XLORA, MethodInfo
+from .tensor_names import ADAPTER, PROMPT as PROMPT_ROLE, SAVED, Module
 from .verdict import Verdict
 
 

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..adapter_names import CONFIG_NAME, SAFETENSORS_NAME
+from ..adapter_files import CONFIG_NAME, SAFETENSORS_NAME
 from ..errors import UserError
 from .igrag_prompt import KEY, IgragPrompt, read_igrag_prompt
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import UserError
 
-from ..adapter_names import CONFIG_NAME, PICKLE_NAMES, PICKLE_SUFFIXES, SAFETENSORS_NAME
+from ..adapter_files import CONFIG_NAME, PICKLE_NAMES, PICKLE_SUFFIXES, SAFETENSORS_NAME
 _DIGITS = re.compile(r"(\d+)")
 EXPECTED = (f"a folder with {CONFIG_NAME} and {SAFETENSORS_NAME} (as PEFT's save_pretrained "
             f"writes), or one of those two files")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .locate import AdapterFiles
-from .naming import Module
+from .tensor_names import Module
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class AdapterReport:
     peft_type: str | None  # as PEFT writes it ("LORA" for DoRA too); inferred when no config
     peft_type_source: str  # "config", "tensors" or "none"
     method: str  # the verdict ("DoRA")
-    family: str | None  # methods_catalog family: "lora", "adalora", "prompt", "prefix", "ia3", ...
+    family: str | None  # peft_types family: "lora", "adalora", "prompt", "prefix", "ia3", ...
     evidence: list[str]
     task_type: str | None
     base_model: str | None

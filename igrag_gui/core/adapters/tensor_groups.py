@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .naming import LAYER_RE, split_site
+from .tensor_names import LAYER_RE, split_site
 
 SHARED = "shared / not in a layer"
 _STACK_ORDER = {"encoder": 0, "decoder": 1}  # the forward order; safetensors sorts decoder first

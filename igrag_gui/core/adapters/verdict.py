@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .methods_catalog import (ADALORA, LORA, METHODS, PREFIX, PROMPT, PROMPT_BASED, XLORA, MethodInfo,
+from .peft_types import (ADALORA, LORA, PEFT_TYPES, PREFIX, PROMPT, PROMPT_BASED, XLORA, MethodInfo,
                               method_info)
-from .naming import ADAPTER, PROMPT as PROMPT_ROLE, Module
+from .tensor_names import ADAPTER, PROMPT as PROMPT_ROLE, Module
 
 # Tensor markers that ride along with another method (LoRA's trainable_token_indices).
 AUXILIARY = "TRAINABLE_TOKENS"
@@ -48,7 +48,7 @@ def _tensor_types(tensors: list[Any], config: dict[str, Any] | None) -> Counter:
 
 
 def _describe(peft_type: str) -> str:
-    info = METHODS.get(peft_type)
+    info = PEFT_TYPES.get(peft_type)
     if peft_type == "PROMPT_TUNING":
         return "prompt embeddings (prompt_embeddings), as the prompt-based methods save"
     return f"{info.name} tensors" if info else peft_type
@@ -76,7 +76,7 @@ def judge(config: dict[str, Any] | None, tensors: list[Any], modules: list[Modul
                                     f"PEFT 0.21 saves, so the report covers tensors only")
             if seen:
                 verdict.evidence.append("its tensors follow the naming of " + ", ".join(
-                    METHODS[t].name for t in seen if t in METHODS))
+                    PEFT_TYPES[t].name for t in seen if t in PEFT_TYPES))
             return verdict
         verdict = Verdict(cfg_type, "config", info, info.name)
         verdict.evidence.append(f'peft_type "{cfg_type}" in adapter_config.json')
@@ -101,7 +101,7 @@ def _infer(seen: Counter, has_config: bool) -> Verdict:
     why = ("adapter_config.json has no peft_type" if has_config else "no adapter_config.json")
     main = [t for t in seen if t != AUXILIARY] or list(seen)
     if len(main) == 1 and main[0] != "PROMPT_TUNING":
-        info = METHODS[main[0]]
+        info = PEFT_TYPES[main[0]]
         v = Verdict(info.peft_type, "tensors", info, info.name)
         v.evidence.append(f"{why}: {info.name}, inferred from the tensor names")
         return v
@@ -111,7 +111,7 @@ def _infer(seen: Counter, has_config: bool) -> Verdict:
                           f"prefix tuning apart; the config would say which")
         return v
     if main:
-        v = Verdict(None, "tensors", None, "mixed: " + " + ".join(METHODS[t].name for t in main))
+        v = Verdict(None, "tensors", None, "mixed: " + " + ".join(PEFT_TYPES[t].name for t in main))
         v.evidence.append(f"{why}: the tensors follow the naming of several methods")
         return v
     v = Verdict(None, "none", None, "unknown")

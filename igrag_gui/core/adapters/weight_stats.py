@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task_state import TaskState
-from .methods_catalog import ADALORA, LORA, PREFIX, PROMPT, XLORA
+from .peft_types import ADALORA, LORA, PREFIX, PROMPT, XLORA
 from .report import AdapterReport
 from .weights_file import FLOAT_DTYPES, TensorReader
 

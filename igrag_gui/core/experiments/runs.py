@@ -208,6 +208,16 @@ def find_runs(folders: Iterable[str | Path], depth: int = 2) -> list[Path]:
     return sorted(found, key=lambda p: (p / METRICS_FILE).stat().st_mtime, reverse=True)
 
 
+def config_run_folders(cfg: Any) -> list[Path]:
+    """Where a config's runs live: its ``output_dir`` and the folder beside it (its neighbours)."""
+    return [cfg.output_path, cfg.output_path.parent]
+
+
+def config_runs(cfg: Any) -> list[Path]:
+    """Run folders at a config's ``output_dir`` and beside it, newest first."""
+    return find_runs(config_run_folders(cfg), depth=1)
+
+
 def set_label(folder: str | Path, label: str) -> None:
     """Rename a run for display: the label is kept in the run folder (empty removes it)."""
     path = Path(folder) / LABEL_FILE

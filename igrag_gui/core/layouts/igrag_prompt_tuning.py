@@ -94,7 +94,7 @@ class PromptTuningLayout:
 
     def render(self, cfg: "RunConfig") -> str:
         """The original text with the values that changed since loading written in their words."""
-        from ..config_yaml import round_trip_yaml
+        from ..config.yaml_round_trip import round_trip_yaml
 
         rt = round_trip_yaml()  # comments, order and quoting kept
         doc = rt.load(self.text)

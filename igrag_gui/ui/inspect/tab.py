@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMenu, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
@@ -335,3 +335,16 @@ class InspectTab(QWidget):
         folder = self.current_folder()
         if folder is not None:
             self.open_in_playground.emit(str(folder))
+
+    # -------------------------------------------------------- what the window asks of the tab
+    def offer_playground(self) -> None:
+        """Show "Open in Playground": a Playground now listens to ``open_in_playground``."""
+        self.playground_button.show()
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("inspect/splitter", self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        state = settings.value("inspect/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)

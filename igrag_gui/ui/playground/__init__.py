@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from .prompt_panel import parse_objects
 from .tab import BASE, PlaygroundTab
 
-__all__ = ["BASE", "PlaygroundTab", "parse_objects"]
+__all__ = ["BASE", "PlaygroundTab"]

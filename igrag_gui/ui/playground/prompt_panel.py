@@ -10,34 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from ...core.prompts import DEFAULT_TEMPLATE, DetectedObject, build_prompt, position_name
+from ...core.prompts import DEFAULT_TEMPLATE, build_prompt, parse_objects
 from ..theme import status_hex
-
-
-def parse_objects(text: str) -> list[DetectedObject]:
-    """One object per line: ``label`` or ``label x y w h`` (a normalised box) or ``label, position``."""
-    objects = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if "," in line:
-            label, position = (part.strip() for part in line.split(",", 1))
-            objects.append(DetectedObject(label, position))
-            continue
-        parts = line.split()
-        numbers = []
-        for token in parts[::-1]:
-            try:
-                numbers.insert(0, float(token))
-            except ValueError:
-                break
-        if len(numbers) == 4:
-            label = " ".join(parts[:-4])
-            objects.append(DetectedObject(label, position_name(numbers)))
-        else:
-            objects.append(DetectedObject(line))
-    return objects
 
 
 class PromptPanel(QWidget):

@@ -380,3 +380,8 @@ class PlaygroundTab(QWidget):
         request = self.merge_panel.request()
         if request is not None:
             self._begin("merging", self.merge_panel.run(self.session, *request))
+
+    def set_base_model(self, model: str) -> None:
+        """Offer ``model`` as the base to load, unless a base is loaded or loading already."""
+        if self.session is None and not self.is_busy():
+            self.base_picker.setText(model)

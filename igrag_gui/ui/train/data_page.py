@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
@@ -11,44 +10,17 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButt
 
 from ...core.config import RunConfig
 
+if TYPE_CHECKING:  # the core module is read in the background task
+    from ...core.data_preview import DataPreview
+
 PREVIEW_ROWS = 50
-
-
-@dataclass
-class DataPreview:
-    rows: list[list[str]]
-    count: int
-    too_long: int | None
-    max_source: int
-    path: Path
-    columns: tuple[str, ...] = ("prompt", "caption")
-    images: int | None = None  # distinct image_ids (several reference captions per image)
-    exact: bool = True  # False: count is the line count, too_long judged on the rows shown
-    judged: int = 0
 
 
 def read_preview(cfg: RunConfig) -> DataPreview:
     """The preview of ``cfg``'s training data (a background task: it reads the file)."""
-    from ...core.data.summary import READ_ALL_ROWS, summarize
-    from ...core.data_preview import preview_table
+    from ...core.data_preview import data_preview
 
-    got = summarize(cfg, PREVIEW_ROWS)  # the first rows only; counts from the prepared data if any
-    table = preview_table(cfg.train_file, got.rows, PREVIEW_ROWS, count_images=got.count <= READ_ALL_ROWS)
-    return DataPreview(table.rows, got.count, got.too_long, got.max_source, got.path, tuple(table.columns),
-                       table.images, got.exact, got.judged)
-
-
-def describe_preview(preview: DataPreview) -> str:
-    of = "" if preview.exact else f" of the first {preview.judged:,}"
-    long_text = ("" if preview.too_long is None else
-                 f"; {preview.too_long:,}{of} prompt(s) longer than max_source_length={preview.max_source} "
-                 f"tokens (they will be truncated)")
-    images = ("" if preview.images is None or preview.images == preview.count else
-              f" of {preview.images:,} images ({preview.count / max(preview.images, 1):.1f} reference "
-              f"captions per image)")
-    about = "" if preview.exact else "about "
-    return (f"{preview.path.name}: {about}{preview.count:,} examples{images}{long_text}. "
-            f"Showing the first {len(preview.rows)}.")
+    return data_preview(cfg, PREVIEW_ROWS)
 
 
 class DataPage(QWidget):
@@ -86,4 +58,4 @@ class DataPage(QWidget):
         for r, row in enumerate(preview.rows):
             for c, text in enumerate(row):
                 self.preview_table.setItem(r, c, QTableWidgetItem(text.replace("\n", " ⏎ ")))
-        self.preview_label.setText(describe_preview(preview))
+        self.preview_label.setText(preview.summary())

@@ -14,13 +14,14 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSplitter, QTableWidget,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ...core.checkpoints import latest_checkpoint
 from ...core.config import Problem, RunConfig, load_config
+from ...core.config.judge import ConfigJudge
 from ...core.errors import UserError
 from .. import ops
 from ..config_form import ConfigForm
@@ -28,11 +29,12 @@ from ..lazy_page import LazyPage
 from ..live import LiveView
 from ..theme import status_hex
 from .commands import command_line, run_folders
-from .data_page import DataPage, DataPreview, read_preview
+from .data_page import DataPage, read_preview
 from .outcome_panel import OutcomePanel
 from .param_stats import ParamStatsBox
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
+    from ...core.data_preview import DataPreview
     from ...core.events import Event
     from ...core.run_history import Outcome
     from ..training_runner import TrainingRunner
@@ -74,6 +76,7 @@ class TrainTab(QWidget):
         self.outcome: Outcome | None = None  # how the last run ended
         self.stopping = False  # Stop was asked; the child is saving its checkpoint
         self.modified = False
+        self._judge = ConfigJudge()  # validate once per edit; the disk once the user pauses
         self._build()
         # background reads, newest wins: the model's config.json, the parameter counts, the data preview
         self._model_task, self._stats_task, self._preview_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
@@ -239,8 +242,8 @@ class TrainTab(QWidget):
         if saved:
             self.saved = cfg.copy()
         self._set_modified(not saved)
-        self._validate()
-        self._refresh_background(force=True)
+        self._validate(check_files=False)
+        self._refresh_background(force=True)  # looks at the disk
         self._refresh_runs()
 
     def config(self) -> RunConfig:
@@ -269,31 +272,37 @@ class TrainTab(QWidget):
     def _on_edited(self) -> None:
         cfg = self.config()
         self._set_modified(self.saved is None or cfg.to_dict() != self.saved.to_dict())
-        self._validate(cfg)
+        self._validate(cfg, check_files=False)  # the disk is looked at once the user pauses
         self._debounce.start()
 
     # ------------------------------------------------------------------------------ judgement
-    def problems(self, cfg: RunConfig | None = None) -> list[Problem]:
+    def problems(self, cfg: RunConfig | None = None, check_files: bool = True) -> list[Problem]:
+        """``cfg``'s problems; ``check_files=False`` reuses the disk's last answer (``ConfigJudge``)."""
         cfg = cfg or self.config()
         info = self.model_info if self.model_key == self._model_key(cfg) else None
-        found = cfg.validate(model=info)
+        return self._judge.judge(cfg, model=info, look=check_files) + self._model_problems(cfg)
+
+    def _model_problems(self, cfg: RunConfig) -> list[Problem]:
         if self.model_problem and self.model_key == self._model_key(cfg):
-            found.append(Problem("model.base_model_path", self.model_problem))
+            return [Problem("model.base_model_path", self.model_problem)]
+        return []
+
+    def _validate(self, cfg: RunConfig | None = None, check_files: bool = True) -> list[Problem]:
+        found = self.problems(cfg, check_files)
+        self._show_problems(found)
         return found
 
-    def _validate(self, cfg: RunConfig | None = None) -> list[Problem]:
-        found = self.problems(cfg)
+    def _show_problems(self, found: list[Problem]) -> None:
         self.form.set_problems(found)
         self._update_buttons(found)
-        return found
 
     def _update_buttons(self, problems: list[Problem]) -> None:
         errors = [p for p in problems if p.severity == "error"]
         running = self.runner is not None
         self.start_button.setEnabled(not errors and not running)
         self.stop_button.setEnabled(running and not self.stopping)
-        cfg = self.config() if hasattr(self, "form") else None
-        can_resume = bool(cfg and not errors and not running and latest_checkpoint(cfg.output_path))
+        cfg = hasattr(self, "form")
+        can_resume = bool(cfg and not errors and not running and self._judge.resumable)
         self.resume_button.setEnabled(can_resume)
         if running:
             self.reason_label.setText("Stopping at the next step and saving a checkpoint…" if self.stopping
@@ -314,6 +323,8 @@ class TrainTab(QWidget):
     @Slot()
     def _refresh_background(self, force: bool = False) -> None:
         cfg = self.config()
+        self._judge.look(cfg)  # the user paused: the files, folders and checkpoints, once
+        self._show_problems(self._judge.problems(cfg) + self._model_problems(cfg))
         if force or self.model_key != self._model_key(cfg):
             self.model_key = self._model_key(cfg)
             self.model_info, self.model_problem = None, None
@@ -351,7 +362,7 @@ class TrainTab(QWidget):
 
     def _submit_stats(self, cfg: RunConfig) -> None:
         if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
-               for p in cfg.validate(model=self.model_info, check_files=False)):
+               for p in self._judge.without_disk):
             self.param_stats.show_note("Fix the model and method fields to see parameter counts.", clear=True)
             return
         self.param_stats.show_note("Counting…")
@@ -360,11 +371,11 @@ class TrainTab(QWidget):
     def _model_ready(self, info: Any) -> None:
         self.model_info, self.model_problem = info, None
         self.form.editor("lora.target_modules").set_modules(info.modules, output_layer=info.output_layer)
-        self._validate()
+        self._validate(check_files=False)  # the model's answer changes no path: the disk's stands
 
     def _model_failed(self, message: str) -> None:
         self.model_info, self.model_problem = None, message
-        self._validate()
+        self._validate(check_files=False)
         self.param_stats.show_note("The model could not be read (see the Base model field).", clear=True)
 
     def _stats_ready(self, stats: Any) -> None:
@@ -467,3 +478,34 @@ class TrainTab(QWidget):
         QGuiApplication.clipboard().setText(text)
         self.status_message.emit(f"Copied: {text}")
         return text
+
+    # -------------------------------------------------------- what the window asks of the tab
+    def source(self) -> Path | None:
+        """The config's file (the window's title), without building the config."""
+        return self.form.source()
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("train/splitter", self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        state = settings.value("train/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
+
+    @Slot(str)
+    def add_model_folder(self, folder: str) -> None:
+        """Offer a model folder made elsewhere (a merged model) as a base model."""
+        self.form.editor("model.base_model_path").add_model_folder(folder)
+
+    def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
+        """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""
+        if self.runner is None:
+            return
+        self.runner.request_stop()
+        if not self.runner.wait(timeout_ms):
+            self.runner.kill()
+            self.runner.wait(10_000)
+
+    def stop_sweep_and_wait(self) -> None:
+        if self._sweep_page.is_built:
+            self.sweep_page.stop_and_wait()

@@ -119,3 +119,18 @@ def test_loading_a_folder_that_is_not_a_run_says_so(tmp_path):
         load_run(tmp_path)
     assert err.value.lines == [f"'{tmp_path}' is not a run folder (it has no metrics.jsonl); give the "
                                f"output_dir of a training run"]
+
+
+def test_a_configs_runs_are_at_its_output_dir_and_beside_it(tmp_path, make_config):
+    from igrag_gui.core.config import load_config
+    from igrag_gui.core.experiments.runs import config_run_folders, config_runs
+
+    cfg, _ = load_config(make_config(training={"output_dir": "runs/mine"}))
+    assert config_run_folders(cfg) == [tmp_path / "runs/mine", tmp_path / "runs"]
+    mine = write_run(tmp_path / "runs/mine", [started()])
+    other = write_run(tmp_path / "runs/other", [started()])
+    write_run(tmp_path / "runs/sweep/trial-0", [started()])  # two levels down: a sweep's, not listed
+    import os
+
+    os.utime(mine / "metrics.jsonl", (1, 1))
+    assert config_runs(cfg) == [other.resolve(), mine.resolve()]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .methods_catalog import PROMPT_BASED, marker_of
+from .peft_types import PROMPT_BASED, marker_of
 
 LAYER_RE = re.compile(r"(?:^|\.)(?:layers?|h|blocks?)\.(\d+)(?=\.|$)")
 _PREFIXES = ("base_model.model.", "base_model.")

@@ -1,4 +1,6 @@
-"""Every adapter type PEFT 0.21 can save, as data: its name, family, tensor markers, key fields.
+"""Every adapter type PEFT 0.21 can save (``PEFT_TYPES``), as the inspector reads them: its name,
+family, tensor markers, key fields. Not ``core.methods``, which holds the methods igrag can
+*train* (built from PEFT's config classes).
 
 The inspector must not import peft (it takes seconds and pulls in torch), so what PEFT would tell
 us about its own types is written down here. ``tests/core/test_adapter_inspect.py`` enumerates
@@ -43,7 +45,7 @@ _LORA_FIELDS = ("r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora", "bi
                 "target_parameters", "lora_bias", "fan_in_fan_out")
 _COMMON = ("target_modules", "exclude_modules", "modules_to_save", "layers_to_transform")
 
-METHODS: dict[str, MethodInfo] = {m.peft_type: m for m in [
+PEFT_TYPES: dict[str, MethodInfo] = {m.peft_type: m for m in [
     MethodInfo("LORA", "LoRA", LORA, LORA_PARAMS, _LORA_FIELDS,
                "low-rank update B·A added to each target weight"),
     MethodInfo("ADALORA", "AdaLoRA", ADALORA, ("lora_E",),
@@ -192,14 +194,14 @@ PROMPT_BASED = ("PROMPT_TUNING", "P_TUNING", "PREFIX_TUNING", "MULTITASK_PROMPT_
 # hence one compiled alternation and a cache rather than a loop over the markers.
 _EXACT: dict[str, str] = {"prompt_embeddings": "PROMPT_TUNING"}
 _PREFIX: dict[str, str] = {}
-for _m in METHODS.values():
+for _m in PEFT_TYPES.values():
     for _marker in _m.markers:
         (_PREFIX if _marker.endswith("_") else _EXACT)[_marker] = _m.peft_type
 _PREFIX_RX = re.compile("|".join(re.escape(p) for p in sorted(_PREFIX, key=len, reverse=True)))
 
 
 def method_info(peft_type: str | None) -> MethodInfo | None:
-    return METHODS.get(peft_type) if isinstance(peft_type, str) else None
+    return PEFT_TYPES.get(peft_type) if isinstance(peft_type, str) else None
 
 
 @lru_cache(maxsize=8192)

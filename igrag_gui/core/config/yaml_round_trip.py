@@ -82,7 +82,7 @@ def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None =
     from ruamel.yaml.util import load_yaml_guess_indent
 
     if defaults is None:
-        from .config import RunConfig
+        from .run_config import RunConfig
 
         defaults = RunConfig().to_dict()
     try:
@@ -92,7 +92,7 @@ def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None =
     except Exception:  # noqa: BLE001 - a file ruamel cannot parse is written afresh
         doc = None
     if not isinstance(doc, dict):
-        from .config import yaml_text
+        from .run_config import yaml_text
 
         return yaml_text(new)
     _merge(doc, new, defaults)
