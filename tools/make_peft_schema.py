@@ -21,6 +21,9 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "igrag_gui" / "core" / "methods" / "peft_schema.json"
 
 
+KIND_ORDER = ["bool", "int", "float", "str", "list", "dict", "none"]
+
+
 def _kinds(tp: typing.Any) -> tuple[list[str], list[typing.Any]]:
     """(JSON kind names, choices) of a dataclass field annotation."""
     kinds: list[str] = []
@@ -31,7 +34,9 @@ def _kinds(tp: typing.Any) -> tuple[list[str], list[typing.Any]]:
             k, c = _kinds(arg)
             kinds += [x for x in k if x not in kinds]
             choices += c
-        return kinds, choices
+        # typing caches a Union under the first spelling it met (Union[str, list] == Union[list, str]),
+        # so the argument order depends on what was imported before: a fixed order keeps the file stable
+        return sorted(kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER)), choices
     if origin is typing.Literal:
         values = list(typing.get_args(tp))
         for v in values:
