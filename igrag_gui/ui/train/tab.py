@@ -23,11 +23,11 @@ from ...core.checkpoints import latest_checkpoint
 from ...core.config import Problem, RunConfig, load_config
 from ...core.config.judge import ConfigJudge
 from ...core.errors import UserError
-from .. import ops
 from ..config_form import ConfigForm
 from ..lazy_page import LazyPage
 from ..live import LiveView
 from ..theme import status_hex
+from ..workers import after_first_paint, painted
 from .commands import command_line, run_folders
 from .data_page import DataPage, read_preview
 from .outcome_panel import OutcomePanel
@@ -79,7 +79,11 @@ class TrainTab(QWidget):
         self._judge = ConfigJudge()  # validate once per edit; the disk once the user pauses
         self._build()
         # background reads, newest wins: the model's config.json, the parameter counts, the data preview
-        self._model_task, self._stats_task, self._preview_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
+        # (ops.Latest each, made with the first read: asyncio is not imported before the first frame)
+        self._model_task: Any = None
+        self._stats_task: Any = None
+        self._preview_task: Any = None
+        self._reads_waiting, self._reads_force = False, False
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._refresh_background)
 
     # ------------------------------------------------------------------------------ building
@@ -325,6 +329,24 @@ class TrainTab(QWidget):
         cfg = self.config()
         self._judge.look(cfg)  # the user paused: the files, folders and checkpoints, once
         self._show_problems(self._judge.problems(cfg) + self._model_problems(cfg))
+        if not painted():  # the reads (and the event loop they need) start after the first frame
+            self._reads_force = self._reads_force or force
+            if not self._reads_waiting:
+                self._reads_waiting = True
+                after_first_paint(self, self._start_waiting_reads)
+            return
+        self._start_reads(cfg, force)
+
+    def _start_waiting_reads(self) -> None:
+        self._reads_waiting = False
+        force, self._reads_force = self._reads_force, False
+        self._start_reads(self.config(), force)
+
+    def _start_reads(self, cfg: RunConfig, force: bool) -> None:
+        if self._model_task is None:
+            from .. import ops
+
+            self._model_task, self._stats_task, self._preview_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
         if force or self.model_key != self._model_key(cfg):
             self.model_key = self._model_key(cfg)
             self.model_info, self.model_problem = None, None
@@ -335,9 +357,12 @@ class TrainTab(QWidget):
 
     def background_busy(self) -> bool:
         """Whether a read of the model, the counts or the preview is still going."""
-        return any(task.running() for task in (self._model_task, self._stats_task, self._preview_task))
+        return self._reads_waiting or any(task is not None and task.running()
+                                          for task in (self._model_task, self._stats_task, self._preview_task))
 
     async def _read_model(self, cfg: RunConfig) -> None:
+        from .. import ops
+
         try:
             info = await ops.run(_describe, cfg)
         except ops.TaskFailed as exc:
@@ -346,6 +371,8 @@ class TrainTab(QWidget):
         self._model_ready(info)
 
     async def _count_parameters(self, cfg: RunConfig) -> None:
+        from .. import ops
+
         try:
             stats = await ops.run(_count, cfg)
         except ops.TaskFailed as exc:
@@ -354,6 +381,8 @@ class TrainTab(QWidget):
         self._stats_ready(stats)
 
     async def _read_preview(self, cfg: RunConfig) -> None:
+        from .. import ops
+
         try:
             preview = await ops.run(read_preview, cfg)
         except ops.TaskFailed as exc:
