@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSplitter, QTableWidget,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
@@ -32,6 +32,7 @@ from .commands import command_line, run_folders
 from .data_page import DataPage, read_preview
 from .outcome_panel import OutcomePanel
 from .param_stats import ParamStatsBox
+from .window_seams import WindowSeams
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
     from ...core.data_preview import DataPreview
@@ -54,7 +55,7 @@ def _count(cfg: RunConfig) -> Any:
     return count_parameters(cfg)
 
 
-class TrainTab(QWidget):
+class TrainTab(WindowSeams, QWidget):
     """Edit, check and train one run config."""
 
     status_message = Signal(str)
@@ -507,34 +508,3 @@ class TrainTab(QWidget):
         QGuiApplication.clipboard().setText(text)
         self.status_message.emit(f"Copied: {text}")
         return text
-
-    # -------------------------------------------------------- what the window asks of the tab
-    def source(self) -> Path | None:
-        """The config's file (the window's title), without building the config."""
-        return self.form.source()
-
-    def save_state(self, settings: QSettings) -> None:
-        settings.setValue("train/splitter", self.splitter.saveState())
-
-    def restore_state(self, settings: QSettings) -> None:
-        state = settings.value("train/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
-
-    @Slot(str)
-    def add_model_folder(self, folder: str) -> None:
-        """Offer a model folder made elsewhere (a merged model) as a base model."""
-        self.form.editor("model.base_model_path").add_model_folder(folder)
-
-    def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
-        """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""
-        if self.runner is None:
-            return
-        self.runner.request_stop()
-        if not self.runner.wait(timeout_ms):
-            self.runner.kill()
-            self.runner.wait(10_000)
-
-    def stop_sweep_and_wait(self) -> None:
-        if self._sweep_page.is_built:
-            self.sweep_page.stop_and_wait()
