@@ -352,43 +352,26 @@ class TrainTab(WindowSeams, QWidget):
             self.model_key = self._model_key(cfg)
             self.model_info, self.model_problem = None, None
             self.param_stats.show_note("Reading the model's config.json…")
-            self._model_task.start(self._read_model(cfg.copy()))
+            self._model_task.start(self._read(_describe, cfg.copy(), self._model_ready, self._model_failed))
         self._submit_stats(cfg)
-        self._preview_task.start(self._read_preview(cfg.copy()))
+        self._preview_task.start(self._read(read_preview, cfg.copy(), self._take_preview, self._take_preview))
 
     def background_busy(self) -> bool:
         """Whether a read of the model, the counts or the preview is still going."""
         return self._reads_waiting or any(task is not None and task.running()
                                           for task in (self._model_task, self._stats_task, self._preview_task))
 
-    async def _read_model(self, cfg: RunConfig) -> None:
+    async def _read(self, fn: Any, cfg: RunConfig, ready: Any, failed: Any) -> None:
+        """One background read: ``fn(cfg)`` off the GUI thread; its answer to ``ready``, a failure's
+        sentence to ``failed`` (the preview shows either)."""
         from .. import ops
 
         try:
-            info = await ops.run(_describe, cfg)
+            result = await ops.run(fn, cfg)
         except ops.TaskFailed as exc:
-            self._model_failed(exc.message)
+            failed(exc.message)
             return
-        self._model_ready(info)
-
-    async def _count_parameters(self, cfg: RunConfig) -> None:
-        from .. import ops
-
-        try:
-            stats = await ops.run(_count, cfg)
-        except ops.TaskFailed as exc:
-            self._stats_failed(exc.message)
-            return
-        self._stats_ready(stats)
-
-    async def _read_preview(self, cfg: RunConfig) -> None:
-        from .. import ops
-
-        try:
-            preview = await ops.run(read_preview, cfg)
-        except ops.TaskFailed as exc:
-            preview = exc.message  # the message saying why there is no preview
-        self._take_preview(preview)
+        ready(result)
 
     def _submit_stats(self, cfg: RunConfig) -> None:
         if any(p.severity == "error" and p.field.split(".")[0] in ("model", cfg.method_section, "method")
@@ -396,7 +379,7 @@ class TrainTab(WindowSeams, QWidget):
             self.param_stats.show_note("Fix the model and method fields to see parameter counts.", clear=True)
             return
         self.param_stats.show_note("Counting…")
-        self._stats_task.start(self._count_parameters(cfg.copy()))
+        self._stats_task.start(self._read(_count, cfg.copy(), self._stats_ready, self._stats_failed))
 
     def _model_ready(self, info: Any) -> None:
         self.model_info, self.model_problem = info, None
