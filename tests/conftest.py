@@ -19,6 +19,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("IGRAG_DATA_CACHE", tempfile.mkdtemp(prefix="igrag-test-data-cache-"))
 # Model facts (module names, parameter counts) are cached too; likewise kept out of ~/.cache.
 os.environ.setdefault("IGRAG_MODEL_CACHE", tempfile.mkdtemp(prefix="igrag-test-model-cache-"))
+# And what YAML configs parse to (core/config/parse_cache.py).
+os.environ.setdefault("IGRAG_CONFIG_CACHE", os.path.join(tempfile.mkdtemp(prefix="igrag-test-config-cache-"),
+                                                         "parsed-configs.json"))
 
 
 @pytest.fixture

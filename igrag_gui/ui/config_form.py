@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,32 @@ class FieldFrame(QFrame):
         painter.end()
 
 
+class LazyGroups(Mapping[str, QGroupBox]):
+    """The form's group boxes by section. A method's group (65 of the form's 105 fields sit in
+    groups hidden until their method is chosen) is built the first time it is asked for: shown,
+    or one of its fields looked up. Start-up pays for the four groups it shows."""
+
+    def __init__(self, build: Callable[[str], QGroupBox]):
+        self._build = build
+        self._built: dict[str, QGroupBox] = {}
+
+    def __getitem__(self, section: str) -> QGroupBox:
+        if section not in self._built:
+            if section not in SECTION_CLASSES:
+                raise KeyError(section)
+            self._built[section] = self._build(section)
+        return self._built[section]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SECTION_CLASSES)
+
+    def __len__(self) -> int:
+        return len(SECTION_CLASSES)
+
+    def is_built(self, section: str) -> bool:
+        return section in self._built
+
+
 class ConfigForm(QWidget):
     """The whole ``RunConfig`` as a form: Model, Data, Training and LoRA group boxes."""
 
@@ -89,7 +116,9 @@ class ConfigForm(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._base = RunConfig()
-        self._fields: dict[str, FieldWidgets] = {}
+        self._fields: dict[str, FieldWidgets] = {}  # the built groups' fields
+        self._all_keys = [f"{section}.{spec.name}" for section in SECTION_CLASSES for spec in field_specs(section)]
+        self._problems: list[Problem] = []
         self._edited: set[str] = set()
         self._filling = False
         # where each path leads (a tooltip): worked out once typing pauses, not per keystroke
@@ -108,7 +137,8 @@ class ConfigForm(QWidget):
         self.unknown_label.setContentsMargins(8, 2, 8, 0)
         self.unknown_label.hide()
 
-        self.groups: dict[str, QGroupBox] = {}
+        self.method_panel: MethodPanel | None = None
+        self.groups = LazyGroups(self._new_group)
         content = QWidget()
         self._columns_box = QHBoxLayout(content)
         self._columns_box.setContentsMargins(6, 6, 6, 6)
@@ -117,8 +147,8 @@ class ConfigForm(QWidget):
         for column in self._column_layouts:
             column.setSpacing(10)
             self._columns_box.addLayout(column, 1)
-        for section in SECTION_CLASSES:
-            self.groups[section] = self._build_group(section)
+        for section in ("model", "data", "training"):
+            self.groups[section]  # noqa: B018 - built now: always in sight
         self._method_edited = False
         self.method_panel = MethodPanel(self.groups)
         self.method_combo, self.method_note = self.method_panel.combo, self.method_panel.note
@@ -198,9 +228,13 @@ class ConfigForm(QWidget):
     def set_problems(self, problems: list[Problem]) -> None:
         """Mark the fields ``problems`` name (red for errors, amber for warnings, the message
         under the field) and clear the others; problems without a field go to the summary."""
+        self._problems = list(problems)
         by_key: dict[str, list[Problem]] = defaultdict(list)
         for problem in problems:
             by_key[problem.field].append(problem)
+            section = problem.field.split(".", 1)[0]
+            if problem.field in self._all_keys and not self.groups.is_built(section):
+                self.groups[section]  # noqa: B018 - its field is marked like any other
         for key, fld in self._fields.items():
             self._mark(fld, by_key.pop(key, []))
         self.method_panel.set_problems([p.message for p in by_key.pop("method", [])])
@@ -211,18 +245,23 @@ class ConfigForm(QWidget):
     def editor(self, key: str) -> QWidget:
         """The widget that edits ``section.name`` (``ModelPicker`` for the base model,
         ``LogScaleField`` for the learning rate, ``TargetPicker`` for the target modules)."""
-        return self._fields[key].editor
+        return self._field(key).editor
 
     def message_label(self, key: str) -> QLabel:
         """The label under a field that shows its problem (hidden while it has none)."""
-        return self._fields[key].message
+        return self._field(key).message
 
     def row_label(self, key: str) -> QLabel:
         """The name in the left column (empty for check boxes, whose own text names them)."""
-        return self._fields[key].label
+        return self._field(key).label
 
     def field_keys(self) -> list[str]:
-        return list(self._fields)
+        return list(self._all_keys)
+
+    def _field(self, key: str) -> FieldWidgets:
+        if key not in self._fields and key in self._all_keys:
+            self.groups[key.split(".", 1)[0]]  # noqa: B018 - builds the group that holds it
+        return self._fields[key]
 
     # ============================================================================ building
     def _show_method(self, section: str) -> None:
@@ -239,6 +278,25 @@ class ConfigForm(QWidget):
             return
         self._method_edited = True
         self.edited.emit()
+
+    def _new_group(self, section: str) -> QGroupBox:
+        """Build ``section``'s group; one built after start-up shows the config's values and
+        problems as if it had been there all along."""
+        box = self._build_group(section)
+        if self.method_panel is None:
+            return box
+        filling, self._filling = self._filling, True  # may be inside set_config
+        try:
+            for spec in field_specs(section):
+                self._fields[f"{section}.{spec.name}"].put(getattr(getattr(self._base, section), spec.name))
+        finally:
+            self._filling = filling
+        for key, fld in self._fields.items():
+            if key.startswith(f"{section}."):
+                self._mark(fld, [p for p in self._problems if p.field == key])
+        self.method_panel.place(section, box)
+        self._show_resolved_paths()
+        return box
 
     def _build_group(self, section: str) -> QGroupBox:
         box = QGroupBox(SECTION_TITLES[section])
@@ -320,9 +378,10 @@ class ConfigForm(QWidget):
         cfg = self.config()
         base = cfg.path_base
         for key, fld in self._fields.items():
-            kind = fld.meta.get("path")
+            if fld.meta.get("path") not in ("file", "output"):
+                continue  # its tooltip is its help, set when it was built
             value = fld.get()
-            if kind not in ("file", "output") or not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str) or not value.strip():
                 fld.editor.setToolTip(fld.meta["help"])
                 continue
             fld.editor.setToolTip(f"{fld.meta['help']}\n\nResolves to {cfg.resolve_path(value)}\n"
@@ -353,7 +412,7 @@ class ConfigForm(QWidget):
     def _summary_name(self, key: str) -> str:
         if key in SECTION_TITLES:
             return f"{SECTION_TITLES[key]} section"
-        return field_label(key) if key in self._fields else key
+        return field_label(key) if key in self._all_keys else key
 
     # ============================================================================== layout
     def _arrange(self, columns: int) -> None:

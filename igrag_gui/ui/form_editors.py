@@ -383,8 +383,6 @@ def names_editor(placeholder: str) -> dict:
 
 def yaml_editor() -> dict:
     """Lists and mixed values (``[q, v]``, ``true`` or ``pissa``), typed as YAML; empty is none."""
-    import yaml
-
     edit = QLineEdit()
     edit.setPlaceholderText("empty: PEFT's default")
 
@@ -392,6 +390,8 @@ def yaml_editor() -> dict:
         text = edit.text().strip()
         if not text:
             return None
+        import yaml  # when a value is read, not when the form is built
+
         try:
             return yaml.safe_load(text)
         except yaml.YAMLError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
@@ -14,10 +16,15 @@ class MethodPanel(QWidget):
 
     chosen = Signal(str)
 
-    def __init__(self, groups: dict[str, QGroupBox], parent: QWidget | None = None):
+    def __init__(self, groups: Mapping[str, QGroupBox], parent: QWidget | None = None):
+        """``groups`` builds a method's group when it is first asked for (``ConfigForm``'s
+        ``LazyGroups``); the group then comes to ``place``."""
         super().__init__(parent)
         self._groups = groups
-        layout = QVBoxLayout(self)
+        self._order = ["lora", *[m for m in METHODS if m != "lora"]]
+        self._placed: set[str] = set()
+        self._shown = "lora"
+        self._layout = layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
         box = QGroupBox("PEFT method")
@@ -38,8 +45,18 @@ class MethodPanel(QWidget):
         form.addRow("Method", self.combo)
         form.addRow(self.note)
         layout.addWidget(box)
-        for section in ("lora", *[m for m in METHODS if m != "lora"]):
-            layout.addWidget(groups[section])
+        self.place("lora", groups["lora"])
+
+    def place(self, section: str, box: QGroupBox) -> None:
+        """Put a newly built method group in its place below the selector (in method order),
+        visible only if it is the chosen method's."""
+        if section in self._placed:
+            return
+        box.setVisible(False)  # explicitly hidden: joining a shown layout does not show it
+        index = 1 + sum(1 for s in self._order[:self._order.index(section)] if s in self._placed)
+        self._layout.insertWidget(index, box)
+        self._placed.add(section)
+        box.setVisible(section == self._shown)
 
     def set_method(self, method: str) -> None:
         """Select ``method``; one the registry does not know is added as written (validate names it)."""
@@ -53,8 +70,12 @@ class MethodPanel(QWidget):
         return self.combo.currentData()
 
     def show_method(self, section: str) -> None:
-        for name in METHODS:
-            self._groups[name].setVisible(name == section)
+        """Show ``section``'s group (building it the first time) and hide the others built."""
+        self._shown = section
+        for name in self._placed - {section}:
+            self._groups[name].setVisible(False)
+        if section in METHODS:
+            self._groups[section].setVisible(True)
 
     def set_problems(self, messages: list[str]) -> None:
         self.note.setText("\n".join(messages))

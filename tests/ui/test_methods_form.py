@@ -70,3 +70,31 @@ def test_the_training_learning_rate_is_lora_s_and_greys_out_for_other_methods(wi
     assert tab.config().learning_rate == tab.form.editor("ia3.learning_rate").value() == 3e-2
     choose(tab, "lora")
     assert lr.isEnabled() and tab.config().learning_rate == lr.value()
+
+
+def test_a_method_s_group_is_built_when_first_shown_with_the_config_s_values(qtbot, make_config):
+    """65 of the form's 105 fields sit in other methods' groups: start-up builds none of them,
+    and a group built later shows the config's values and its problems as if it had been there."""
+    from igrag_gui.core.config import Problem, load_config
+    from igrag_gui.ui.config_form import ConfigForm
+
+    cfg, _ = load_config(make_config(raw="method: lora\nia3:\n  learning_rate: 0.05\n"
+                                          "prefix_tuning:\n  num_virtual_tokens: 7\n"))
+    form = ConfigForm()
+    qtbot.addWidget(form)
+    form.set_config(cfg)
+    built = [m for m in METHODS if form.groups.is_built(m)]
+    assert built == ["lora"]
+    form.set_problems([Problem("adalora.init_r", "must be at least 1")])  # a hidden group's field
+    assert form.groups.is_built("adalora") and form.groups["adalora"].isHidden()
+    assert form.message_label("adalora.init_r").text() == "must be at least 1"
+    combo = form.method_combo
+    combo.setCurrentIndex(combo.findData("ia3"))
+    assert not form.groups["ia3"].isHidden() and form.editor("ia3.learning_rate").value() == 0.05
+    assert form.editor("prefix_tuning.num_virtual_tokens").value() == 7  # looked up: built, hidden
+    assert form.groups["prefix_tuning"].isHidden() and form.edited_keys() == ["method"]
+    layout_order = [form.method_panel.layout().itemAt(i).widget() for i in range(form.method_panel.layout().count())]
+    groups_in_order = [w for w in layout_order if w in {form.groups[m] for m in METHODS if form.groups.is_built(m)}]
+    assert groups_in_order == [form.groups[m] for m in ["lora", *[m for m in METHODS if m != "lora"]]
+                               if form.groups.is_built(m)]
+    assert form.config().ia3.learning_rate == 0.05 and form.config().method == "ia3"

@@ -6,45 +6,64 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any, Iterable
-
-import yaml
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import UserError
 from .field_checks import _describe
 from .fields import SECTION_CLASSES, SECTIONS, _alias_map, field_specs
 from .model_ref import looks_like_local_path
+from .parse_cache import lookup as cached_parse, store as cache_parse
 from .run_config import RunConfig
 
+if TYPE_CHECKING:  # pragma: no cover
+    import yaml
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _loader() -> type[yaml.SafeLoader]:
+    import yaml  # not at import: a text parsed before comes from parse_cache without it
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _safe_load(text: str) -> Any:
     """``yaml.safe_load``, fast when the text is valid; raises the Python loader's errors."""
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_SafeLoader)
+        return yaml.load(text, Loader=_loader())
     except yaml.YAMLError:
         return yaml.safe_load(text)
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    """``section.key`` to its 1-based line, from the YAML node tree (for messages)."""
-    lines: dict[str, int] = {}
+def _key_positions(text: str) -> list[list[Any]]:
+    """``[section, key or None, 1-based line]`` for each top-level key and each key under it,
+    from the YAML node tree, as written (a pure function of the text: ``parse_cache`` keeps it)."""
+    import yaml
+
+    out: list[list[Any]] = []
     try:
-        root = yaml.compose(text, Loader=_SafeLoader)
+        root = yaml.compose(text, Loader=_loader())
     except yaml.YAMLError:
-        return lines
+        return out
     if not isinstance(root, yaml.MappingNode):
-        return lines
+        return out
     for key_node, value_node in root.value:
         section = str(key_node.value)
-        lines[section] = key_node.start_mark.line + 1
+        out.append([section, None, key_node.start_mark.line + 1])
         if isinstance(value_node, yaml.MappingNode):
+            out.extend([section, str(k.value), k.start_mark.line + 1] for k, _ in value_node.value)
+    return out
+
+
+def _key_lines(positions: list[list[Any]]) -> dict[str, int]:
+    """``section.key`` (canonical names: aliases resolved) to its line, for messages."""
+    lines: dict[str, int] = {}
+    for section, key, line in positions:
+        if key is None:
+            lines[section] = line
+        else:
             aliases = _alias_map(section) if section in SECTION_CLASSES else {}
-            for k, _ in value_node.value:
-                name = aliases.get(str(k.value), str(k.value))
-                lines[f"{section}.{name}"] = k.start_mark.line + 1
+            lines[f"{section}.{aliases.get(key, key)}"] = line
     return lines
 
 
@@ -66,6 +85,8 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         if key not in known:
             raise UserError(f"--set {item}: section '{section}' has no key '{key}'; its keys are "
                             f"{', '.join(f.name for f in field_specs(section))}")
+        import yaml
+
         try:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
@@ -92,6 +113,23 @@ def _cwd_relative(section: str, name: str, value: Any) -> Any:
     return str((Path.cwd() / Path(value).expanduser()).resolve())
 
 
+def _parse(path: Path, text: str) -> tuple[Any, list[list[Any]]]:
+    """PyYAML's reading of ``text`` and its keys' positions; a syntax error is a ``UserError`` naming
+    the line and column."""
+    import yaml
+
+    try:
+        return _safe_load(text), _key_positions(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = exc.problem or exc.context or "invalid YAML"
+        raise UserError(f"{where}: YAML syntax error: {what}; fix the file (check indentation, "
+                        f"colons and quotes)") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: YAML syntax error: {exc}") from None
+
+
 def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple[RunConfig, list[str]]:
     """Read a YAML config. Returns the config and warnings (unknown keys kept as they are).
 
@@ -111,16 +149,12 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple
                         f"a YAML text file") from None
     except OSError as exc:
         raise UserError(f"cannot read config file '{path}': {exc.strerror}") from None
-    try:
-        raw = _safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        what = exc.problem or exc.context or "invalid YAML"
-        raise UserError(f"{where}: YAML syntax error: {what}; fix the file (check indentation, "
-                        f"colons and quotes)") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: YAML syntax error: {exc}") from None
+    cached = cached_parse(text)
+    if cached is not None:
+        raw, positions = cached
+    else:
+        raw, positions = _parse(path, text)
+        cache_parse(text, raw, positions)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -134,7 +168,7 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple
         raw = layout.to_ours(raw)
     raw = apply_overrides(raw, overrides)
     cfg = RunConfig.from_dict(raw, source=path)
-    cfg.lines = _key_lines(text)
+    cfg.lines = _key_lines(positions)
     cfg.text = text
     if layout is not None:
         cfg.path_root = igrag_pt.repo_root(path)

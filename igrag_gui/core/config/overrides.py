@@ -8,8 +8,6 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .fields import SECTION_CLASSES
 
 if TYPE_CHECKING:
@@ -18,6 +16,8 @@ if TYPE_CHECKING:
 
 def flow(value: Any) -> str:
     """``value`` as one line of YAML (``[q, v]``, ``0.0003``), the way ``--set`` parses it back."""
+    import yaml
+
     text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000).strip()
     return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text
 

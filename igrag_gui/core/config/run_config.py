@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
-
 from .path_base import PathBase, find_base
 from ..methods.registry import METHODS
 from ..methods.sections import METHOD_SECTION_CLASSES
@@ -307,6 +305,8 @@ class RunConfig:
 
 def yaml_text(data: dict[str, Any]) -> str:
     """A fresh YAML file for ``data`` (no file to keep the look of)."""
+    import yaml  # loading a config does not need PyYAML's writer (nor, when cached, its reader)
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..models import SEQ2SEQ
 from .registry import IGRAG_TEXT_INIT, METHOD_SPECS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _task_type(kind: str) -> str:
+    from ..models import SEQ2SEQ  # models imports socket and json: not for the first frame
+
     return "SEQ_2_SEQ_LM" if kind == SEQ2SEQ else "CAUSAL_LM"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 
 NO_JAVA = ("needs Java, and no Java runtime was found on PATH; install one (Debian/Ubuntu: "
            "apt-get install default-jre-headless) to compute it")
@@ -13,6 +12,8 @@ NO_JAVA = ("needs Java, and no Java runtime was found on PATH; install one (Debi
 
 @functools.lru_cache(maxsize=8)
 def _works(path: str) -> bool:
+    import subprocess  # validation imports this module; it runs Java rarely
+
     try:
         return subprocess.run([path, "-version"], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.SubprocessError):

@@ -327,21 +327,21 @@ class TrainTab(WindowSeams, QWidget):
 
     @Slot()
     def _refresh_background(self, force: bool = False) -> None:
-        cfg = self.config()
-        self._judge.look(cfg)  # the user paused: the files, folders and checkpoints, once
-        self._show_problems(self._judge.problems(cfg) + self._model_problems(cfg))
-        if not painted():  # the reads (and the event loop they need) start after the first frame
+        if not painted():  # the disk look and the reads (and their event loop) follow the first frame
             self._reads_force = self._reads_force or force
             if not self._reads_waiting:
                 self._reads_waiting = True
                 after_first_paint(self, self._start_waiting_reads)
             return
+        cfg = self.config()
+        self._judge.look(cfg)  # the user paused: the files, folders and checkpoints, once
+        self._show_problems(self._judge.problems(cfg) + self._model_problems(cfg))
         self._start_reads(cfg, force)
 
     def _start_waiting_reads(self) -> None:
         self._reads_waiting = False
         force, self._reads_force = self._reads_force, False
-        self._start_reads(self.config(), force)
+        self._refresh_background(force)
 
     def _start_reads(self, cfg: RunConfig, force: bool) -> None:
         if self._model_task is None:

@@ -1,0 +1,90 @@
+"""What PyYAML made of a config's text, kept as JSON so that opening the same text again needs
+no YAML parser at all.
+
+The window opens the last config before its first frame, and importing PyYAML costs ~10 ms of
+the ~175 ms that frame takes (``benchmarks/startup.py``). Parsing is a pure function of the
+text, so the key is the text itself: an edited file is a different text and is parsed anew,
+and no modification time can mislead it. Only values that come back from JSON exactly as PyYAML
+gave them (same types, same values: no dates, no non-string keys, no NaN) are kept; anything
+else is simply not cached. A cache that cannot be read or written is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1  # bump when what an entry holds changes
+MAX_ENTRIES = 16  # a few recent configs; the file stays a few kilobytes
+MAX_TEXT = 64 * 1024  # larger texts are not worth keeping
+
+
+def cache_file() -> Path:
+    """``$IGRAG_CONFIG_CACHE``, else ``$XDG_CACHE_HOME/igrag-gui/parsed-configs.json``."""
+    env = os.environ.get("IGRAG_CONFIG_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "igrag-gui" / "parsed-configs.json"
+
+
+def _entries() -> list[dict[str, Any]]:
+    try:
+        data = json.loads(cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), list):
+        return []
+    return [e for e in data["entries"] if isinstance(e, dict) and isinstance(e.get("text"), str)]
+
+
+def lookup(text: str) -> tuple[Any, list[list[Any]]] | None:
+    """``(data, key_positions)`` stored for exactly this text, or None."""
+    for entry in _entries():
+        if entry["text"] == text and isinstance(entry.get("positions"), list):
+            return entry.get("data"), entry["positions"]
+    return None
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of the same types all the way down (``1 == 1.0 == True`` does not count)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b  # NaN != NaN: a config holding one is not cached
+
+
+def store(text: str, data: Any, positions: list[list[Any]]) -> bool:
+    """Keep ``data`` (what PyYAML parsed from ``text``) and where its keys are (``[section, key,
+    line]`` triples, JSON already); False when it was not
+    kept (it would not come back from JSON as it is, the text is large, or the disk refused)."""
+    if len(text) > MAX_TEXT:
+        return False
+    try:
+        encoded = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    if not same(json.loads(encoded), data):
+        return False
+    entries = [e for e in _entries() if e["text"] != text]
+    entries.insert(0, {"text": text, "data": json.loads(encoded), "positions": [list(p) for p in positions]})
+    import tempfile
+
+    target = cache_file()
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".parsed-configs-", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"format": FORMAT, "entries": entries[:MAX_ENTRIES]}, out)
+        os.replace(tmp, target)  # readers see the old file or the new one, never half of one
+    except OSError:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        return False
+    return True
