@@ -15,9 +15,10 @@ replaces the previous one). The asyncio loop is qasync's ``QEventLoop`` over the
 Qt loop, so coroutines resume on the GUI thread between Qt events; whatever drives Qt events (the
 app's ``exec()``, pytest-qt's ``waitUntil``/``waitSignal``) drives them.
 
-- ML work (anything importing torch/transformers/peft) runs on one thread, one call at a time:
-  transformers resolves its names lazily and not thread-safely. ``ml=False`` is for light work
-  (numpy, file headers), which runs on a small pool alongside.
+- ML work (anything importing torch/transformers/peft) runs on the core's torch thread, one call at a
+  time: transformers resolves its names lazily and not thread-safely, and one thread keeps one
+  OpenMP pool (``core/torch_thread.py``). ``ml=False`` is for light work (numpy, file headers),
+  which runs on a small pool alongside and must not run torch operations.
 - A function that takes ``state=`` gets a ``core.task_state.TaskState``; cancelling the awaiting
   task cancels the state, and the function stops at its next check.
 - Failures come back as ``TaskFailed`` (Anki's operations): a ``UserError``'s sentence as is,
@@ -36,6 +37,7 @@ from typing import Any, Callable, Coroutine
 
 from PySide6.QtCore import QCoreApplication, QObject
 
+from ..core import torch_thread
 from ..core.errors import UserError
 from ..core.logs import log_exception
 from ..core.task_state import Cancelled, TaskState
@@ -120,10 +122,17 @@ def wait_idle(timeout: float | None = None) -> bool:
     return not not_done
 
 
+def _submit(ml: bool, *job: Any) -> concurrent.futures.Future:
+    """ML work goes to the core's torch thread (one thread: one OpenMP pool, see ``torch_thread``),
+    the rest to a small pool of light workers."""
+    if ml:
+        return torch_thread.submit(*job)
+    return _executor(ml).submit(*job)
+
+
 def _executor(ml: bool) -> concurrent.futures.ThreadPoolExecutor:
     if ml not in _executors:
-        _executors[ml] = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1 if ml else 4, thread_name_prefix="igrag-ml" if ml else "igrag-light")
+        _executors[ml] = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="igrag-light")
     return _executors[ml]
 
 
@@ -151,7 +160,7 @@ async def run(fn: Callable[..., Any], *args: Any, state: TaskState | None = None
     await _first_paint()
     if state is not None:
         kwargs["state"] = state
-    future = _executor(ml).submit(_call, fn, args, kwargs, ml)
+    future = _submit(ml, _call, fn, args, kwargs, ml)
     with _inflight_lock:
         _inflight.add(future)
 

@@ -485,3 +485,32 @@ def test_merge_saves_a_full_model_that_generates_the_same(session, tmp_path, pro
     assert str(caught.value) == (f"'{out.resolve()}' already exists and is not empty; choose a new folder "
                                  f"(or allow overwriting it)")
     assert session.adapters == ["demo"] and not session.busy
+
+
+def test_streams_generate_on_the_torch_thread_and_arrive_in_fewer_longer_pieces(session, prompts, monkeypatch):
+    """One thread for torch (see torch_thread); the streamer decodes at most every FLUSH_SECONDS
+    (the first token at once), and the pieces still add up to the whole text."""
+    from igrag_gui.core import torch_thread
+    from igrag_gui.core.playground import stream as stream_module
+    from igrag_gui.core.playground.exclusive import ModelUse
+
+    threads = []
+    real = ModelUse.stream
+
+    def spy(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModelUse, "stream", spy)
+    settings = GenerationSettings(max_new_tokens=48, min_new_tokens=48)
+    whole = session.generate([prompts[0]], settings, "demo")[0]
+    monkeypatch.setattr(stream_module, "FLUSH_SECONDS", 3600.0)  # after the first token: only at the end
+    pieces = list(session.stream(prompts[0], settings, "demo"))
+    assert threads == [torch_thread.NAME]
+    assert "".join(pieces).strip() == whole and len(pieces) <= 3  # first token, the rest, its last word
+    monkeypatch.setattr(stream_module, "FLUSH_SECONDS", 0.0)  # every token decoded, as transformers does
+    each = session.stream(prompts[0], settings, "demo")
+    assert "".join(each).strip() == whole and each.stats.new_tokens == 48
+    # a stream read on the torch thread itself generates beside it instead of waiting for itself
+    beside = torch_thread.call(lambda: "".join(session.stream(prompts[0], settings, "demo")))
+    assert beside.strip() == whole and threads[-1] == "igrag-generate"

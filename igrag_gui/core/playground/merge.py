@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import UserError
 from ..prompts import DetectedObject, build_prompt
+from ..torch_thread import call as call_on_torch_thread
 from .settings import GenerationSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,7 +111,8 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
     _check_out_dir(out_dir, overwrite)
     prompts = list(verify_prompts) if verify_prompts else list(DEFAULT_VERIFY_PROMPTS)
     session.check_prompts(prompts)
-    with session.exclusive(BUSY_MERGE) as use:
+
+    def work(use: Any) -> MergeReport:  # on the torch thread, the model held by this caller
         dtype = next(use.model.parameters()).dtype
         say(f"loading a fresh copy of {session.base}")
         fresh = load_model(session.ref, session.kind, dtype=dtype)
@@ -156,9 +158,12 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
         finally:
             del reloaded
             gc.collect()
-    return MergeReport(out_dir=out_dir, params=int(params), same_outputs=ours == theirs, max_logit_diff=diff,
-                       seconds=time.perf_counter() - start, adapter=adapter, base=session.base, files=files,
-                       bytes=size, prompts=prompts, adapter_outputs=ours, merged_outputs=theirs)
+        return MergeReport(out_dir=out_dir, params=int(params), same_outputs=ours == theirs, max_logit_diff=diff,
+                           seconds=time.perf_counter() - start, adapter=adapter, base=session.base, files=files,
+                           bytes=size, prompts=prompts, adapter_outputs=ours, merged_outputs=theirs)
+
+    with session.exclusive(BUSY_MERGE) as use:
+        return call_on_torch_thread(work, use)
 
 
 def _teacher_forced(session: "Session", prompt: str, output: str) -> dict[str, Any]:

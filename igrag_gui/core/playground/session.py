@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from ..errors import UserError
+from ..torch_thread import call as call_on_torch_thread, runs_on_torch_thread
 from .attach import (AdapterMeta, ModuleTable, base_name_warning, check_fits, check_task, default_name,
                      read_adapter)
 from .exclusive import BUSY_GENERATING, ModelLock, ModelUse
@@ -150,6 +151,7 @@ class Session:
 
     # ------------------------------------------------------------------------------ loading
     @classmethod
+    @runs_on_torch_thread
     def load(cls, base: str, progress: Callable[[str], None] | None = None, *,
              max_source_length: int | None = None, trust_remote_code: bool = False,
              device: str | None = None, dtype: Any = None) -> "Session":
@@ -278,7 +280,7 @@ class Session:
                 raise UserError(f"cannot attach '{meta.given}', a {meta.peft_type} adapter, beside the "
                                 f"{current} adapters {', '.join(self._infos)}: PEFT keeps one "
                                 f"adapter method per model; remove those first")
-            self._load_adapter_weights(meta, name)
+            call_on_torch_thread(self._load_adapter_weights, meta, name)  # the lock is held here
             self._infos[name] = AdapterInfo(name, meta.folder, meta.peft_type, meta.task_type, meta.base_model,
                                             meta.num_params, [warning] if warning else [],
                                             bool(meta.is_prompt_learning))

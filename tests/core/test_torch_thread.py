@@ -1,0 +1,62 @@
+"""torch work on one long-lived thread: results and errors come back, work may call work, and a
+stream generates there (one OpenMP pool per process; see core/torch_thread.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from igrag_gui.core import torch_thread
+
+
+def test_call_runs_on_the_torch_thread_and_returns_or_raises():
+    seen = []
+
+    def where(x):
+        seen.append(threading.current_thread().name)
+        return x * 2
+
+    assert torch_thread.call(where, 21) == 42
+    assert seen == [torch_thread.NAME] and not torch_thread.on_torch_thread()
+
+    def boom():
+        raise ValueError("the job's own error")
+
+    with pytest.raises(ValueError, match="the job's own error"):
+        torch_thread.call(boom)
+    assert torch_thread.call(where, 1) == 2  # the thread lives on after a failure
+
+
+def test_work_may_call_work_and_jobs_run_in_order():
+    order = []
+
+    def outer():
+        order.append("outer")
+        return torch_thread.call(lambda: order.append("inner") or threading.current_thread().name)
+
+    assert torch_thread.call(outer) == torch_thread.NAME  # inner ran in place: no deadlock
+    futures = [torch_thread.submit(order.append, i) for i in range(20)]
+    for f in futures:
+        f.result(timeout=10)
+    assert order == ["outer", "inner", *range(20)]
+
+
+def test_a_cancelled_job_never_runs():
+    gate, ran = threading.Event(), []
+    blocker = torch_thread.submit(gate.wait, 10)
+    queued = torch_thread.submit(ran.append, "queued")
+    assert queued.cancel()
+    gate.set()
+    blocker.result(timeout=10)
+    torch_thread.call(lambda: None)  # everything before it has been taken off the queue
+    assert ran == [] and queued.cancelled()
+
+
+def test_the_decorated_function_runs_there():
+    @torch_thread.runs_on_torch_thread
+    def name_of_thread() -> str:
+        """Its own docstring."""
+        return threading.current_thread().name
+
+    assert name_of_thread() == torch_thread.NAME and name_of_thread.__doc__ == "Its own docstring."
