@@ -100,13 +100,33 @@ def _info_from_entry(ref: ModelRef, cfg: "RunConfig", entry: dict) -> ModelInfo:
                      type_warning(cfg.model.type, seen), entry["max_positions"], entry["model_type"])
 
 
+def _known_layout_info(ref: ModelRef, cfg: "RunConfig", config: dict) -> ModelInfo | None:
+    """The ``ModelInfo`` of a T5-family config.json worked out from its numbers (``model_layouts``),
+    or None (another family, or the model's own code)."""
+    from .model_family import type_warning
+    from .model_layouts import seq2seq_layout
+
+    layout = None if cfg.model.trust_remote_code else seq2seq_layout(config)
+    if layout is None:
+        return None
+    seen = SimpleNamespace(is_encoder_decoder=True, architectures=config.get("architectures"),
+                           model_type=config["model_type"])
+    kind = model_kind(seen, cfg.model.type)  # a contradicting model.type: the same error as described
+    return ModelInfo(ref, kind, layout.architecture, dict(layout.modules), dict(layout.shapes), layout.output_layer,
+                     type_warning(cfg.model.type, seen), None, config["model_type"])
+
+
 def model_info(cfg: "RunConfig") -> ModelInfo:
-    """``models.describe_model``'s ``ModelInfo``, from the cache when config.json was seen before
-    (no torch), else described (imports torch and transformers) and kept."""
+    """``models.describe_model``'s ``ModelInfo``: worked out from config.json for the T5 family,
+    from the cache when config.json was seen before (no torch either way), else described
+    (imports torch and transformers) and kept."""
     ref = resolve_model_ref(cfg)
     found = config_json(ref)
     if found is not None:
         path, raw = found
+        known = _known_layout_info(ref, cfg, parse_config(raw, path))
+        if known is not None:
+            return known
         entry = _read("info", _info_key(raw, cfg))
         if entry is not None:
             return _info_from_entry(ref, cfg, entry)
