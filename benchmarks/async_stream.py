@@ -5,10 +5,10 @@
 One process, one model (the demo model with a fresh LoRA, as in ``generate_speed.py``), one
 prompt, greedy decoding forced to exactly ``--tokens`` new tokens:
 
-- thread: ``Session.stream`` (the CLI's ``TextStream``: a generation thread, ``TextIteratorStreamer``,
+- thread: ``Session.stream`` (the CLI's ``TextStream``: generation on the torch thread, ``TextIteratorStreamer``,
   the consumer polling its queue), consumed to the end;
 - async: ``Session.async_stream`` (the GUI's ``AsyncTextStream``: ``AsyncTextIteratorStreamer``
-  read with ``async for`` on an asyncio loop while ``run`` generates on an executor thread, as
+  read with ``async for`` on an asyncio loop while ``run`` generates on the torch thread, as
   ``ui.ops.run`` does; here a plain asyncio loop, no Qt).
 
 Both sides run the same ``ModelUse.stream`` (same ``generate`` call, stopping criteria, counting
@@ -31,8 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.generate_speed import fresh_adapter  # noqa: E402
+from igrag_gui.core import torch_thread  # noqa: E402
 from igrag_gui.core.playground import GenerationSettings, Session  # noqa: E402
-from igrag_gui.resources import resource_path  # noqa: E402
+from igrag_gui.resources import demo_model_path, resource_path  # noqa: E402
 
 
 def main() -> None:
@@ -48,7 +49,7 @@ def main() -> None:
     settings = GenerationSettings(max_new_tokens=n, min_new_tokens=n)
     with tempfile.TemporaryDirectory() as tmp:
         session = Session.load("demo")
-        name = session.add_adapter(fresh_adapter(Path(tmp) / "fresh"), name="fresh")
+        name = session.add_adapter(fresh_adapter(Path(tmp) / "fresh", demo_model_path()), name="fresh")
 
     def thread() -> float:
         start = time.perf_counter()
@@ -60,7 +61,7 @@ def main() -> None:
 
     async def consume() -> int:
         stream = session.async_stream(prompt, settings, name)
-        work = asyncio.get_running_loop().run_in_executor(None, stream.run)
+        work = asyncio.wrap_future(torch_thread.submit(stream.run))  # where ui.ops.run puts ML work
         async for _ in stream:
             pass
         return (await work).new_tokens

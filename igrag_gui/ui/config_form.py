@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
     QScrollArea, QSizePolicy, QSlider, QVBoxLayout, QWidget,
@@ -72,6 +72,9 @@ class FieldFrame(QFrame):
         severity = self.property("problem") or ""
         if not severity:
             return
+        from PySide6.QtCore import QRectF  # QPainter's enums are made on first use: not for the first frame
+        from PySide6.QtGui import QPainter, QPen
+
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor(status_hex(severity)))

@@ -10,17 +10,20 @@ from __future__ import annotations
 import sys
 import traceback
 from types import TracebackType
-from typing import Callable
-
-from PySide6.QtWidgets import QMessageBox, QWidget
+from typing import TYPE_CHECKING, Callable
 
 from ..core.errors import UserError
+
+if TYPE_CHECKING:  # QMessageBox's enums are made on first use: when a dialog is needed
+    from PySide6.QtWidgets import QMessageBox, QWidget
 
 _showing: list[QMessageBox] = []  # one dialog at a time; a cascade of errors only adds to the log
 
 
 def report_exception(parent: QWidget | None, exc: BaseException) -> QMessageBox | None:
     """Log ``exc`` if it is a bug and show one non-blocking dialog about it."""
+    from PySide6.QtWidgets import QMessageBox
+
     if isinstance(exc, UserError):
         title, text, details = "igrag-gui", "\n".join(exc.lines), ""
         icon = QMessageBox.Icon.Warning

@@ -8,8 +8,7 @@ from typing import Any
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..core.errors import UserError
@@ -185,6 +184,8 @@ class MainWindow(QMainWindow):
         try:
             self.train_tab.load_file(path)
         except UserError as exc:
+            from PySide6.QtWidgets import QMessageBox  # its enums are made on first use: not at start-up
+
             QMessageBox.warning(self, "Cannot open config", "\n".join(exc.lines))
             return False
         self._remember(path)
@@ -192,6 +193,8 @@ class MainWindow(QMainWindow):
         return True
 
     def open_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         start = str(self.train_tab.config().base_dir)
         path, _ = QFileDialog.getOpenFileName(self, "Open config", start, YAML_FILTER)
         if path:
@@ -203,11 +206,15 @@ class MainWindow(QMainWindow):
         return self._save_to(None)
 
     def save_as(self) -> bool:
+        from PySide6.QtWidgets import QFileDialog
+
         start = str(self.train_tab.config().source or Path.cwd() / "run.yaml")
         path, _ = QFileDialog.getSaveFileName(self, "Save config as", start, YAML_FILTER)
         return bool(path) and self._save_to(Path(path))
 
     def _save_to(self, path: Path | None) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         try:
             saved = self.train_tab.save(path)
         except (UserError, OSError) as exc:
@@ -226,6 +233,8 @@ class MainWindow(QMainWindow):
         (dropped without a word when the window was made with ``confirm_close=False``)."""
         if not self.train_tab.modified or not self.confirm_close:
             return True
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(self, "Unsaved changes", "The config has unsaved changes. Save them?",
                                       QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
         if answer == QMessageBox.Save:
@@ -278,12 +287,16 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ about, quit
     def about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         versions = ", ".join(f"{name} {_version(name)}" for name in ("torch", "transformers", "peft"))
         QMessageBox.about(self, "About igrag-gui",
                           f"<b>igrag-gui {__version__}</b><p>LoRA fine-tuning of Hugging Face models with PEFT, "
                           f"for IGRAG captioning.</p><p>{versions}, Qt {pyside_version}</p>")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        from PySide6.QtWidgets import QMessageBox
+
         if self.train_tab.is_running():
             answer = QMessageBox.question(
                 self, "Training is running",

@@ -85,12 +85,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         if key not in known:
             raise UserError(f"--set {item}: section '{section}' has no key '{key}'; its keys are "
                             f"{', '.join(f.name for f in field_specs(section))}")
-        import yaml
-
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            value = text
+        value = _override_value(text)
         body = raw.get(section)
         if not isinstance(body, dict):
             body = raw[section] = {}
@@ -100,6 +95,16 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
             key = existing  # overwrite whichever spelling the file used
         body[key] = value
     return raw
+
+
+def _override_value(text: str) -> Any:
+    """A ``--set`` value as YAML reads it (``8``, ``true``, ``[q, v]``); text that is not YAML as is."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        return text
 
 
 def _cwd_relative(section: str, name: str, value: Any) -> Any:

@@ -3,10 +3,15 @@ outcome), and what to do next: Try in Playground, Inspect, Details."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ...core.run_history import Outcome
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 
 class OutcomePanel(QWidget):
@@ -49,6 +54,8 @@ class OutcomePanel(QWidget):
         self.details_button.setVisible(bool(outcome and outcome.details))
 
     def show_details(self) -> QMessageBox:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Information, "Training details", self.outcome_label.text(), parent=self)
         box.setDetailedText(self.outcome.details if self.outcome else "")
         box.open()
