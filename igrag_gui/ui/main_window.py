@@ -120,9 +120,20 @@ class MainWindow(QMainWindow):
             tab = PlaygroundTab(self.settings)
             tab.status_message.connect(self.statusBar().showMessage)
             tab.merged.connect(self.train_tab.add_model_folder)
+            val = self._train_validation_file()
+            if val is not None:  # the data the user is working on, rather than the demo's
+                tab.offer_examples(val)
             self._playground_host.set_content(tab)
             self._playground_tab = tab
         return self._playground_tab
+
+    def _train_validation_file(self) -> Path | None:
+        cfg = self.train_tab.config()
+        value = cfg.data.val_path
+        if not isinstance(value, str) or not value.strip():
+            return None
+        path = cfg.resolve_path(value)
+        return path if path.is_file() else None
 
     def try_in_playground(self, adapter: str | Path | None = None) -> None:
         """Show the Playground with ``adapter`` attached to its base model (the base it names, or

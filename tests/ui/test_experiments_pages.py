@@ -170,3 +170,15 @@ def test_closing_during_a_sweep_asks_stops_it_and_reopening_resumes(window, qtbo
     assert [(r["lora.r"], r["state"]) for r in sorted(ranking, key=lambda r: r["lora.r"])] == \
         [("2", "complete"), ("4", "complete")]
     assert next(r for r in ranking if r["lora.r"] == "2")["run"] == str(folder / "trial-000")
+
+
+def test_a_run_that_ends_joins_the_compare_list_with_the_ticks_kept(window, two_runs):
+    config, a, b = two_runs
+    point_to(window, config)
+    tab = window.train_tab
+    page = tab.compare_page
+    page.run_list.item(0).setCheckState(Qt.Checked)
+    ticked = page.ticked_paths()
+    write_run(a.parent / "next", [started(), log(1, 2.0), {"event": "finished", "step": 1, "output_dir": "z"}], CONFIG)
+    tab._on_ended(0, "")  # what the runner's end signal calls
+    assert page.run_list.count() == 3 and page.ticked_paths() == ticked

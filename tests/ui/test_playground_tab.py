@@ -257,3 +257,14 @@ def test_a_failed_generation_is_shown_from_the_tabs_state_and_kept(tab, qtbot, a
     assert tab.generate()
     qtbot.waitUntil(lambda: not tab.generating, timeout=LONG)
     assert tab.failure is None and tab.reason_label.text() == "" and tab.outputs.text(BASE).strip()
+
+
+def test_the_playground_offers_the_train_tab_s_validation_data(window, make_config, tmp_path):
+    """The prompt box starts from the data the user is working on, not the demo's."""
+    import json
+
+    val = tmp_path / "data" / "val.jsonl"
+    val.write_text(json.dumps({"prompt": "Caption: a red kite over the sea", "caption": "a kite"}) + "\n")
+    assert window.open_config(make_config())
+    tab = window.playground_tab
+    assert tab.prompt_panel.examples_file == val and tab.prompt() == "Caption: a red kite over the sea"

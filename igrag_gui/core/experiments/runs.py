@@ -113,11 +113,17 @@ class Run:
         return Point(step, float(e.get("epoch") or 0.0), step * self.effective_batch, value)
 
     def series(self) -> dict[str, list[Point]]:
-        """Every curve: ``train_loss``, ``learning_rate``, and each validation metric by name."""
+        """Every curve: ``train_loss``, ``learning_rate``, and each validation metric by name. A
+        resumed run continues from its checkpoint's step: what the stopped attempt logged after
+        that step is replaced by what the resumed one logs (as ``RunHistory`` draws it live)."""
         out: dict[str, list[Point]] = {}
         for e in self.events:
             kind = e.get("event")
-            if kind == "log":
+            if kind == "started" and _number(e.get("start_step")):
+                cut = int(e["start_step"])
+                for name, points in out.items():
+                    out[name] = [p for p in points if p.step <= cut]
+            elif kind == "log":
                 for key, name in (("loss", "train_loss"), ("learning_rate", "learning_rate")):
                     if _number(e.get(key)) is not None:
                         out.setdefault(name, []).append(self._point(e, float(e[key])))

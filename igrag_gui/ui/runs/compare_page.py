@@ -53,7 +53,7 @@ class ComparePage(QWidget):
 
     # ------------------------------------------------------------------------------ building
     def _build(self) -> None:
-        import pyqtgraph as pg
+        from ..themed_plot import ThemedPlot  # pyqtgraph, imported as the page is built
 
         self.run_list = QListWidget()
         self.run_list.setSelectionMode(QAbstractItemView.ExtendedSelection)
@@ -79,9 +79,9 @@ class ComparePage(QWidget):
         self.x_box = QComboBox()
         self.x_box.addItems(list(X_AXES))
         self.x_box.currentIndexChanged.connect(lambda _i: self.redraw())
-        self.plot = pg.PlotWidget()
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot = ThemedPlot()
         self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.plot.apply_palette()  # the legend too
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Curve:"))
         controls.addWidget(self.curve_box, 1)

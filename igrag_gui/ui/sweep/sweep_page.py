@@ -78,6 +78,8 @@ class SweepPage(QWidget):
     def _build(self) -> None:
         import pyqtgraph as pg
 
+        from ..themed_plot import ThemedPlot
+
         self.space_table = QTableWidget(len(FIELDS) + 1, 2)
         self.space_table.setHorizontalHeaderLabels(["field (tick to vary)", "values: 4, 8, 16  or  1e-4 .. 3e-3 log"])
         for row, name in enumerate(FIELDS + [""]):
@@ -127,10 +129,10 @@ class SweepPage(QWidget):
         self.queue_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.queue_table.horizontalHeader().setStretchLastSection(True)
         self.queue_table.setSortingEnabled(False)
-        self.curve = pg.PlotWidget()
+        self.curve = ThemedPlot()
         self.curve.setLabel("left", "training loss (running trial)")
         self.curve.setLabel("bottom", "step")
-        self._loss_line = self.curve.plot([], [], pen=pg.mkPen(width=2))
+        self._loss_line = self.curve.plot([], [], pen=pg.mkPen(self.curve.line_color(), width=2))
         self._loss: tuple[list[float], list[float]] = ([], [])
 
         top = QWidget()

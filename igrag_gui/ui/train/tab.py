@@ -407,6 +407,8 @@ class TrainTab(WindowSeams, QWidget):
     def _refresh_runs(self) -> None:
         if self._runs_page.is_built:  # else listed when the page is first shown
             self._runs.refresh()
+        if self._compare_page.is_built:  # a run that just ended joins the list, ticks kept
+            self._compare.refresh()
 
     # ------------------------------------------------------------------------------ training
     def start(self, resume: bool = False, max_steps: int | None = None) -> bool:

@@ -134,3 +134,22 @@ def test_a_configs_runs_are_at_its_output_dir_and_beside_it(tmp_path, make_confi
 
     os.utime(mine / "metrics.jsonl", (1, 1))
     assert config_runs(cfg) == [other.resolve(), mine.resolve()]
+
+
+def test_a_resumed_run_s_curves_continue_from_its_checkpoint(tmp_path):
+    """Steps the stopped attempt logged after the checkpoint are replaced by the resumed attempt's,
+    as the live view draws them: one curve, steps increasing, the later values kept."""
+    run = load_run(write_run(tmp_path / "resumed", [
+        started(), log(1, 3.0), log(2, 2.5),
+        {"event": "eval", "step": 2, "epoch": 0.5, "eval_loss": 2.4, "eval_cider": 10.0},
+        log(3, 2.2), {"event": "eval", "step": 3, "epoch": 0.75, "eval_loss": 2.3, "eval_cider": 50.0},
+        {"event": "finished", "step": 3, "output_dir": "x", "stopped": True},
+        {**started(), "start_step": 2, "resumed_from": "x/checkpoint-2"},
+        log(3, 2.1), log(4, 1.9), {"event": "eval", "step": 4, "epoch": 1.0, "eval_loss": 2.2, "eval_cider": 20.0},
+        {"event": "finished", "step": 4, "output_dir": "x"},
+    ]))
+    series = run.series()
+    assert [(p.step, p.value) for p in series["train_loss"]] == [(1, 3.0), (2, 2.5), (3, 2.1), (4, 1.9)]
+    assert [(p.step, p.value) for p in series["cider"]] == [(2, 10.0), (4, 20.0)]
+    assert run.metrics()["cider"] == {"best": 20.0, "last": 20.0}  # the abandoned 50.0 is gone
+    assert run.status == "finished"
