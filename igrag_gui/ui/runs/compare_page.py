@@ -19,6 +19,9 @@ from ...core.experiments.compare import differences, metric_names
 from ...core.experiments.runs import Run, delete_run, find_runs, load_run, set_label
 from ...core.experiments.tables import cell
 
+# Tableau's ten: each reads on a light and on a dark background (pyqtgraph's hues put yellow on white)
+RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+              "#bcbd22", "#17becf")
 X_AXES = {"step": "step", "epoch": "epoch", "examples seen": "examples"}
 SETTINGS_KEY = "runs/folders"
 
@@ -204,7 +207,8 @@ class ComparePage(QWidget):
         self.plot.setLabel("left", curve)
         for i, run in enumerate(runs):
             points = run.series().get(curve, [])
-            pen = pg.mkPen(pg.intColor(i, hues=max(len(runs), 6)), width=2)
+            pen = pg.mkPen(RUN_COLORS[i % len(RUN_COLORS)] if i < len(RUN_COLORS)
+                           else pg.intColor(i, hues=len(runs)), width=2)
             self.plot.plot([getattr(p, x_attr) for p in points], [p.value for p in points], pen=pen,
                            symbol="o" if len(points) < 30 else None, symbolSize=5,
                            symbolBrush=pen.color(), name=run.name)
