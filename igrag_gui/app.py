@@ -51,7 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--color-scheme", choices=("system", "light", "dark"), default="system",
                         help="follow the system's light/dark scheme (default) or force one")
     parser.add_argument("--version", action="version", version=f"igrag-gui {__version__}")
+    parser.set_defaults(**DEFAULTS)
     return parser
+
+
+DEFAULTS = {"path": None, "screenshot": None, "self_test": False, "color_scheme": "system"}
+
+
+def no_arguments() -> argparse.Namespace:
+    """What ``build_parser().parse_args([])`` gives, without building the parser."""
+    import types
+
+    return types.SimpleNamespace(**DEFAULTS)  # type: ignore[return-value]
 
 
 def installed_copy_note(config: Path, output: Path) -> str:
@@ -126,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli.main import main as cli_main
 
         return cli_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    # A double-click passes no arguments: argparse's first use (gettext looking for translations)
+    # would cost the first frame 3 ms for nothing.
+    args = build_parser().parse_args(argv) if argv else no_arguments()
     if not has_display():
         print("igrag-gui: no display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the window "
               "cannot open; train headless instead with: igrag train configs/demo.yaml",

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .events import (CheckpointSaved, Evaluated, Event, Failed, Finished, Logged, Message, Preparing, Progress,
-                     Started, event_from_json)
 from .metrics.names import METRICS, describe as describe_scores, format_score, label as metric_label
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from .events import Evaluated, Event, Failed, Finished, Logged, Preparing, Started
+
+# The event classes are imported where events are read, not with this module: the window builds
+# a RunHistory for its first frame, and a dozen dataclasses cost that frame ~3 ms.
 
 MISSING = "\u2014"  # what a value that was not measured reads as, everywhere
 DEFAULT_SMOOTHING = 0.9  # TensorBoard-style weight: EMA alpha = 1 - 0.9 = 0.1
@@ -56,6 +59,8 @@ def format_params(trainable: int, total: int, percent: float) -> str:
 def describe(event: Event) -> str | None:
     """The one line that says what ``event`` means, or None for progress ticks (``Logged``,
     ``Progress``), which move a bar rather than add a line."""
+    from .events import CheckpointSaved, Evaluated, Failed, Finished, Message, Preparing, Started
+
     if isinstance(event, Preparing):
         return event.describe()
     if isinstance(event, Started):
@@ -228,6 +233,8 @@ class RunHistory:
     # -------------------------------------------------------------------------------- events
     def apply(self, event: Event) -> list[str]:
         """Take one event into the model; return the log lines it adds."""
+        from .events import CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress, Started
+
         if isinstance(event, Logged):
             self._add_point(event)
             self._progress(event.step, event.max_steps, event.epoch, event.elapsed, event.eta)
@@ -272,6 +279,8 @@ class RunHistory:
         """The outcome once the training process has exited with ``code`` (negative: killed by that
         signal) and ``tail`` (its last stderr lines). A process that died without a closing event
         is recorded as a failure, so the view says it too."""
+        from .events import Failed, Finished
+
         closing = self.closing
         if isinstance(closing, Finished):
             text = describe(closing) or ""
@@ -297,6 +306,8 @@ class RunHistory:
         """A past run from its metrics.jsonl, and the log lines it makes. Unreadable lines (a last
         line cut short by a kill, say) are skipped and counted in the log. Raises ``OSError`` when
         the file cannot be read."""
+        from .events import event_from_json
+
         path = Path(path)
         text = path.read_text(encoding="utf-8", errors="replace")
         history, log, skipped = cls(smoothing), [], 0

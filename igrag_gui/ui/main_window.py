@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.confirm_close = confirm_close
-        self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+        if QApplication.windowIcon().isNull():  # the app's icon (open_window sets it) serves every window
+            self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
         self.setAcceptDrops(True)
         hold_until_painted(self)  # the first frame before any worker imports torch
         self.train_tab = TrainTab(settings=self.settings)

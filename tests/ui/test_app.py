@@ -166,3 +166,10 @@ def test_self_test_stops_at_a_config_whose_output_folder_cannot_be_written(tmp_p
     assert lines[1].startswith("self-test: FAILED the config as opened")
     assert f"{config}: training.output_dir: " in lines[1] and "Start is disabled: " in lines[1]
     assert lines[-1] == "self-test: 1 check(s) failed"
+
+
+def test_no_arguments_are_what_the_parser_gives_for_none():
+    """A double-click launch skips argparse; what it uses instead must not drift from the parser."""
+    from igrag_gui.app import build_parser, no_arguments
+
+    assert vars(build_parser().parse_args([])) == vars(no_arguments())

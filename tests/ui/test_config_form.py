@@ -277,3 +277,14 @@ def test_a_fresh_form_edits_the_defaults(qtbot):
     qtbot.addWidget(form)
     assert form.config().to_dict() == RunConfig().to_dict()
     assert isinstance(form.editor("model.type"), QComboBox)
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 100.0, 1e16, 1e22, 3e-5, 0.0003, 1.5e-7, 0.1, 2e-3, 123.456, -7.25, 5e-324,
+                                   0.30000000000000004, 1.7976931348623157e308])
+def test_decimals_needed_reads_the_shortest_repr_as_decimal_does(value):
+    import decimal
+
+    from igrag_gui.ui.form_editors import _decimals_needed
+
+    exponent = decimal.Decimal(repr(value)).normalize().as_tuple().exponent
+    assert _decimals_needed(value) == max(0, -exponent)

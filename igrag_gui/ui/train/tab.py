@@ -19,7 +19,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSplitter, QTableWidget,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
-from ...core.checkpoints import latest_checkpoint
 from ...core.config import Problem, RunConfig, load_config
 from ...core.config.judge import ConfigJudge
 from ...core.errors import UserError
@@ -467,6 +466,8 @@ class TrainTab(WindowSeams, QWidget):
         if runner is not None:
             runner.wait(5000)
             runner.deleteLater()
+        from ...core.checkpoints import latest_checkpoint
+
         last = latest_checkpoint(self.config().output_path)
         self.outcome = outcome = self.live.end_run(code, tail, str(last) if last else None)
         self.outcome_panel.show_outcome(outcome, status_hex("error", self))
