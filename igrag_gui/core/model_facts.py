@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .model_folder import check_folder, config_digest, parse_config, read_config_bytes
 from .models import ModelInfo, ModelRef, cached_file, model_kind, resolve_model_ref
+from .user_dirs import cache_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import RunConfig
@@ -33,11 +34,8 @@ FORMAT = 1  # bump when what an entry holds changes
 
 
 def cache_root() -> Path:
-    env = os.environ.get("IGRAG_MODEL_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "igrag-gui" / "models"
+    """``$IGRAG_MODEL_CACHE``, else ``$XDG_CACHE_HOME/igrag-gui/models``."""
+    return cache_path("IGRAG_MODEL_CACHE", "models")
 
 
 def _version(package: str) -> str:

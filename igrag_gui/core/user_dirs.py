@@ -10,6 +10,9 @@ system ``site-packages``) is read-only to its users, so nothing is ever written 
   ``~/Library/Logs/igrag-gui`` (macOS), ``%LOCALAPPDATA%\\igrag-gui\\Logs`` (Windows);
   ``IGRAG_LOG_DIR`` overrides it, else ``$IGRAG_HOME/logs`` when ``IGRAG_HOME`` is set.
 
+- caches (tokenized data, model facts, parsed configs): ``cache_path`` — under
+  ``$XDG_CACHE_HOME/igrag-gui`` (``~/.cache/igrag-gui``), each with its own override variable.
+
 Window state (geometry, recent files) is Qt's ``QSettings``, already per user on each platform.
 """
 
@@ -42,3 +45,12 @@ def log_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def cache_path(override: str, name: str) -> Path:
+    """``$override`` when set, else ``$XDG_CACHE_HOME/igrag-gui/<name>`` (``~/.cache/igrag-gui/<name>``)."""
+    env = os.environ.get(override)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / APP_NAME / name

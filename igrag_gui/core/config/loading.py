@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _loader() -> type[yaml.SafeLoader]:
-    import yaml  # not at import: a text parsed before comes from parse_cache without it
+    """libyaml's safe loader when PyYAML has it, else the pure-Python ``SafeLoader`` (imported
+    here, not with the module: a text parsed before comes from ``parse_cache`` without PyYAML)."""
+    import yaml
 
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -30,7 +32,7 @@ def _safe_load(text: str) -> Any:
     import yaml
 
     try:
-        return yaml.load(text, Loader=_loader())
+        return yaml.load(text, Loader=_loader())  # a SafeLoader: CSafeLoader or SafeLoader
     except yaml.YAMLError:
         return yaml.safe_load(text)
 

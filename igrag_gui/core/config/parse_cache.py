@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..user_dirs import cache_path
+
 FORMAT = 1  # bump when what an entry holds changes
 MAX_ENTRIES = 16  # a few recent configs; the file stays a few kilobytes
 MAX_TEXT = 64 * 1024  # larger texts are not worth keeping
@@ -23,11 +25,7 @@ MAX_TEXT = 64 * 1024  # larger texts are not worth keeping
 
 def cache_file() -> Path:
     """``$IGRAG_CONFIG_CACHE``, else ``$XDG_CACHE_HOME/igrag-gui/parsed-configs.json``."""
-    env = os.environ.get("IGRAG_CONFIG_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "igrag-gui" / "parsed-configs.json"
+    return cache_path("IGRAG_CONFIG_CACHE", "parsed-configs.json")
 
 
 def _entries() -> list[dict[str, Any]]:

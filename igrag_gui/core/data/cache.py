@@ -16,17 +16,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..user_dirs import cache_path
+
 FORMAT_VERSION = 1  # bump when the layout of an entry changes
 BLOCK = 1 << 20
 _digests: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> digest, this process
 
 
 def cache_root() -> Path:
-    env = os.environ.get("IGRAG_DATA_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "igrag-gui" / "data"
+    """``$IGRAG_DATA_CACHE``, else ``$XDG_CACHE_HOME/igrag-gui/data``."""
+    return cache_path("IGRAG_DATA_CACHE", "data")
 
 
 def unwritable_reason(root: Path) -> str | None:
