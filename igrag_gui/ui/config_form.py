@@ -291,12 +291,11 @@ class ConfigForm(QWidget):
         filling, self._filling = self._filling, True  # may be inside set_config
         try:
             for spec in field_specs(section):
-                self._fields[f"{section}.{spec.name}"].put(getattr(getattr(self._base, section), spec.name))
+                key = f"{section}.{spec.name}"
+                self._fields[key].put(getattr(getattr(self._base, section), spec.name))
+                self._mark(self._fields[key], [p for p in self._problems if p.field == key])
         finally:
             self._filling = filling
-        for key, fld in self._fields.items():
-            if key.startswith(f"{section}."):
-                self._mark(fld, [p for p in self._problems if p.field == key])
         self.method_panel.place(section, box)
         self._show_resolved_paths()
         return box
