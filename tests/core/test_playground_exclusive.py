@@ -142,9 +142,12 @@ def test_async_stream_yields_what_generate_gives(session, prompt):
 
 def test_async_stream_cancel_stops_it_and_a_busy_model_ends_the_iteration(session, prompt):
     started = time.perf_counter()
-    pieces, stats, _ = consume(session, prompt, GenerationSettings(max_new_tokens=400, min_new_tokens=400), "demo",
-                               cancel_after=2)
-    assert stats.stopped and len(pieces) <= 3 and stats.new_tokens < 400
+    pieces, stats, text = consume(session, prompt, GenerationSettings(max_new_tokens=400, min_new_tokens=400),
+                                  "demo", cancel_after=2)
+    # Pieces already decoded when the cancel lands still arrive (the streamer flushes every ~30 ms
+    # and once at the end), so how many follow the cancel depends on timing; what must hold is that
+    # generation stopped early and nothing decoded was lost.
+    assert stats.stopped and stats.new_tokens < 400 and text == "".join(pieces)
     assert time.perf_counter() - started < 5.0 and not session.busy
     with session.exclusive(BUSY_BATCH):  # the worker is refused; ``async for`` ends instead of waiting
         pieces, error, _ = consume(session, prompt, SHORT, "demo")
