@@ -256,7 +256,8 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         source = self.train_tab.source()
         name = source.name if source else "untitled"
-        self.setWindowTitle(f"{name}{' *' if self.train_tab.modified else ''} — igrag-gui")
+        # Qt shows "[*]" as "*" while the window is modified (macOS: the dot in the close button)
+        self.setWindowTitle(f"{name}[*] — igrag-gui")
         self.setWindowModified(self.train_tab.modified)
 
     # ------------------------------------------------------------------------------ drag and drop

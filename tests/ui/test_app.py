@@ -25,7 +25,7 @@ def test_window_opens_with_the_demo_config(qtbot, settings):
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    assert window.windowTitle() == "demo.yaml — igrag-gui"
+    assert window.windowTitle() == "demo.yaml[*] — igrag-gui" and not window.isWindowModified()
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Train", "Inspect", "Playground"]
     assert window.train_tab.reason_label.text() == "Ready to train."
     assert window.train_tab.start_button.isEnabled()

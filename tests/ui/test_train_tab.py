@@ -81,7 +81,7 @@ def test_stats_follow_an_edit_of_r(window, qtbot):
     qtbot.waitUntil(lambda: tab.stats_label.text() not in (before, "—"), timeout=30_000)
     from igrag_gui.core.params import count_parameters
     assert tab.stats_label.text().startswith(f"{count_parameters(tab.config()).trainable:,} / ")
-    assert window.windowTitle().startswith("demo.yaml *")
+    assert window.windowTitle().startswith("demo.yaml[*]") and window.isWindowModified()
 
 
 def test_invalid_values_disable_start_with_the_reason(window, qtbot, tmp_path):
@@ -205,12 +205,12 @@ def test_yaml_round_trip_through_the_ui(window, qtbot, tmp_path):
     source.write_text(yaml.safe_dump(doc, sort_keys=False))
     assert window.open_config(source)
     window.train_tab.form.editor("lora.r").setValue(8)
-    assert window.windowTitle().startswith("mine.yaml *")
+    assert window.windowTitle().startswith("mine.yaml[*]") and window.isWindowModified()
     assert window.save()
     saved = yaml.safe_load(source.read_text())
     assert saved["lora"]["r"] == 8 and saved["lora"]["alpha"] == doc["lora"]["alpha"]
     assert saved["lora"]["my_note"] == "keep" and "lora_alpha" not in saved["lora"]
-    assert window.windowTitle().startswith("mine.yaml —")
+    assert window.windowTitle().startswith("mine.yaml[*] —") and not window.isWindowModified()
     assert str(source) == window.recent_files()[0]
 
 
@@ -230,7 +230,7 @@ def test_dropping_a_yaml_opens_it(window, qtbot, tmp_path):
     mime.setUrls([QUrl.fromLocalFile(str(other))])
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(event)
-    assert window.windowTitle().startswith("dropped.yaml")
+    assert window.windowTitle().startswith("dropped.yaml[*]")
 
 
 def test_quitting_during_a_run_stops_it_and_leaves_no_child(window, qtbot, tmp_path, monkeypatch):
