@@ -18,8 +18,12 @@ PLAIN_EVERY = 2.0  # seconds between preparation lines when the output is not a 
 class TerminalProgress:
     """A sink for engine events that writes to ``stream`` (stderr by default)."""
 
-    def __init__(self, stream: IO[str] | None = None, live: bool | None = None, width: int = 24):
+    def __init__(self, stream: IO[str] | None = None, live: bool | None = None, width: int = 24,
+                 steps_only: bool = False):
         self.stream = stream or sys.stderr
+        # steps_only: a parent reads the events and words them itself (the window's log); the
+        # step lines, which events leave to the reader's bar, are all this adds to its stderr
+        self.steps_only = steps_only
         self.live = self.stream.isatty() if live is None else live
         self.width = width
         self.loss: float | None = None
@@ -67,6 +71,8 @@ class TerminalProgress:
         self._prep_phase = event.phase
 
     def __call__(self, event: Event) -> None:
+        if self.steps_only and not isinstance(event, Logged):
+            return
         if isinstance(event, Preparing):
             self._preparing(event)
         elif isinstance(event, Progress):

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     sinks: list[Any] = []
     if is_main_process():
-        sinks.append(TerminalProgress())
+        # with events on stdout the parent words them; stderr keeps only the step lines
+        sinks.append(TerminalProgress(steps_only=args.events == "-"))
         if args.events == "-":
             sinks.append(_JsonLines(sys.stdout))
         elif args.events:

@@ -74,6 +74,10 @@ def test_a_stop_line_on_stdin_stops_like_ctrl_c(tmp_path):
     assert closing["event"] == "finished" and closing["stopped"] is True and closing["step"] < 200
     assert closing["checkpoint"] == str(out / f"checkpoint-{closing['step']}")
     assert (out / f"checkpoint-{closing['step']}" / "trainer_state.json").is_file()
+    # the parent words the events itself; stderr adds only the step lines, not each event again
+    lines = stderr.splitlines()
+    assert any(line.startswith("step 1/200 [") for line in lines)
+    assert not any(line.startswith(("training: ", "Stopped at step", "resume with", "train.jsonl")) for line in lines)
 
 
 def test_sigkill_mid_run_leaves_a_loadable_checkpoint_that_resume_continues(tmp_path):

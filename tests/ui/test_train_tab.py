@@ -118,6 +118,9 @@ def test_train_from_the_tab_for_real(window, qtbot, tmp_path):
     assert tab.outcome_label.text().startswith("Finished 6 steps in ")
     tab.live.redraw_now()
     assert tab.live.history.steps() == [1, 2, 3, 4, 5, 6] and tab.live.eval_count() == 2
+    log = tab.live.log_text().splitlines()  # each event once: from its event, not again from stderr
+    assert sum(line.startswith("training: ") for line in log) == 1 and log.count(describe(closing)) == 1
+    assert [line.split(" [")[0] for line in log if line.startswith("step ")] == [f"step {i}/6" for i in range(1, 7)]
     assert (tmp_path / "run" / "adapter_model.safetensors").is_file()
     assert tab.runs_list.count() >= 1
     # what comes next: Inspect it (its Recent list has it already) or try it
