@@ -14,10 +14,16 @@ So torch work goes to this thread, and a process whose other threads never run t
 single pool. The GUI's ML executor is this thread (``ui/ops.py``); ``Session`` runs its model
 work here, and ``TextStream`` generates here. A daemon thread: Ctrl+C in a command-line tool
 ends the process without waiting for a model load to finish.
+
+At exit the thread is asked to end and given a few seconds (``atexit``). Python 3.11 ends a daemon
+thread that wakes during interpreter shutdown with ``pthread_exit``, whose unwinding through
+torch's C++ frames aborts the process ("terminate called without an active exception"): that
+happened when a job was still letting go of its tensors as the main thread returned.
 """
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import queue
 import threading
@@ -29,11 +35,16 @@ _jobs: queue.SimpleQueue = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 NAME = "igrag-torch"
+_STOP = None  # the job that ends the thread
+EXIT_WAIT_SECONDS = 5.0
 
 
 def _serve() -> None:
     while True:
-        future, fn, args, kwargs = _jobs.get()
+        job = _jobs.get()
+        if job is _STOP:
+            return
+        future, fn, args, kwargs = job
         if not future.set_running_or_notify_cancel():
             continue
         try:
@@ -43,6 +54,15 @@ def _serve() -> None:
         else:
             future.set_result(result)
         del future, fn, args, kwargs  # nothing of a finished job stays alive here
+
+
+@atexit.register
+def _end_at_exit(timeout: float = EXIT_WAIT_SECONDS) -> None:
+    """Let the thread finish its current job and end before the interpreter shuts down."""
+    thread = _thread
+    if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+        _jobs.put(_STOP)
+        thread.join(timeout)
 
 
 def on_torch_thread() -> bool:

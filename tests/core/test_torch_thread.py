@@ -60,3 +60,33 @@ def test_the_decorated_function_runs_there():
         return threading.current_thread().name
 
     assert name_of_thread() == torch_thread.NAME and name_of_thread.__doc__ == "Its own docstring."
+
+
+def test_a_job_still_running_when_the_program_ends_finishes_first_instead_of_aborting(tmp_path):
+    """Python 3.11 ends a daemon thread that wakes during shutdown with pthread_exit, which aborts
+    the process from inside torch's C++ frames ("terminate called without an active exception",
+    exit code 134). The torch thread is given time to finish its job at exit instead."""
+    import subprocess
+    import sys
+
+    done = tmp_path / "done"
+    script = f"""
+import threading, time, torch
+from igrag_gui.core import torch_thread
+started = threading.Event()
+def job():
+    started.set()
+    a = torch.randn(300, 300)
+    for _ in range(1500):
+        a = torch.tanh(a @ a)
+    open({str(done)!r}, "w").write("finished")
+torch_thread.submit(job)
+started.wait()
+time.sleep(0.05)
+"""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=root)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "terminate called" not in out.stderr and done.read_text() == "finished"
