@@ -4,10 +4,10 @@ PyTorch's CPU tensors come from the C library's ``malloc``. glibc's defaults sui
 memory use falls: it returns the top of the heap to the system once more than
 ``M_TRIM_THRESHOLD`` is free there (and moves that threshold as it goes), so a training step
 frees its activations, the heap shrinks, and the next step faults the same pages in again,
-each one zeroed by the kernel. On a FLAN-T5-small-shaped model that was 60,000-200,000 page
-faults in 11 steps after the first, a varying number from run to run because it depends on how
-the heap happens to be laid out (our memory-mapped dataset's Python objects moved it enough to
-add ~20%).
+each one zeroed by the kernel. On a FLAN-T5-small-shaped model that was 110,000-250,000 page
+faults in the 11 steps after the first (45,000-60,000 with the settings below), a number that
+varies from run to run because it depends on how the heap happens to be laid out (our
+memory-mapped dataset's Python objects moved it enough to add ~20%).
 
 ``keep_freed_memory()`` fixes both thresholds for the training process: blocks up to 32 MiB (the
 largest glibc allows for the mmap threshold on 64-bit) come from the heap, and up to 1 GiB may

@@ -18,7 +18,7 @@ ends the process without waiting for a model load to finish.
 At exit the thread is asked to end and given a few seconds (``atexit``). Python 3.11 ends a daemon
 thread that wakes during interpreter shutdown with ``pthread_exit``, whose unwinding through
 torch's C++ frames aborts the process ("terminate called without an active exception"): that
-happened when a job was still letting go of its tensors as the main thread returned.
+happened whenever a job was still running as the main thread returned.
 """
 
 from __future__ import annotations

@@ -208,13 +208,13 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
             resume: str | bool | None = None) -> PreparedRun:
     """Load model, tokenizer and data, wrap with PEFT, and build the Trainer."""
     import torch
+    from peft import get_peft_model
+    from transformers import Seq2SeqTrainingArguments, TrainingArguments
+    from transformers.utils import logging as hf_logging
 
     from .allocator import keep_freed_memory
 
     keep_freed_memory()  # before the model loads: every step reuses the last one's memory
-    from peft import get_peft_model
-    from transformers import Seq2SeqTrainingArguments, TrainingArguments
-    from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
