@@ -56,7 +56,7 @@ class TaskFailed(Exception):
 
 
 _loop: asyncio.AbstractEventLoop | None = None
-_executors: dict[bool, concurrent.futures.ThreadPoolExecutor] = {}
+_light: concurrent.futures.ThreadPoolExecutor | None = None  # ml=False work; ML work: torch_thread
 _inflight: set[concurrent.futures.Future] = set()
 _inflight_lock = threading.Lock()
 
@@ -125,15 +125,12 @@ def wait_idle(timeout: float | None = None) -> bool:
 def _submit(ml: bool, *job: Any) -> concurrent.futures.Future:
     """ML work goes to the core's torch thread (one thread: one OpenMP pool, see ``torch_thread``),
     the rest to a small pool of light workers."""
+    global _light
     if ml:
         return torch_thread.submit(*job)
-    return _executor(ml).submit(*job)
-
-
-def _executor(ml: bool) -> concurrent.futures.ThreadPoolExecutor:
-    if ml not in _executors:
-        _executors[ml] = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="igrag-light")
-    return _executors[ml]
+    if _light is None:
+        _light = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="igrag-light")
+    return _light.submit(*job)
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, ml: bool) -> Any:

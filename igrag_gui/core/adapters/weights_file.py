@@ -103,8 +103,8 @@ def load_pickle(path: Path) -> dict[str, Any]:
 def convert_command(path: Path, safe: bool = True) -> str:
     """The one-liner that turns a pickled adapter into adapter_model.safetensors beside it."""
     target = path.with_name("adapter_model.safetensors")
-    return (f"python -c \"import torch, safetensors.torch as st; st.save_file(torch.load('{path}', "
-            f"weights_only={safe}), '{target}')\"")
+    load = f"torch.load('{path}', weights_only={safe})"  # False only after the user is told why
+    return f"python -c \"import torch, safetensors.torch as st; st.save_file({load}, '{target}')\""
 
 
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
