@@ -133,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         multiprocessing.freeze_support()
     _ensure_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] != ["--cli"]:  # the CLI's main sets it itself
+        from .core.allocator import keep_freed_memory
+
+        keep_freed_memory()  # at process entry, before any tensor (the Playground generates in this process)
     if argv[:1] == ["--cli"]:  # the frozen app runs its training child through itself
         from .cli.main import main as cli_main
 
@@ -145,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               "cannot open; train headless instead with: igrag train configs/demo.yaml",
               file=sys.stderr)
         return 2
+    if args.self_test:
+        reason = _self_test_preflight(args.path)
+        if reason:
+            print(f"self-test: FAILED the config as opened: {reason}", flush=True)
+            return 2
     app, window = open_window(args.path, args.color_scheme)
     from PySide6.QtCore import QTimer
 
@@ -177,6 +186,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = app.exec()
     _finish_background_work()
     return code
+
+
+def _self_test_preflight(path: str | None) -> str:
+    """Why the self-test cannot start on ``path`` (or the double-click config), before any window:
+    no dialog may wait for a person."""
+    from .resources import startup_config_path
+    from .ui.self_test import preflight
+
+    try:
+        return preflight(Path(path) if path else startup_config_path())
+    except Exception as exc:  # noqa: BLE001 - reported as the failed check, with the log's path
+        from .core.logs import log_exception
+
+        return f"internal error: {type(exc).__name__}: {exc} (details in {log_exception(exc, context='self-test')})"
 
 
 def _finish_background_work() -> None:

@@ -7,14 +7,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash scripts/setup.sh
-.venv/bin/python -m pip --disable-pip-version-check install --quiet "pyinstaller>=6.10,<7"
+VENV=${IGRAG_VENV:-$ROOT/.venv}  # setup.sh installed PyInstaller (the dev extra) at the locked version
 start=$(date +%s)
-.venv/bin/pyinstaller --noconfirm --log-level WARN igrag.spec
+"$VENV/bin/pyinstaller" --noconfirm --log-level WARN igrag.spec
 end=$(date +%s)
 echo "bundle: built dist/igrag-gui in $((end - start)) s"
 echo "bundle: size $(du -sh dist/igrag-gui | cut -f1); largest contributors:"
 # awk reads all of sort's output (no `head`): under pipefail a closed pipe would fail the build (SIGPIPE, 141).
 du -sk dist/igrag-gui/_internal/* | sort -rn | awk 'NR <= 10 {printf "  %8.1f MB  %s\n", $1/1024, $2}'
 if [ -z "${IGRAG_SKIP_SMOKE:-}" ]; then
-    QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen} .venv/bin/python packaging/smoke_test.py dist/igrag-gui
+    QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen} "$VENV/bin/python" packaging/smoke_test.py dist/igrag-gui
 fi

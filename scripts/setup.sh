@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Idempotent set-up of .venv: the CPU build of torch where there is no CUDA GPU (a plain
-# `pip install torch` would pull a multi-GB CUDA build), then igrag-gui itself with test tools.
-# A second run with nothing changed returns in well under a second.
+# `pip install torch` would pull a multi-GB CUDA build), then igrag-gui itself with its test and
+# bundle tools, at exactly the versions in requirements.lock (what CI tested; refresh it with
+# scripts/refresh_lock.sh). IGRAG_NO_LOCK=1 resolves the newest versions pyproject.toml allows
+# instead (scripts/test_newest.sh). A second run with nothing changed returns in well under a second.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${IGRAG_VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 TORCH_VERSION=${IGRAG_TORCH_VERSION:-2.13.0}
 STAMP="$VENV/.igrag-setup"
-want=$(cat "$ROOT/pyproject.toml" "$ROOT/scripts/setup.sh" | sha256sum | cut -d' ' -f1)
+LOCK="$ROOT/requirements.lock"
+constraints=(-c "$LOCK")
+[ -n "${IGRAG_NO_LOCK:-}" ] && constraints=()
+want=$( (cat "$ROOT/pyproject.toml" "$ROOT/scripts/setup.sh"; [ -n "${IGRAG_NO_LOCK:-}" ] || cat "$LOCK") \
+        | sha256sum | cut -d' ' -f1)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/igrag" ]; then
     exit 0
@@ -34,7 +40,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     fi
 fi
 
-echo "setup: installing igrag-gui and its dependencies into $VENV"
-"${pip[@]}" install --quiet -e "$ROOT[test]"
+echo "setup: installing igrag-gui and its dependencies into $VENV${constraints:+ (versions from requirements.lock)}"
+"${pip[@]}" install --quiet "${constraints[@]}" -e "$ROOT[dev]"
 echo "$want" > "$STAMP"
 echo "setup: done"
