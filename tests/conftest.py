@@ -19,9 +19,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("IGRAG_DATA_CACHE", tempfile.mkdtemp(prefix="igrag-test-data-cache-"))
 # Model facts (module names, parameter counts) are cached too; likewise kept out of ~/.cache.
 os.environ.setdefault("IGRAG_MODEL_CACHE", tempfile.mkdtemp(prefix="igrag-test-model-cache-"))
+# Models converted for CTranslate2 (core/playground/ct2_cache.py) likewise.
+os.environ.setdefault("IGRAG_CT2_CACHE", tempfile.mkdtemp(prefix="igrag-test-ct2-cache-"))
 # And what YAML configs parse to (core/config/parse_cache.py).
 os.environ.setdefault("IGRAG_CONFIG_CACHE", os.path.join(tempfile.mkdtemp(prefix="igrag-test-config-cache-"),
                                                          "parsed-configs.json"))
+# The Train tab's estimate probes the model in a child once edits pause; tests that want it turn it on.
+os.environ.setdefault("IGRAG_AUTO_ESTIMATE", "0")
+# What igrag sends to the trash (and its user data) stays out of the real ~/.local/share.
+os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="igrag-test-share-"))
 
 
 @pytest.fixture
@@ -76,3 +82,19 @@ def tiny_llama(tmp_path) -> Path:
                               hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                               num_attention_heads=4, num_key_value_heads=2, vocab_size=100,
                               max_position_embeddings=64, tie_word_embeddings=False)
+
+
+@pytest.fixture
+def trash(tmp_path, monkeypatch) -> Path:
+    """A trash of this test's own, ``<XDG_DATA_HOME>/Trash``, for the test's process and the children
+    it starts. send2trash reads XDG_DATA_HOME once, at import, so its module's copy is set too."""
+    share = tmp_path / "share"
+    monkeypatch.setenv("XDG_DATA_HOME", str(share))
+    try:
+        from send2trash import plat_other
+    except ImportError:  # not the freedesktop trash (macOS, Windows): the variable is what counts
+        return share / "Trash"
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(share))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(share / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(share / "Trash"))
+    return share / "Trash"

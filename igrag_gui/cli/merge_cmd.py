@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="base model: a folder with config.json, a Hugging Face id in the local cache, or 'demo'")
     p.add_argument("--adapter", required=True, metavar="PATH", help="the adapter folder to merge")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the merged model (new or empty)")
-    p.add_argument("--overwrite", action="store_true", help="replace DIR if it holds something")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace DIR when it holds a merged model igrag wrote (the old one goes to the "
+                        "trash); never the adapter or base it reads, never files igrag did not write")
     p.set_defaults(func=run)
 
 
@@ -27,11 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..core.playground import Session, merge_and_save
+    from ..core.playground.merge import check_out_dir
 
     out = Path(args.out).expanduser().resolve()
-    if out.is_dir() and any(out.iterdir()) and not args.overwrite:  # before loading anything
-        raise UserError(f"'{out}' already exists and is not empty; choose a new folder, or add "
-                        f"--overwrite to replace it")
+    base = Path(args.base).expanduser()
+    # before loading anything: never the adapter or base it reads, never files igrag did not write
+    check_out_dir(out, args.overwrite, sources=[args.adapter, base if base.exists() else None],
+                  ask=", or add --overwrite to replace it")
     session = Session.load(args.base)
     name = session.add_adapter(args.adapter, warn=warn)
     report = merge_and_save(session, name, args.out, overwrite=args.overwrite,

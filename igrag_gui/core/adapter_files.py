@@ -10,7 +10,7 @@ from pathlib import Path
 
 CONFIG_NAME = "adapter_config.json"
 SAFETENSORS_NAME = "adapter_model.safetensors"
-PICKLE_NAMES = ("adapter_model.bin", "adapter_model.pt", "adapter_model.pth")
+PICKLE_NAMES = ("adapter_model.bin", "adapter_model.pt", "adapter_model.pth", "pytorch_adapter.bin")  # the last AdapterHub's
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth")
 
 

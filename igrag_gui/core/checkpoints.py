@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunConfig
+from .bounded import json_loads
 from .errors import UserError
 
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
@@ -60,20 +61,53 @@ _SHAPE_KEYS = ("r", "init_r", "target_r", "target_modules", "use_dora", "num_vir
                "encoder_reparameterization_type", "block_share")
 
 
+def check_checkpoint_files(checkpoint: Path) -> None:
+    """Refuse a checkpoint whose weights or saved states are damaged or cut short (a copy that
+    stopped, a full disk): safetensors headers and layouts are checked against the file's size,
+    torch's ``.pt``/``.pth``/``.bin`` archives must have their directory. Reads only headers."""
+    import zipfile
+
+    from .safetensors_header import FIX_HINT, read_header
+
+    for path in sorted(checkpoint.iterdir()) if checkpoint.is_dir() else []:
+        why = None
+        if path.suffix == ".safetensors":
+            try:
+                read_header(path)
+            except UserError as exc:
+                why = exc.lines[0].removeprefix(f"{path}: ").removesuffix(f"; {FIX_HINT}")
+        elif path.suffix in (".pt", ".pth", ".bin"):
+            try:
+                with zipfile.ZipFile(path):
+                    pass
+            except (zipfile.BadZipFile, OSError, EOFError):
+                why = "not a complete torch archive"
+        if why:
+            raise UserError(f"cannot resume from '{checkpoint}': its {path.name} is damaged or cut short ({why}); "
+                            f"resume from an earlier checkpoint (--resume PATH) or start a new run in another "
+                            f"output_dir")
+
+
 def check_resume_compatible(checkpoint: Path, cfg: RunConfig) -> None:
     """Refuse to resume into another method or shape, naming both: the saved tensors would not fit."""
     from .methods import METHOD_SPECS, build_peft_config
 
+    check_checkpoint_files(checkpoint)
     config_file = checkpoint / "adapter_config.json"
     try:
-        saved = json.loads(config_file.read_text(encoding="utf-8"))
+        saved = json_loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise UserError(f"cannot resume from '{checkpoint}': its adapter_config.json is missing or "
                         f"unreadable; choose another checkpoint") from None
     spec = METHOD_SPECS.get(cfg.method)
     want_type = spec.peft_type if spec else cfg.method
-    if saved.get("peft_type") != want_type:
-        raise UserError(f"cannot resume from '{checkpoint}': it is a {saved.get('peft_type')} adapter but "
+    from .methods.bottleneck_section import PEFT_TYPE as BOTTLENECK
+
+    saved_type = BOTTLENECK if "config" in saved and "peft_type" not in saved else saved.get("peft_type")
+    if saved_type == BOTTLENECK and want_type == BOTTLENECK:
+        return _check_bottleneck_resume(checkpoint, cfg, saved)
+    if saved_type != want_type:
+        raise UserError(f"cannot resume from '{checkpoint}': it is a {saved_type} adapter but "
                         f"the config asks for {want_type} (method {cfg.method}); set method back, or "
                         f"start a new run in another output_dir")
     wanted = build_peft_config(cfg, "seq2seq" if saved.get("task_type") == "SEQ_2_SEQ_LM" else "causal",
@@ -93,6 +127,24 @@ def check_resume_compatible(checkpoint: Path, cfg: RunConfig) -> None:
                         f"settings, or start a new run in another output_dir")
 
 
+_BOTTLENECK_SHAPE = ("mh_adapter", "output_adapter", "cross_adapter", "reduction_factor", "ln_before",
+                     "ln_after", "scaling")
+
+
+def _check_bottleneck_resume(checkpoint: Path, cfg: RunConfig, saved: dict) -> None:
+    from .methods.bottleneck_section import to_adapterhub
+
+    have = saved["config"]
+    want = to_adapterhub(cfg.adapter, int(saved.get("hidden_size") or 0), 0, 0)
+    keys = [k for k in _BOTTLENECK_SHAPE if have.get(k) != want.get(k)
+            and not (k == "scaling" and not isinstance(have.get(k), str) and not isinstance(want.get(k), str))]
+    if keys:
+        raise UserError(f"cannot resume from '{checkpoint}': it was trained with "
+                        f"{', '.join(f'{k}={have.get(k)}' for k in keys)} but the config asks for "
+                        f"{', '.join(f'{k}={want.get(k)}' for k in keys)}; resume with the original adapter "
+                        f"settings, or start a new run in another output_dir")
+
+
 def _show(value: Any) -> str:
     if isinstance(value, (list, set, tuple)):
         return "[" + ", ".join(sorted(map(str, value))) + "]"
@@ -105,7 +157,12 @@ def save_adapter(model: Any, target: Path, extra: dict[str, Any] | None = None) 
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    model.save_pretrained(str(staging))
+    if getattr(model, "igrag_bottleneck", None) is not None:  # ours, in AdapterHub's layout
+        from .methods import bottleneck
+
+        bottleneck.save(model, staging)
+    else:
+        model.save_pretrained(str(staging))
     if extra:
         (staging / "igrag.json").write_text(json.dumps(extra, indent=2), encoding="utf-8")
     fsync_tree(staging)

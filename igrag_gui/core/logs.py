@@ -1,13 +1,33 @@
-"""Where internal errors go: a log file with the traceback, whose path the user is told."""
+"""Where internal errors go: a log file with the traceback, whose path the user is told.
+
+The file rotates (``RotatingFileHandler``: ``MAX_BYTES`` each, ``BACKUPS`` old files kept), so a
+program that fails in a loop for months cannot fill the disk, and a password written in a URL
+(a sweep's database) is masked before it is written.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import os
+import threading
 import traceback
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from . import user_dirs
+from .bounded import mask_secrets
+
+MAX_BYTES = 1024 * 1024  # one file; with the backups the log never holds more than ~4 MB
+BACKUPS = 3  # igrag.log.1 .. igrag.log.3
+
+
+class _QuietRotatingHandler(RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass  # a log we cannot write must not hide the original error (nor print a traceback)
+
+
+_lock = threading.Lock()  # threads of one process take turns (rotation renames the file)
 
 
 def log_dir() -> Path:
@@ -20,14 +40,22 @@ def log_file() -> Path:
 
 
 def log_exception(exc: BaseException, context: str = "") -> Path:
-    """Append ``exc``'s traceback to the log file and return the file's path."""
+    """Append ``exc``'s traceback to the log file (rotated when full, secrets masked) and return
+    the file's path."""
     path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        stamp = _dt.datetime.now().isoformat(timespec="seconds")
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"\n=== {stamp} {context} (pid {os.getpid()})\n")
-            fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     except OSError:
-        pass  # a log we cannot write must not hide the original error
+        return path
+    stamp = _dt.datetime.now().isoformat(timespec="seconds")
+    text = (f"\n=== {stamp} {context} (pid {os.getpid()})\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n"))
+    record = logging.LogRecord("igrag", logging.ERROR, __file__, 0, mask_secrets(text), None, None)
+    with _lock:  # opened for this one record and closed: no file is held open between errors
+        handler = _QuietRotatingHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        try:
+            handler.handle(record)
+        finally:
+            handler.close()
     return path

@@ -15,10 +15,13 @@ single pool. The GUI's ML executor is this thread (``ui/ops.py``); ``Session`` r
 work here, and ``TextStream`` generates here. A daemon thread: Ctrl+C in a command-line tool
 ends the process without waiting for a model load to finish.
 
-At exit the thread is asked to end and given a few seconds (``atexit``). Python 3.11 ends a daemon
+At exit the thread finishes the job it is running and ends (``atexit``): Python 3.11 ends a daemon
 thread that wakes during interpreter shutdown with ``pthread_exit``, whose unwinding through
-torch's C++ frames aborts the process ("terminate called without an active exception"): that
-happened whenever a job was still running as the main thread returned.
+torch's C++ frames aborts the process ("terminate called without an active exception"). A fixed
+wait (it was 5 s) still aborted on a loaded machine, so the wait has no limit; it is a wait for
+running work, and Ctrl+C during it ends the process at once with code 130. A program that must end
+*now* with a job running (an interrupted command) calls ``abandon_at_exit``, which flushes and ends
+the process without the interpreter's shutdown, so the thread is never unwound.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 NAME = "igrag-torch"
 _STOP = None  # the job that ends the thread
-EXIT_WAIT_SECONDS = 5.0
+_in_job = threading.Event()  # set while a job runs: Thread.is_alive() is not enough, see abandon_at_exit
+_WAIT_SLICE_SECONDS = 0.2  # short joins, so that Ctrl+C is seen during the wait at exit
 
 
 def _serve() -> None:
@@ -47,22 +51,59 @@ def _serve() -> None:
         future, fn, args, kwargs = job
         if not future.set_running_or_notify_cancel():
             continue
+        _in_job.set()
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
             future.set_exception(exc)
         else:
             future.set_result(result)
+        finally:
+            _in_job.clear()
         del future, fn, args, kwargs  # nothing of a finished job stays alive here
 
 
-@atexit.register
-def _end_at_exit(timeout: float = EXIT_WAIT_SECONDS) -> None:
-    """Let the thread finish its current job and end before the interpreter shuts down."""
+def _busy() -> bool:
     thread = _thread
-    if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+    return thread is not None and thread.is_alive() and thread is not threading.current_thread()
+
+
+@atexit.register
+def _end_at_exit() -> None:
+    """Let the thread finish its current job and end before the interpreter shuts down."""
+    try:
+        if not _busy():
+            return
         _jobs.put(_STOP)
-        thread.join(timeout)
+        while _busy():
+            _thread.join(_WAIT_SLICE_SECONDS)
+    except KeyboardInterrupt:
+        abandon_at_exit(130)
+
+
+def abandon_at_exit(code: int) -> None:
+    """End the process now with ``code`` if a job is still running on the torch thread (after
+    flushing stdout and stderr); return otherwise, so the normal shutdown runs.
+
+    A Ctrl+C that interrupts ``Thread.join`` makes Python 3.11 mark the thread stopped while it
+    still runs (bpo-45274's clean-up releases its state lock), so ``is_alive()`` then lies: the
+    job flag is what tells."""
+    import os
+    import signal
+    import sys
+
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if on_main else None  # no second Ctrl+C here
+    if not (_in_job.is_set() or _busy()):
+        if on_main:
+            signal.signal(signal.SIGINT, previous)
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def on_torch_thread() -> bool:

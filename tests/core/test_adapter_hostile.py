@@ -250,8 +250,8 @@ def test_malicious_pickle_is_never_executed(tmp_path, zip_format):
     assert error_of(folder) == [
         f"{path}: refused: this pickle holds more than tensors (torch.load with weights_only=True rejected it) and "
         f"unpickling it fully could run code; get the adapter as adapter_model.safetensors from its source, or only "
-        f"if you trust the file convert it: python -c \"import torch, safetensors.torch as st; "
-        f"st.save_file(torch.load('{path}', weights_only=False), '{folder / 'adapter_model.safetensors'}')\""]
+        f"if you trust the file convert it: python -c 'import torch, safetensors.torch as st; "
+        f"st.save_file(torch.load(\"{path}\", weights_only=False), \"{folder / 'adapter_model.safetensors'}\")'"]
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -269,8 +269,8 @@ def test_tensor_pickle_is_read_safely(tmp_path):
     assert report.totals["dtypes"] == {"F32": 1, "BF16": 1}
     assert report.warnings[0] == (
         f"{folder / 'adapter_model.bin'} is a PyTorch pickle, read with torch.load(weights_only=True); convert it to "
-        f"safetensors, safe and quick to inspect: python -c \"import torch, safetensors.torch as st; st.save_file("
-        f"torch.load('{folder / 'adapter_model.bin'}', weights_only=True), '{folder / 'adapter_model.safetensors'}')\"")
+        f"safetensors, safe and quick to inspect: python -c 'import torch, safetensors.torch as st; st.save_file("
+        f"torch.load(\"{folder / 'adapter_model.bin'}\", weights_only=True), \"{folder / 'adapter_model.safetensors'}\")'")
     stats = weight_stats(report)
     delta = 2.0 * state["base_model.model.m.layers.0.q_proj.lora_B.weight"].float() @ \
         state["base_model.model.m.layers.0.q_proj.lora_A.weight"]

@@ -10,7 +10,7 @@ import torch
 
 from igrag_gui.core.adapters import inspect_path
 from igrag_gui.core.adapters.igrag_convert import convert_igrag_prompt
-from igrag_gui.core.adapters.igrag_prompt import read_igrag_prompt
+from igrag_gui.core.adapters.igrag_prompt import EXPECTED, read_igrag_prompt
 from igrag_gui.core.errors import UserError
 from igrag_gui.resources import demo_model_path
 from tests.igrag_layout import save_igrag_prompt
@@ -78,6 +78,21 @@ def test_a_file_larger_than_free_memory_is_refused_before_loading(tmp_path):
                                          f"GiB of memory free, too little to load it")
 
 
+def test_a_view_that_claims_more_than_its_file_holds_is_refused_before_any_copy(tmp_path):
+    """A stride-0 view of one stored number passes torch.load's own checks and the file-size guard
+    (the file is tiny) but would allocate its whole claimed shape when made contiguous."""
+    path = tmp_path / "prompt_embeddings.pt"
+    huge = torch.zeros(1).as_strided((1_000_000, 1_000_000), (0, 0))  # 10^12 values on one float
+    torch.save({"prompt_embeddings": huge, "prompt_length": 1_000_000, "embedding_dim": 1_000_000}, path)
+    before = path.read_bytes()
+    with pytest.raises(UserError) as err:
+        read_igrag_prompt(path)
+    assert err.value.lines == [f"{path}: refused: 'prompt_embeddings' claims [1000000, 1000000] "
+                               f"(1,000,000,000,000 values) but its file holds 1: a view that repeats its data "
+                               f"(overlapping strides), not embeddings; expected {EXPECTED}"]
+    assert path.read_bytes() == before
+
+
 def _demo_prompt(tmp_path):
     d_model = json.loads((demo_model_path() / "config.json").read_text())["d_model"]
     return save_igrag_prompt(tmp_path / PT, dim=d_model), d_model
@@ -106,7 +121,7 @@ def test_converted_adapter_loads_in_peft_with_identical_embeddings(tmp_path):
     assert inspect_path(out).method == "prompt tuning"
 
 
-def test_convert_refuses_a_folder_holding_an_adapter_unless_forced(tmp_path):
+def test_convert_refuses_a_folder_holding_an_adapter_unless_forced(tmp_path, trash):
     path, _ = _demo_prompt(tmp_path)
     out = tmp_path / "adapter"
     convert_igrag_prompt(path, out)
@@ -115,8 +130,11 @@ def test_convert_refuses_a_folder_holding_an_adapter_unless_forced(tmp_path):
     assert err.value.lines == [f"--out {out}: already holds an adapter (adapter_config.json); choose "
                                f"another folder, or pass --force to replace it"]
     convert_igrag_prompt(path, out, force=True)
-    assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
+    # the folder igrag made, with its marker (core/output_folders.py): --force may replace it again
+    assert sorted(p.name for p in out.iterdir()) == [".igrag-output.json", "adapter_config.json",
+                                                     "adapter_model.safetensors"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".adapter")]
+    assert [p.name for p in (trash / "files").iterdir()] == ["adapter"]  # the replaced one, recoverable
 
 
 def test_convert_refuses_a_base_of_another_width(tmp_path):

@@ -90,3 +90,58 @@ time.sleep(0.05)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=root)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "terminate called" not in out.stderr and done.read_text() == "finished"
+
+
+_LONG_JOB = """
+import threading, torch
+from igrag_gui.core import torch_thread
+started = threading.Event()
+def job():
+    started.set()
+    a = torch.randn(300, 300)
+    for _ in range(200000):  # minutes of work: the test's timeout ends it if nothing else does
+        a = torch.tanh(a @ a)
+torch_thread.submit(job)
+started.wait()
+"""
+
+
+def _python(script: str, **kwargs):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=root, **kwargs)
+
+
+def test_an_interrupted_program_ends_at_once_with_its_code_not_an_abort():
+    """An interrupted command (the CLI's KeyboardInterrupt) must not wait for the model job it
+    abandons, nor be unwound by the interpreter's shutdown (exit 134)."""
+    proc = _python(_LONG_JOB + "print('interrupted', flush=True)\ntorch_thread.abandon_at_exit(130)\n")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert out == "interrupted\n" and "terminate called" not in err
+
+
+def test_ctrl_c_during_the_wait_at_exit_ends_the_process_with_130():
+    """The wait at exit has no time limit, so a person must be able to end it."""
+    import signal
+    import subprocess
+
+    proc = _python(_LONG_JOB + "import atexit\natexit.register(lambda: print('exiting', flush=True))\n")
+    assert proc.stdout.readline() == "exiting\n"
+    code = None
+    for _ in range(240):  # the first signal may land before the wait starts: send until it ends
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    else:
+        proc.kill()
+    err = proc.stderr.read()
+    assert code == 130, err[-2000:]
+    assert "terminate called" not in err

@@ -12,9 +12,12 @@ import os
 from collections import Counter, defaultdict
 from typing import Any
 
+from ..methods.bottleneck_section import is_bottleneck_document
+from .bottleneck_report import bottleneck_report
 from .config_file import read_adapter_config
 from .consistency import check_dtypes, check_environment, check_files, check_lora, check_prompt, check_targets
 from .details import figures
+from .igrag_convert import convert_command_line
 from .igrag_prompt import KEY, METHOD, IgragPrompt, from_state, is_igrag_prompt, load_checked
 from .locate import AdapterFiles, locate, natural_key
 from .matching import PatternProblems
@@ -40,6 +43,8 @@ def inspect_path(path: str | os.PathLike) -> AdapterReport:
             return _igrag_report(files, prompt)
     config = read_adapter_config(files.config) if files.config else None
     listing: WeightsListing | None = list_weights(files.weights, files.weights_format) if files.weights else None
+    if is_bottleneck_document(config):  # AdapterHub's layout: igrag's method: adapter
+        return bottleneck_report(files, config, listing)
     return _report(files, config, listing)
 
 
@@ -63,9 +68,8 @@ def _igrag_report(files: AdapterFiles, prompt: IgragPrompt) -> AdapterReport:
                        *report.evidence[1:]]
     report.warnings = [w for w in report.warnings
                        if "pickle" not in w and not w.startswith("no adapter_config.json")] + [
-        f"not a PEFT adapter folder yet: `igrag convert {files.weights} --out DIR --base MODEL` writes "
-        f"one (adapter_config.json and adapter_model.safetensors) that PEFT, the Playground and "
-        f"igrag generate load"]
+        f"not a PEFT adapter folder yet: `{convert_command_line(files.weights)}` writes one "
+        f"(adapter_config.json and adapter_model.safetensors) that PEFT, the Playground and igrag generate load"]
     report.config = None
     return report
 

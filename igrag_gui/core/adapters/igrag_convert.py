@@ -4,14 +4,16 @@ The folder holds ``adapter_config.json`` (``PROMPT_TUNING``, ``num_virtual_token
 ``token_dim`` from the file, ``num_transformer_submodules`` 1 so only the encoder is prefixed, as
 in IGRAG) and ``adapter_model.safetensors`` with the one tensor ``prompt_embeddings`` that
 ``PeftModel.from_pretrained`` loads unchanged. It is written to a temporary folder and renamed into
-place, so a failure never leaves half an adapter.
+place, so a failure never leaves half an adapter. ``--out`` is checked first
+(``output_folders.replace_refusal``): never the source's own folder, never a folder holding files
+igrag did not write; ``--force`` replaces only an adapter igrag converted there (to the trash).
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
-import tempfile
 from pathlib import Path
 
 from ..adapter_files import CONFIG_NAME, SAFETENSORS_NAME
@@ -35,6 +37,13 @@ def _check_base(prompt: IgragPrompt, base: str) -> None:
                         f"(google/flan-t5-base for 768)")
 
 
+def convert_command_line(source: str | os.PathLike, out: str | os.PathLike = "DIR",
+                         base: str | None = "MODEL") -> str:
+    """The ``igrag convert`` line for these paths, each one shell-quoted: a path with spaces,
+    quotes or ``$(...)`` stays one argument and never runs as shell code when pasted."""
+    return shlex.join(["igrag", "convert", str(source), "--out", str(out)] + (["--base", base] if base else []))
+
+
 def holds_adapter(folder: Path) -> bool:
     return (folder / CONFIG_NAME).exists() or (folder / SAFETENSORS_NAME).exists()
 
@@ -42,19 +51,23 @@ def holds_adapter(folder: Path) -> bool:
 def convert_igrag_prompt(path: str | os.PathLike, out: str | os.PathLike, base: str | None = None,
                          force: bool = False) -> tuple[Path, IgragPrompt]:
     """Write the PEFT adapter for IGRAG's prompt embeddings at ``path`` into folder ``out``."""
+    from ..output_folders import put_in_place, replace_refusal, staging_beside
+
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: is a file; give a folder for the adapter")
-    if out.is_dir() and holds_adapter(out) and not force:
-        raise UserError(f"--out {out}: already holds an adapter ({CONFIG_NAME}); choose another "
-                        f"folder, or pass --force to replace it")
+    refusal = replace_refusal(out, sources=[path], replace=force, busy=(
+        f"already holds an adapter ({CONFIG_NAME}); choose another folder, or pass --force to replace it"
+        if holds_adapter(out) else "already holds a converted adapter; choose another folder, or pass "
+                                   "--force to replace it"))
+    if refusal:
+        raise UserError(f"--out {out}: {refusal}")
     prompt = read_igrag_prompt(path)
     if base:
         _check_base(prompt, base)
     from safetensors.torch import save_file
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = staging_beside(out)
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         _peft_config(prompt.peft_config(base)).save_pretrained(str(tmp))
@@ -62,16 +75,9 @@ def convert_igrag_prompt(path: str | os.PathLike, out: str | os.PathLike, base: 
                   metadata={"format": "pt", "converted_from": "IGRAG prompt_embeddings.pt"})
         for child in (tmp / CONFIG_NAME, tmp / SAFETENSORS_NAME):
             os.chmod(child, 0o666 & ~_umask())
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        put_in_place(tmp, out, "convert")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # only this call's own temporary folder
     return out, prompt
 
 

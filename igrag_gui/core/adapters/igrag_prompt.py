@@ -112,6 +112,13 @@ def from_state(path: Path, state: Any) -> IgragPrompt:
         shape = list(emb.shape) if isinstance(emb, torch.Tensor) else type(emb).__name__
         raise UserError(f"{path}: refused: '{KEY}' must be a 2-D floating-point tensor "
                         f"[prompt_length, embedding_dim], got {shape}; expected {EXPECTED}")
+    # A tensor is a view: its shape and strides, not its file's size, say what copying it costs. A
+    # stride-0 view of one stored number can claim terabytes, which .contiguous() would allocate.
+    held = emb.untyped_storage().nbytes() - emb.storage_offset() * emb.element_size()
+    if emb.numel() * emb.element_size() > held:
+        raise UserError(f"{path}: refused: '{KEY}' claims {list(emb.shape)} ({emb.numel():,} values) but "
+                        f"its file holds {max(held, 0) // emb.element_size():,}: a view that repeats its "
+                        f"data (overlapping strides), not embeddings; expected {EXPECTED}")
     for name, dim in (("prompt_length", 0), ("embedding_dim", 1)):
         given = state.get(name)
         if given is not None and (not isinstance(given, int) or given != emb.shape[dim]):

@@ -17,6 +17,7 @@ from ..errors import UserError
 
 from ..adapter_files import CONFIG_NAME, PICKLE_NAMES, PICKLE_SUFFIXES, SAFETENSORS_NAME
 _DIGITS = re.compile(r"(\d+)")
+HUB_SAFETENSORS_NAME = "adapter.safetensors"  # AdapterHub's (bottleneck adapters)
 EXPECTED = (f"a folder with {CONFIG_NAME} and {SAFETENSORS_NAME} (as PEFT's save_pretrained "
             f"writes), or one of those two files")
 
@@ -64,9 +65,10 @@ def locate(path: str | os.PathLike) -> AdapterFiles:
 
 
 def _weights_in(folder: Path) -> tuple[Path | None, str | None]:
-    candidate = folder / SAFETENSORS_NAME
-    if candidate.is_file():
-        return candidate, "safetensors"
+    for name in (SAFETENSORS_NAME, HUB_SAFETENSORS_NAME):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate, "safetensors"
     for name in PICKLE_NAMES:
         candidate = folder / name
         if candidate.is_file():
@@ -97,7 +99,8 @@ def adapter_subfolders(folder: Path) -> list[str]:
         return []
     for child in children:
         try:
-            if child.is_dir() and ((child / CONFIG_NAME).is_file() or (child / SAFETENSORS_NAME).is_file()):
+            if child.is_dir() and ((child / CONFIG_NAME).is_file() or (child / SAFETENSORS_NAME).is_file()
+                                   or (child / HUB_SAFETENSORS_NAME).is_file()):
                 found.append(child.name)
         except OSError:
             continue

@@ -12,9 +12,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from ..bounded import regex_risk
+
 ALL_LINEAR = "all-linear"
-MAX_PATTERN = 1000
-MAX_REPEATS = 4  # real target patterns use two or three ".*"; each more multiplies backtracking
 
 
 class PatternProblems:
@@ -34,42 +34,8 @@ class PatternProblems:
 
 @lru_cache(maxsize=512)
 def _compile(pattern: str) -> re.Pattern[str] | str:
-    if len(pattern) > MAX_PATTERN:
-        return f"is longer than {MAX_PATTERN} characters"
-    if _repeats_repetition(pattern):
-        return "repeats a group that itself repeats (it could take exponential time)"
-    if _unbounded(pattern) > MAX_REPEATS:
-        return f"has more than {MAX_REPEATS} unbounded repetitions (it could take very long)"
-    try:
-        return re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
-        return "is not a valid regular expression"
-
-
-def _repeats_repetition(pattern: str) -> bool:
-    """A group followed by a quantifier whose body repeats or alternates: ``(a+)+``, ``(a|aa)*``."""
-    opens: list[int] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "(":
-            opens.append(i)
-        elif ch == ")" and opens:
-            body = re.sub(r"\\.", "", pattern[opens.pop() + 1:i])
-            if pattern[i + 1:i + 2] in ("+", "*", "{") and re.search(r"[+*{|]", body):
-                return True
-        i += 1
-    return False
-
-
-def _unbounded(pattern: str) -> int:
-    """How many ``*``, ``+`` and ``{n,}`` quantifiers, outside escapes and character classes."""
-    plain = re.sub(r"\\.", "", pattern)
-    plain = re.sub(r"\[[^\]]*\]", "", plain)
-    return len(re.findall(r"[*+]|\{\d*,\}", plain))
+    why = regex_risk(pattern)
+    return why if why is not None else re.compile(pattern)
 
 
 def _regex(pattern: str, field: str, problems: PatternProblems) -> re.Pattern[str] | None:

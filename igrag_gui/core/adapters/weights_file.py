@@ -12,8 +12,10 @@ in that path alone. What the restricted loader rejects is refused, never unpickl
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
+import shlex
 import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -101,10 +103,14 @@ def load_pickle(path: Path) -> dict[str, Any]:
 
 
 def convert_command(path: Path, safe: bool = True) -> str:
-    """The one-liner that turns a pickled adapter into adapter_model.safetensors beside it."""
+    """The one-liner that turns a pickled adapter into adapter_model.safetensors beside it.
+
+    The paths are Python string literals (JSON's escapes are Python's) inside one shell-quoted
+    argument, so a path with spaces, quotes or ``$(...)`` is a path, never shell or Python code."""
     target = path.with_name("adapter_model.safetensors")
-    load = f"torch.load('{path}', weights_only={safe})"  # False only after the user is told why
-    return f"python -c \"import torch, safetensors.torch as st; st.save_file({load}, '{target}')\""
+    load = f"torch.load({json.dumps(str(path))}, weights_only={safe})"  # False only after the user is told why
+    code = f"import torch, safetensors.torch as st; st.save_file({load}, {json.dumps(str(target))})"
+    return f"python -c {shlex.quote(code)}"
 
 
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
+from ..bounded import yaml_load, yaml_parse
 from ..errors import UserError
 from .field_checks import _describe
 from .fields import SECTION_CLASSES, SECTIONS, _alias_map, field_specs
@@ -15,38 +16,30 @@ from .model_ref import looks_like_local_path
 from .parse_cache import lookup as cached_parse, store as cache_parse
 from .run_config import RunConfig
 
-if TYPE_CHECKING:  # pragma: no cover
-    import yaml
+
+def _safe_load(text: str, where: str = "the YAML text") -> Any:
+    """``yaml.safe_load`` within ``bounded``'s limits, fast when the text is valid; raises the
+    Python loader's errors (they name the line and column better)."""
+    return _parse_text(text, where)[0]
 
 
-def _loader() -> type[yaml.SafeLoader]:
-    """libyaml's safe loader when PyYAML has it, else the pure-Python ``SafeLoader`` (imported
-    here, not with the module: a text parsed before comes from ``parse_cache`` without PyYAML)."""
-    import yaml
-
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _safe_load(text: str) -> Any:
-    """``yaml.safe_load``, fast when the text is valid; raises the Python loader's errors."""
+def _parse_text(text: str, where: str) -> tuple[Any, Any]:
+    """(data, root node), parsed once by libyaml; a text it refuses is parsed again by PyYAML's own
+    loader for the error's line and column (within the same bounds)."""
     import yaml
 
     try:
-        return yaml.load(text, Loader=_loader())  # a SafeLoader: CSafeLoader or SafeLoader
+        return yaml_parse(text, where)
     except yaml.YAMLError:
-        return yaml.safe_load(text)
+        return yaml_parse(text, where, python=True)
 
 
-def _key_positions(text: str) -> list[list[Any]]:
+def _key_positions(root: Any) -> list[list[Any]]:
     """``[section, key or None, 1-based line]`` for each top-level key and each key under it,
     from the YAML node tree, as written (a pure function of the text: ``parse_cache`` keeps it)."""
     import yaml
 
     out: list[list[Any]] = []
-    try:
-        root = yaml.compose(text, Loader=_loader())
-    except yaml.YAMLError:
-        return out
     if not isinstance(root, yaml.MappingNode):
         return out
     for key_node, value_node in root.value:
@@ -104,7 +97,7 @@ def _override_value(text: str) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text) if text.strip() else ""
+        return yaml_load(text, f"--set value '{text[:40]}'") if text.strip() else ""
     except yaml.YAMLError:
         return text
 
@@ -126,7 +119,8 @@ def _parse(path: Path, text: str) -> tuple[Any, list[list[Any]]]:
     import yaml
 
     try:
-        return _safe_load(text), _key_positions(text)
+        data, root = _parse_text(text, str(path))  # refused when too large, or when its aliases explode
+        return data, _key_positions(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -180,7 +174,7 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple
     if layout is not None:
         cfg.path_root = igrag_pt.repo_root(path)
         cfg.lines = layout.lines(cfg.lines)
-        layout.loaded = RunConfig.from_dict(layout.to_ours(_safe_load(text)), source=path).to_dict()
+        layout.loaded = RunConfig.from_dict(layout.to_ours(_safe_load(text, str(path))), source=path).to_dict()
         cfg.layout = layout
     warnings = [
         f"{cfg.where(f'{s}.{k}' if s else k)}: unknown key '{(s + '.') if s else ''}{k}' is kept "

@@ -18,9 +18,10 @@ from typing import Any
 
 from ..user_dirs import cache_path
 
-FORMAT = 1  # bump when what an entry holds changes
+FORMAT = 2  # bump when what an entry holds changes (2: entries are bounded; 1 could hold an alias bomb's expansion)
 MAX_ENTRIES = 16  # a few recent configs; the file stays a few kilobytes
-MAX_TEXT = 64 * 1024  # larger texts are not worth keeping
+MAX_TEXT = 64 * 1024  # larger texts, or larger parsed values (aliases expand), are not worth keeping
+MAX_FILE = 2 * MAX_ENTRIES * MAX_TEXT  # a larger cache file was not written by us: ignored, not read
 
 
 def cache_file() -> Path:
@@ -30,8 +31,11 @@ def cache_file() -> Path:
 
 def _entries() -> list[dict[str, Any]]:
     try:
-        data = json.loads(cache_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        path = cache_file()
+        if path.stat().st_size > MAX_FILE:
+            return []
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return []
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), list):
         return []
@@ -65,8 +69,10 @@ def store(text: str, data: Any, positions: list[list[Any]]) -> bool:
         return False
     try:
         encoded = json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
+    if len(encoded) > MAX_TEXT:
+        return False  # a small text whose aliases expand: parsing it again is cheaper than keeping it
     if not same(json.loads(encoded), data):
         return False
     entries = [e for e in _entries() if e["text"] != text]

@@ -8,7 +8,6 @@ engine's normal stop path, a checkpoint at the next step, exit 0), ``kill()`` is
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import threading
 from collections import deque
 from typing import Any, Callable, Iterator
 
+from ..bounded import json_loads
 from ..stop_line import send_stop
 
 
@@ -28,14 +28,16 @@ def cli_command(*args: str) -> list[str]:
 
 class TrainChild:
     """The child and its pipes. ``on_line`` (if given) hears every stderr line and every stdout
-    line that is not an event, from the reading threads."""
+    line that is not an event, from the reading threads; ``env`` adds to this process's
+    environment (a sweep trial's MLflow run)."""
 
-    def __init__(self, command: list[str], on_line: Callable[[str], None] | None = None):
+    def __init__(self, command: list[str], on_line: Callable[[str], None] | None = None,
+                 env: dict[str, str] | None = None):
         self.command = command
         self.on_line = on_line
         self._stdin_lock = threading.Lock()
         self.tail: deque[str] = deque(maxlen=40)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
+        env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         extra: dict[str, Any] = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if sys.platform == "win32"
                                  else {"start_new_session": True})
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -57,7 +59,7 @@ class TrainChild:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             try:
-                item = json.loads(line)
+                item = json_loads(line)
             except ValueError:
                 item = None
             if isinstance(item, dict) and "event" in item:

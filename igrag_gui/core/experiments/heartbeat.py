@@ -42,22 +42,51 @@ def fail_stale_trials(study: Any) -> None:
         optuna.storages.fail_stale_trials(study)
 
 
-class Heartbeat:
-    """Records a trial's heartbeat in a daemon thread while the trial runs (``with Heartbeat(...):``)."""
+RETRY_S = 1  # seconds between tries while recording the heartbeat fails (at most the interval)
 
-    def __init__(self, storage: Any, trial_id: int, every: int | None = None):
+
+class Heartbeat:
+    """Records a trial's heartbeat in a daemon thread while the trial runs (``with Heartbeat(...):``).
+
+    A heartbeat that cannot be recorded (the database is locked, unreachable, full) is never
+    silent: the first failure of a streak is told to ``warn`` as one line (with the reason, its
+    password masked) and the beat is tried again every ``RETRY_S`` seconds, not at the next
+    interval, because after four silent intervals other sweep processes requeue the trial; the
+    beat that succeeds again is told too. The trial itself goes on: a database hiccup must not
+    end it."""
+
+    def __init__(self, storage: Any, trial_id: int, every: int | None = None,
+                 warn: Callable[[str], None] | None = None, label: str = "") -> None:
         self._storage, self._trial_id = storage, trial_id
         self._every = every or interval()
+        self._warn = warn or (lambda line: None)
+        self._label = label or f"trial id {trial_id}"
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{trial_id}", daemon=True)
+        self.failures = 0  # failed tries so far (all streaks)
 
     def _beat(self) -> None:
+        from ..bounded import mask_secrets
+
+        failing = False
         while True:
+            wait = self._every
             try:
                 self._storage.record_heartbeat(self._trial_id)
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the trial; the next beat retries
-                pass
-            if self._done.wait(self._every):
+                if failing:
+                    failing = False
+                    self._warn(f"the heartbeat of {self._label} is recorded again")
+            except Exception as exc:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
+                self.failures += 1
+                wait = min(self._every, RETRY_S)
+                if not failing:
+                    failing = True
+                    cause = exc.__cause__ or exc  # Optuna wraps the database's error in a vague one of its own
+                    reason = mask_secrets((str(cause).splitlines() or [type(cause).__name__])[0])[:200]
+                    self._warn(f"the heartbeat of {self._label} could not be recorded in the sweep's storage "
+                               f"({type(cause).__name__}: {reason}); retrying every {wait} s (after "
+                               f"{4 * self._every} s without one, other sweep processes requeue the trial)")
+            if self._done.wait(wait):
                 return
 
     def __enter__(self) -> "Heartbeat":

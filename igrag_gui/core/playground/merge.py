@@ -3,7 +3,9 @@
 The merge is made on a fresh copy of the base model (loaded from the same place), never on the
 session's own model: merging in place and unmerging afterwards would leave the session's weights
 a rounding error away from the base. The folder (safetensors weights, config, generation config,
-tokenizer) is written under a temporary name and renamed into place. Then the saved folder is
+tokenizer) is written under a temporary name and renamed into place (``output_folders``: never over the
+adapter or base model it reads, never over files igrag did not write; an old merge igrag wrote
+goes to the trash when overwriting is allowed). Then the saved folder is
 loaded back and compared with the session's base+adapter: greedy outputs on a few prompts, and
 the largest difference of their logits on those prompts (teacher-forced on the adapter's output).
 
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import UserError
+from ..methods.bottleneck_section import PEFT_TYPE as BOTTLENECK
 from ..prompts import DetectedObject, build_prompt
 from ..torch_thread import call as call_on_torch_thread
 from .settings import GenerationSettings
@@ -74,12 +77,19 @@ class MergeReport:
         return out
 
 
-def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
+def check_out_dir(out_dir: Path, overwrite: bool, sources: Sequence[Any] = (),
+                  ask: str = " (or allow overwriting it)") -> None:
+    """Refuse an ``out_dir`` that is a file, a source the merge reads (the adapter, the base
+    model), a folder holding files igrag did not write, or a merged model igrag wrote when
+    ``overwrite`` is not given (``ask``: how to give it)."""
+    from ..output_folders import replace_refusal
+
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"'{out_dir}' is a file; give a folder for the merged model")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise UserError(f"'{out_dir}' already exists and is not empty; choose a new folder (or allow "
-                        f"overwriting it)")
+    refusal = replace_refusal(out_dir, sources, replace=overwrite,
+                              busy=f"'{out_dir}' already exists and is not empty; choose a new folder{ask}")
+    if refusal:
+        raise UserError(refusal)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -95,7 +105,7 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
     import torch
     from peft import PeftModel
 
-    from ..checkpoints import replace_dir
+    from ..output_folders import MARKER, put_in_place, staging_beside
     from ..generation import generate_batched
     from ..models import ModelRef, load_model
 
@@ -107,8 +117,12 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
     if info.prompt_learning:
         raise UserError(f"adapter '{adapter}' is a {info.peft_type} adapter: its virtual tokens are not "
                         f"weights of the model, so it cannot be merged; only LoRA-style adapters can")
+    if info.peft_type == BOTTLENECK:
+        raise UserError(f"adapter '{adapter}' is a bottleneck adapter: its non-linearity sits between its "
+                        f"down- and up-projection, so it cannot fold into the model's weights; use it "
+                        f"attached to the base model instead (igrag generate --adapter)")
     out_dir = Path(out_dir).expanduser().resolve()
-    _check_out_dir(out_dir, overwrite)
+    check_out_dir(out_dir, overwrite, sources=[info.path, getattr(session.ref, "folder", None)])
     prompts = list(verify_prompts) if verify_prompts else list(DEFAULT_VERIFY_PROMPTS)
     session.check_prompts(prompts)
 
@@ -122,22 +136,27 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
         except Exception as exc:  # noqa: BLE001 - PEFT's reasons become a sentence
             raise UserError(f"PEFT cannot merge adapter '{adapter}' ({info.peft_type}): "
                             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
-        staging = out_dir.with_name(f".{out_dir.name}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
         say(f"saving to {out_dir}")
+        staging = None
         try:
+            staging = staging_beside(out_dir)  # this call's own: removed on failure, never another's
             merged.save_pretrained(str(staging))
             with session.tokenizer_lock:
                 session.tokenizer.save_pretrained(str(staging))
             _usual_permissions(staging)
-            replace_dir(staging, out_dir)
+            put_in_place(staging, out_dir, "merge")  # a merge igrag wrote before goes to the trash
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
             raise UserError(f"cannot save the merged model to '{out_dir}': {exc.strerror or exc}") from None
+        except UserError:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
         finally:
             del merged, fresh
             gc.collect()
-        files = sorted(p.name for p in out_dir.iterdir() if p.is_file())
+        files = sorted(p.name for p in out_dir.iterdir() if p.is_file() and p.name != MARKER)
         size = sum((out_dir / f).stat().st_size for f in files)
         say("loading the saved model back to verify it")
         reloaded = load_model(ModelRef(str(out_dir), folder=out_dir), session.kind, dtype=dtype).to(session.device)

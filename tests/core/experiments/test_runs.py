@@ -87,8 +87,13 @@ def test_differences_list_only_fields_that_differ(old_run, new_run):
     assert differences(runs) == {"lora.r": [8, 16], "training.learning_rate": [1e-3, 3e-3]}
     assert metric_names(runs) == ["loss", "bleu4", "cider"]
     data = comparison(runs)
-    assert set(data) == {"runs", "differences", "results"}
+    assert set(data) == {"runs", "differences", "results", "intervals"}
     assert [r["status"] for r in data["results"]] == ["finished", "stopped"]
+    # runs of an engine that kept no per-image captions: no intervals, and the reason
+    assert data["intervals"]["runs"] == {} and data["intervals"]["pairs"] == []
+    assert all(reason.startswith("it kept no per-image evaluation (eval_captions.json)")
+               for reason in data["intervals"]["unavailable"].values())
+    assert set(data["intervals"]["unavailable"]) == {str(r.path) for r in runs}
 
 
 def test_find_runs_searches_folders_and_below_each_once(old_run, new_run, tmp_path):
@@ -104,14 +109,14 @@ def test_labels_are_kept_in_the_run_folder(old_run):
     assert load_run(old_run).name == "old"
 
 
-def test_delete_sends_a_run_to_the_trash_and_refuses_other_folders(old_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+def test_delete_sends_a_run_to_the_trash_and_refuses_other_folders(old_run, tmp_path, trash):
     other = tmp_path / "precious"
     other.mkdir()
     with pytest.raises(UserError, match="is not a run folder"):
         delete_run(other)
     delete_run(old_run)
     assert not old_run.exists() and other.exists()
+    assert [p.name for p in (trash / "files").iterdir()] == [old_run.name]
 
 
 def test_loading_a_folder_that_is_not_a_run_says_so(tmp_path):
