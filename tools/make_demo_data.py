@@ -13,7 +13,8 @@ example imitates one COCO image as IGRAG sees it:
   with occasional misses and false detections.
 
 The caption is inferable from the prompt (vote over the retrieved captions, check the detections,
-map synonyms back to canonical words) but is not a copy of any one retrieved caption. Everything
+map synonyms back to canonical words) but no retrieved caption holds it whole (``igrag data check``
+finds no prompt containing its own caption). Everything
 comes from one ``random.Random(seed)``, so two runs write byte-identical files.
 
 Usage::
@@ -33,6 +34,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from igrag_gui.core.data.checks import caption_overlap  # noqa: E402
+from igrag_gui.core.data.checks import words as split_words  # noqa: E402
 from igrag_gui.core.prompts import DetectedObject, build_prompt, position_name  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "resources" / "demo" / "data"
@@ -1128,9 +1131,16 @@ def _sloppy(rng: random.Random, caption: str) -> str:
 
 
 def _neighbour_caption(
-    rng: random.Random, family: Family, scene: dict[str, Option]
+    rng: random.Random, family: Family, scene: dict[str, Option], caption: str = ""
 ) -> tuple[str, int]:
-    """A retrieved caption of a similar image; returns it and how many details it gets wrong."""
+    """A retrieved caption of a similar image; returns it and how many details it gets wrong.
+
+    A neighbour never holds the example's own ``caption`` (ignoring case and punctuation): with
+    the reference template and every slot in its reference wording it would be the answer itself,
+    a leak ``igrag data check`` reports. Such a neighbour takes the family's first paraphrase that
+    does not hold it, with the same words and sloppiness; no random draw is added, so every other
+    row stays as it was.
+    """
     templates = family.paraphrases
     template = family.reference if rng.random() < P_REFERENCE_TEMPLATE else rng.choice(templates)
     words, errors = {}, 0
@@ -1140,7 +1150,16 @@ def _neighbour_caption(
             option = rng.choice([o for o in options if o is not scene[name]])
             errors += 1
         words[name] = _phrase(rng, option)
-    return _sloppy(rng, _fill(template, words)), errors
+    text = _sloppy(rng, _fill(template, words))
+    if caption and caption_overlap(split_words(text), split_words(caption)) == "all":
+        for other in templates:
+            again = _fill(other, words)
+            if caption_overlap(split_words(again), split_words(caption)) != "all":
+                upper = text[:1].isupper()
+                again = (again[0].upper() + again[1:]) if upper else again
+                text = again if text.endswith(".") else again.rstrip(".")
+                break
+    return text, errors
 
 
 def _random_scene(rng: random.Random, family: Family) -> dict[str, Option]:
@@ -1186,7 +1205,7 @@ def make_example(rng: random.Random, image_id: int, split: str) -> dict:
 
     retrieved = []
     for _ in range(rng.randint(3, 5)):
-        text, errors = _neighbour_caption(rng, family, scene)
+        text, errors = _neighbour_caption(rng, family, scene, caption)
         score = 0.9 - 0.06 * errors + rng.uniform(-0.08, 0.06)
         retrieved.append({"caption": text, "score": score})
     if rng.random() < P_UNRELATED:

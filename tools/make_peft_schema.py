@@ -72,6 +72,8 @@ def build_schema() -> dict:
 
     methods = {}
     for spec in METHOD_SPECS.values():
+        if spec.ours:  # bottleneck adapters: igrag's own section, not PEFT's
+            continue
         cls = getattr(peft, spec.peft_class)
         hints = typing.get_type_hints(cls)
         by_name = {f.name: f for f in dataclasses.fields(cls)}

@@ -54,7 +54,7 @@ def test_train_shows_preparation_then_reads_the_cache(tmp_path):
     assert prep[0] == "reading big.jsonl"
     assert prep[1].startswith("tokenizing big.jsonl: 0 of 3,000 rows")
     assert prep[-1].startswith("big.jsonl: 3,000 rows tokenized in ")
-    second = igrag(*args, env=env)
+    second = igrag(*(a.replace(str(tmp_path / "out"), str(tmp_path / "out2")) for a in args), env=env)  # a new run
     assert second.returncode == 0, second.stderr
     assert [line for line in second.stderr.splitlines() if "big.jsonl" in line][-1] == \
         "big.jsonl: 3,000 rows, tokenized, from the cache"
@@ -74,3 +74,44 @@ def test_data_cache_refuses_a_size_that_is_not_one(tmp_path):
     assert assert_user_error(result) == [
         "igrag: error: --trim: 'lots' is not a size; write a number with an optional unit, e.g. 20GB, 500MB or 0 "
         "(no limit)"]
+
+
+def test_coco_import_of_one_image_with_3000_captions_stays_small(tmp_path):
+    """Issue 24, case 6: a 236 KB COCO file of one image with 3,000 captions became a 342 MB JSONL."""
+    anns = [{"id": i, "image_id": 1, "caption": f"A man riding a wave on top of surfboard number {i}."}
+            for i in range(3000)] + [{"id": 3000, "image_id": 2, "caption": "a man riding a horse."}]
+    src = tmp_path / "captions.json"
+    src.write_text(json.dumps({"info": {}, "annotations": anns}), encoding="utf-8")
+    out = tmp_path / "train.jsonl"
+    result = igrag("data", "import", str(src), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "igrag: warning: 1 image(s) have more than 10 captions (image 1: 3,000); kept the first 10 of each, "
+        "2,990 captions left out (--max-captions-per-image)"]
+    assert result.stdout.strip() == f"wrote 11 rows to {out} (prompt <- prompt, caption <- caption, image id <- image_id)"
+    assert out.stat().st_size < 5_000 < src.stat().st_size
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[0]["prompt"].splitlines()[1] == "Similar images: a man riding a horse."  # never its own captions
+    check = igrag("data", "check", str(ROOT / "configs/demo.yaml"), "--set", f"data.train_path={out}",
+                  "--set", "data.val_path=", "--set", "training.eval_strategy=no")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert igrag("data", "import", str(src), "--out", str(out), "--max-captions-per-image", "0").returncode == 2
+
+
+def test_coco_import_with_a_neighbours_file(tmp_path):
+    src = tmp_path / "captions.json"
+    src.write_text(json.dumps({"annotations": [{"image_id": 1, "caption": "a dog."}, {"image_id": 2, "caption": "a cat."},
+                                               {"image_id": 3, "caption": "a bird."}]}), encoding="utf-8")
+    nn = tmp_path / "neighbours.json"
+    nn.write_text(json.dumps({"1": [3, 2], "2": [2], "3": [1]}))
+    out = tmp_path / "train.jsonl"
+    result = igrag("data", "import", str(src), "--out", str(out), "--neighbours", str(nn), "--context-captions", "1")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["prompt"].splitlines()[1] for line in out.read_text().splitlines()] == [
+        "Similar images: a bird.", "Similar images: none", "Similar images: a dog."]
+    nn.write_text(json.dumps({"1": [7]}))
+    assert assert_user_error(igrag("data", "import", str(src), "--out", str(tmp_path / "o.jsonl"), "--neighbours",
+                                   str(nn))) == [
+        f"igrag: error: {nn}: image 1 lists neighbour 7, which has no captions in the COCO file; list only images "
+        f"of that file"]
+    assert not (tmp_path / "o.jsonl").exists()

@@ -6,11 +6,11 @@ from tests.cli.test_cli import igrag
 
 
 def test_unknown_method_lists_the_valid_ones():
-    result = igrag("validate", "configs/demo.yaml", "--set", "method=adapter")
+    result = igrag("validate", "configs/demo.yaml", "--set", "method=compacter")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
-        "igrag: error: configs/demo.yaml: method: 'adapter' is not a supported PEFT method; use one of: lora, "
-        "adalora, ia3, loha, lokr, vera, oft, prompt_tuning, prefix_tuning, p_tuning"]
+        "igrag: error: configs/demo.yaml: method: 'compacter' is not a supported tuning method; use one of: lora, "
+        "adalora, ia3, loha, lokr, vera, oft, prompt_tuning, prefix_tuning, p_tuning, adapter"]
 
 
 def test_a_method_the_family_cannot_train_is_refused_before_start():

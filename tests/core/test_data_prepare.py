@@ -75,6 +75,31 @@ def test_cache_is_reused_and_invalidated_by_file_tokenizer_and_limits(tmp_path, 
     assert prep(rows_file(tmp_path, 7, "other.jsonl"), tokenizer, root, build=False) is None
 
 
+@pytest.mark.parametrize("damage", ["cut short", "rows edited", "not arrow"])
+def test_a_damaged_cache_entry_is_prepared_again_not_trained_on(tmp_path, tokenizer, damage):
+    root = tmp_path / "cache"
+    path = rows_file(tmp_path, 300)
+    first = prep(path, tokenizer, root)
+    data_file = first.folder / prepare_mod.DATA_FILE
+    del first
+    raw = data_file.read_bytes()
+    if damage == "cut short":
+        data_file.write_bytes(raw[: len(raw) // 2])
+    elif damage == "rows edited":  # a whole, readable file of fewer rows than recorded
+        meta = json.loads((data_file.parent / prepare_mod.META_FILE).read_text())
+        meta["rows"], meta["data_bytes"] = 301, len(raw)
+        (data_file.parent / prepare_mod.META_FILE).write_text(json.dumps(meta))
+    else:
+        data_file.write_bytes(b"not an arrow file" * 100)
+    again = prep(path, tokenizer, root)
+    assert not again.from_cache and len(again) == 300
+    assert again.warnings[0].startswith(f"the prepared copy of {path.name} in the data cache was damaged (")
+    assert again.warnings[0].endswith("); prepared it again")
+    assert prep(path, tokenizer, root).from_cache  # the rebuilt entry is whole
+    expected = tokenize_examples(read_examples(path), tokenizer, "seq2seq", 64, 12, source=path)
+    assert [training_columns(again)[i] for i in (0, 299)] == [expected[i] for i in (0, 299)]
+
+
 def test_unwritable_cache_folder_warns_and_prepares_without_a_cache(tmp_path, tokenizer):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from igrag_gui.core.config import RunConfig, load_config
-from igrag_gui.core.methods import METHOD_SPECS, METHODS
+from igrag_gui.core.methods import METHOD_SPECS, PEFT_METHODS
 from igrag_gui.core.methods.sections import SCHEMA_FILE
 from igrag_gui.core.models import describe_model
 from igrag_gui.resources import demo_config_path
@@ -35,7 +35,7 @@ def test_fields_and_help_come_from_peft():
     import peft
 
     cfg = RunConfig()
-    for name in METHODS[1:]:
+    for name in PEFT_METHODS[1:]:
         spec = METHOD_SPECS[name]
         peft_fields = {f.name: f for f in fields(getattr(peft, spec.peft_class))}
         ours = {f.name: f for f in fields(getattr(cfg, name))}
@@ -57,10 +57,10 @@ def test_method_and_its_section_from_set():
 
 
 def test_unknown_method_lists_the_valid_ones():
-    cfg, _ = load_config(demo_config_path(), ["method=adapter"])
+    cfg, _ = load_config(demo_config_path(), ["method=compacter"])
     assert [str(p) for p in cfg.errors()] == [
-        "method: 'adapter' is not a supported PEFT method; use one of: lora, adalora, ia3, loha, lokr, "
-        "vera, oft, prompt_tuning, prefix_tuning, p_tuning"]
+        "method: 'compacter' is not a supported tuning method; use one of: lora, adalora, ia3, loha, lokr, "
+        "vera, oft, prompt_tuning, prefix_tuning, p_tuning, adapter"]
 
 
 def test_oft_block_size_must_divide_the_width():
@@ -89,7 +89,7 @@ def test_virtual_tokens_over_the_position_limit(tiny_gpt2, tmp_path):
         "max_target_length 8 exceed the model's 64 positions; lower num_virtual_tokens or max_source_length"]
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", PEFT_METHODS)  # bottleneck adapters: test_bottleneck.py
 def test_count_from_config_equals_peft_on_real_weights(method):
     """The meta-device count (``igrag params``, the form) against PEFT on the loaded demo model."""
     import torch
@@ -107,7 +107,7 @@ def test_count_from_config_equals_peft_on_real_weights(method):
     assert counted.trainable > 0
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", PEFT_METHODS)  # bottleneck adapters: test_bottleneck.py
 def test_causal_count_equals_peft_on_real_weights(method, make_config, tiny_llama):
     import transformers
     from peft import get_peft_model

@@ -10,7 +10,7 @@ import pytest
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
 from igrag_gui.core.events import Collect, Finished, Logged
-from igrag_gui.core.methods import METHODS
+from igrag_gui.core.methods import PEFT_METHODS
 from igrag_gui.resources import demo_config_path, demo_model_path
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def _config(method: str, model, train, out, *extra: str):
     return cfg
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", PEFT_METHODS)  # bottleneck adapters: test_bottleneck.py
 def test_each_method_trains_loads_in_peft_is_named_and_generates(method, quiet_model, one_batch, tmp_path):
     import torch
     from peft import PeftModel

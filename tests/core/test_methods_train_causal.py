@@ -12,7 +12,7 @@ import pytest
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
 from igrag_gui.core.events import Collect, Finished, Logged
-from igrag_gui.core.methods import METHODS
+from igrag_gui.core.methods import PEFT_METHODS
 from igrag_gui.resources import demo_config_path, demo_model_path
 
 from .test_methods_train import INSPECT_NAMES, STEPS, one_batch  # noqa: F401 - the shared fixture
@@ -38,7 +38,7 @@ def tiny_causal(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", PEFT_METHODS)  # bottleneck adapters: test_bottleneck.py
 def test_each_method_trains_a_causal_model(method, tiny_causal, one_batch, tmp_path):
     import torch
     from peft import PeftModel

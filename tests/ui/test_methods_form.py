@@ -98,3 +98,25 @@ def test_a_method_s_group_is_built_when_first_shown_with_the_config_s_values(qtb
     assert groups_in_order == [form.groups[m] for m in ["lora", *[m for m in METHODS if m != "lora"]]
                                if form.groups.is_built(m)]
     assert form.config().ia3.learning_rate == 0.05 and form.config().method == "ia3"
+
+
+def test_adapter_tuning_shows_its_fields_and_counts_it_exactly(window, qtbot):
+    """Bottleneck adapters (ours, not PEFT's): placement, reduction factor, non-linearity, ... in
+    the form, and the live count equals what training reports (10,920 pfeiffer; 21,840 houlsby,
+    as AdapterHub 1.3.0 counts them: scripts/adapterhub_crosscheck.py)."""
+    tab = window.train_tab
+    qtbot.waitUntil(lambda: "/" in tab.stats_label.text(), timeout=60_000)
+    choose(tab, "adapter")
+    groups = tab.form.groups
+    assert not groups["adapter"].isHidden() and groups["lora"].isHidden()
+    for name in ("placement", "reduction_factor", "bottleneck_size", "non_linearity", "scaling",
+                 "residual_before_ln", "ln_before", "ln_after", "cross_adapter", "stacks", "learning_rate"):
+        assert tab.form.editor(f"adapter.{name}") is not None
+    assert tab.form.editor("adapter.placement").toolTip().startswith("Where the adapters sit: 'houlsby' (Houlsby")
+    qtbot.waitUntil(lambda: tab.stats_label.text().startswith("10,920 / "), timeout=60_000)
+    placement = tab.form.editor("adapter.placement")
+    placement.setCurrentIndex(placement.findText("houlsby"))
+    cfg = tab.config()
+    assert cfg.method == "adapter" and cfg.adapter.placement == "houlsby"
+    qtbot.waitUntil(lambda: tab.stats_label.text().startswith("21,840 / "), timeout=60_000)
+    assert "--set method=adapter" in tab.copy_command("igrag")

@@ -2,8 +2,9 @@
 
 Sources: CSV/TSV, JSONL or a JSON list with any field names, Parquet, a Hugging Face dataset from
 the local cache or a folder (``datasets``, offline), and COCO caption annotations
-(``captions_train2017.json``: one row per caption, grouped by image, the prompt built from the
-image's other captions). A ``Source`` streams its rows; ``check_mapping`` catches mapping mistakes
+(``captions_train2017.json``: one row per caption, grouped by image, at most
+``MAX_CAPTIONS_PER_IMAGE`` rows an image, the prompt built from captions of *other* images, see
+``coco_context``). A ``Source`` streams its rows; ``check_mapping`` catches mapping mistakes
 on the first rows before anything is written; ``write_jsonl`` streams every row out.
 """
 
@@ -20,7 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import UserError
+from ..bounded import json_loads
 from ..prompts import build_prompt
+from .checks import caption_overlap, words
+from .coco_context import CONTEXT_CAPTIONS, MAX_CAPTIONS_PER_IMAGE, CaptionIndex, load_neighbours
 from .prepare import PreparationStopped
 from .records import iter_records
 
@@ -63,6 +67,7 @@ class Source:
     _rows: Callable[[], Iterator[tuple[int, dict]]]
     total: int | None = None  # rows, when the source knows without reading them all
     fixed: Mapping | None = None  # COCO: the layout is known
+    notes: list[str] = field(default_factory=list)  # said with the result (COCO: captions left out)
 
     def rows(self) -> Iterator[tuple[int, dict]]:
         """(line or row number, record) of every row."""
@@ -90,16 +95,24 @@ def detect_kind(src: str) -> str:
     return "jsonl"
 
 
-def open_source(src: str, kind: str | None = None, split: str | None = None) -> Source:
-    """A streaming view of ``src``; ``UserError`` when it cannot be read or holds no rows."""
+def open_source(src: str, kind: str | None = None, split: str | None = None, *,
+                neighbours: str | None = None, context: int = CONTEXT_CAPTIONS,
+                max_captions: int = MAX_CAPTIONS_PER_IMAGE) -> Source:
+    """A streaming view of ``src``; ``UserError`` when it cannot be read or holds no rows.
+    COCO only: ``neighbours`` (a file of each image's similar images), ``context`` (captions in
+    each prompt) and ``max_captions`` (rows per image)."""
     kind = kind or detect_kind(src)
     if kind not in KINDS:
         raise UserError(f"unknown source format '{kind}'; use one of {', '.join(KINDS)}")
     if kind != "hf" and not Path(src).is_file():
         raise UserError(f"'{src}' does not exist or is not a file; give the path of a CSV, TSV, JSONL, "
                         f"Parquet or COCO captions file")
-    opener = {"parquet": _parquet, "hf": _hf, "coco": _coco}.get(kind, _text)
-    source = opener(src, kind, split)
+    if neighbours is not None and kind != "coco":
+        raise UserError(f"a neighbours file is for COCO captions files; '{src}' is read as {kind}")
+    if kind == "coco":
+        source = _coco(src, neighbours, context, max_captions)
+    else:
+        source = {"parquet": _parquet, "hf": _hf}.get(kind, _text)(src, kind, split)
     if not source.columns:
         raise UserError(f"{src}: no rows in the file; nothing to import")
     return source
@@ -183,10 +196,10 @@ def _batch(ds: Any, start: int) -> list[dict]:
     return [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))]
 
 
-def _coco(src: str, kind: str, split: str | None) -> Source:
+def _coco(src: str, neighbours: str | None, context: int, max_captions: int) -> Source:
     path = Path(src)
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+        doc = json_loads(path.read_bytes().decode("utf-8-sig"))  # bounded depth: a JSON error, not a crash
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -196,21 +209,51 @@ def _coco(src: str, kind: str, split: str | None) -> Source:
         raise UserError(f"{path}: no 'annotations' list; a COCO captions file has "
                         f"{{\"annotations\": [{{\"image_id\": ..., \"caption\": ...}}]}}")
     by_image: dict[Any, list[str]] = defaultdict(list)
+    dropped: dict[Any, int] = defaultdict(int)
     for number, ann in enumerate(annotations, 1):
         if not isinstance(ann, dict) or "image_id" not in ann or not isinstance(ann.get("caption"), str):
             raise UserError(f"{path}: annotation {number} needs an 'image_id' and a 'caption' text")
-        by_image[ann["image_id"]].append(ann["caption"].strip())
+        captions = by_image[ann["image_id"]]
+        if len(captions) < max_captions:
+            captions.append(ann["caption"].strip())
+        else:
+            dropped[ann["image_id"]] += 1
+    notes = []
+    if dropped:
+        worst = max(dropped, key=lambda i: dropped[i])
+        notes.append(f"{len(dropped):,} image(s) have more than {max_captions} captions (image {worst}: "
+                     f"{dropped[worst] + max_captions:,}); kept the first {max_captions} of each, "
+                     f"{sum(dropped.values()):,} captions left out (--max-captions-per-image)")
+    listed = load_neighbours(neighbours, by_image) if neighbours else None
+    index: list[CaptionIndex] = []  # built on first use, once
+
+    def contexts(image_id: Any, captions: list[str]) -> list[str]:
+        if listed is None:
+            if not index:
+                index.append(CaptionIndex(by_image))
+            return index[0].similar(image_id, captions, context)
+        own = [words(c) for c in captions]
+        picked = []
+        for other in listed.get(image_id, []):
+            text = next((c for c in by_image[other] if not any(
+                caption_overlap(words(c), mine) == "all" for mine in own if mine)), None)
+            if text is not None:
+                picked.append(text)
+            if len(picked) == context:
+                break
+        return picked
 
     def rows() -> Iterator[tuple[int, dict]]:
         number = 0
         for image_id, captions in by_image.items():
-            for i, caption in enumerate(captions):
+            prompt = build_prompt(contexts(image_id, captions), [])
+            for caption in captions:
                 number += 1
-                others = captions[:i] + captions[i + 1:]
-                yield number, {"image_id": image_id, "prompt": build_prompt(others, []), "caption": caption}
+                yield number, {"image_id": image_id, "prompt": prompt, "caption": caption}
 
     columns = ["image_id", "prompt", "caption"] if annotations else []
-    return Source(str(path), kind, columns, rows, len(annotations), Mapping("prompt", "caption", "image_id"))
+    total = sum(len(c) for c in by_image.values())
+    return Source(str(path), "coco", columns, rows, total, Mapping("prompt", "caption", "image_id"), notes)
 
 
 def guess_mapping(columns: list[str]) -> Mapping:
@@ -345,7 +388,7 @@ def write_jsonl(source: Source, mapping: Mapping, out: Path,
         raise UserError(f"cannot write '{out}' ({exc.strerror or exc}); choose a folder you can write to") from None
     finally:
         tmp.unlink(missing_ok=True)
-    result = ImportResult(written, skipped, first_skipped, out)
+    result = ImportResult(written, skipped, first_skipped, out, list(source.notes))
     if skipped:
         result.warnings.append(f"skipped {skipped:,} rows with an empty prompt or caption (the first is row "
                                f"{first_skipped} of {source.name})")

@@ -104,15 +104,20 @@ def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_tar
     key = cache_key(digest, tokenizer, kind, prompt_field, caption_field, max_source, max_target)
     root = Path(root) if root is not None else cache_root()
     entry = root / key
+    damaged = None
     if (entry / META_FILE).is_file():
-        data = _open_entry(entry, path, from_cache=True)
-        mark_used(entry)
-        tell("cached", data.count, data.count, force=True)
-        return data
+        data, damaged = _open_cached(entry, path)
+        if data is not None:
+            mark_used(entry)
+            tell("cached", data.count, data.count, force=True)
+            return data
     if not build:
         return None
     limit = size_limit()  # a bad IGRAG_DATA_CACHE_MAX is refused before the work, not after
     warnings: list[str] = []
+    if damaged:
+        warnings.append(f"the prepared copy of {path.name} in the data cache was damaged ({damaged}); "
+                        f"prepared it again")
     problem = unwritable_reason(root)
     if problem is not None:
         warnings.append(f"the data cache folder '{root}' cannot be written ({problem}); preparing "
@@ -121,7 +126,7 @@ def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_tar
         entry = Path(tempfile.mkdtemp(prefix="igrag-data-")) / key
         atexit.register(shutil.rmtree, entry.parent, True)
     elif rank != 0 and world_size > 1:
-        return _wait_for_rank0(entry, path, tell, size)
+        return _wait_for_rank0(entry, path, tell, size, rank)
     try:
         _build(entry, path, tokenizer, kind, max_source, max_target, prompt_field, caption_field, tell, size)
     except UserError as exc:
@@ -180,7 +185,8 @@ def _build(entry: Path, path: Path, tokenizer: Any, kind: str, max_source: int, 
                     flush()
             if prompts:
                 flush()
-        meta = {"source": str(path), "rows": count, "truncated_prompts": truncated_p,
+        meta = {"source": str(path), "rows": count, "data_bytes": (staging / DATA_FILE).stat().st_size,
+                "truncated_prompts": truncated_p,
                 "truncated_captions": truncated_c, "max_source": max_source, "max_target": max_target,
                 "seconds": round(time.monotonic() - start, 3), "bytes": size}
         (staging / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
@@ -191,6 +197,27 @@ def _build(entry: Path, path: Path, tokenizer: Any, kind: str, max_source: int, 
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _open_cached(entry: Path, source: Path) -> tuple[PreparedData | None, str | None]:
+    """A cached entry, checked against what its meta file recorded when it was whole (row count,
+    data file size); a damaged one (a disk error, a file cut short or edited by hand) is removed,
+    with the reason, so that it is prepared again rather than trained on. The cache is ours alone:
+    removing an entry loses nothing that cannot be rebuilt."""
+    try:
+        data = _open_entry(entry, source, from_cache=True)
+        meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
+        recorded = meta.get("data_bytes")
+        actual = (entry / DATA_FILE).stat().st_size
+        if recorded is not None and int(recorded) != actual:
+            raise ValueError(f"{DATA_FILE} is {actual:,} bytes, {int(recorded):,} when written")
+        if len(data.dataset) != data.count:
+            raise ValueError(f"{len(data.dataset):,} rows, {data.count:,} when written")
+        return data, None
+    except Exception as exc:  # noqa: BLE001 - anything unreadable in our own cache means: rebuild it
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        shutil.rmtree(entry, ignore_errors=True)
+        return None, reason[:200]
 
 
 def _open_entry(entry: Path, source: Path, from_cache: bool) -> PreparedData:
@@ -215,13 +242,35 @@ def _write_error(entry: Path, message: str) -> None:
         pass
 
 
-def _wait_for_rank0(entry: Path, path: Path, tell: _Reporter, size: int) -> PreparedData:
-    """Ranks other than 0 wait for rank 0's entry, or raise the error it met."""
+def _wait_for_rank0(entry: Path, path: Path, tell: _Reporter, size: int, rank: int = 1) -> PreparedData:
+    """Ranks other than 0 wait for rank 0's entry, or raise the error it met. The wait lasts while
+    rank 0 shows signs of life (its staging file grows) and ends after ``IGRAG_RANK_WAIT_S``
+    seconds of silence with one line naming rank 0 (``ranks.no_answer``): never forever."""
+    from ..ranks import no_answer, wait_limit
+
+    limit = wait_limit()
     error = entry.parent / (entry.name + ERROR_SUFFIX)
+    last_sign, seen = time.monotonic(), None
     while True:
         if (entry / META_FILE).is_file():
             return _open_entry(entry, path, from_cache=False)
         if error.is_file():  # the same key means the same bytes, so the same error
             raise UserError(error.read_text(encoding="utf-8"))
+        sign = _rank0_progress(entry)
+        if sign != seen:
+            last_sign, seen = time.monotonic(), sign
+        elif time.monotonic() - last_sign > limit:
+            raise no_answer(rank, 0, limit, f"prepare {path.name} (in the data cache '{entry.parent}')")
         tell("waiting", 0, size)
-        time.sleep(0.1)
+        time.sleep(min(0.1, limit / 4))
+
+
+def _rank0_progress(entry: Path) -> tuple | None:
+    """What rank 0's preparation looks like now (its staging files and their sizes), or None."""
+    found = []
+    for staging in entry.parent.glob(f"{entry.name}.tmp-*"):
+        try:
+            found.append((staging.name, (staging / DATA_FILE).stat().st_size))
+        except OSError:
+            found.append((staging.name, -1))
+    return tuple(sorted(found)) or None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
+from ..bounded import json_loads
 from ..errors import UserError
 
 
@@ -70,7 +71,7 @@ def _jsonl_records(path: Path, fh: BinaryIO) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line.rstrip("\r\n"))  # a column past the end points at the end
+            yield number, json_loads(line.rstrip("\r\n"))  # a column past the end points at the end
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
                             f"each line must be one JSON object") from None
@@ -82,7 +83,7 @@ def _json_list_records(path: Path, raw: bytes) -> Iterator[tuple[int, Any]]:
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, raw[:exc.start].count(b"\n") + 1, exc.start) from None
     try:
-        doc = json.loads(text)
+        doc = json_loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
     yield from enumerate(doc, 1)

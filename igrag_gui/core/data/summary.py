@@ -38,8 +38,9 @@ def summarize(cfg: Any, rows: int = 50) -> DataSummary:
     head = first_examples(path, rows, cfg.data.prompt_field, cfg.data.caption_field)
     try:
         ref = resolve_model_ref(cfg)
-        tokenizer = load_tokenizer(ref, cfg.model.trust_remote_code)
-        kind = model_kind(load_model_config(ref, cfg.model.trust_remote_code), cfg.model.type)
+        # counting never runs a model's own code (only training and generation may): built-in classes
+        tokenizer = load_tokenizer(ref, False)
+        kind = model_kind(load_model_config(ref, False), cfg.model.type)
     except UserError:
         return DataSummary(path, head, estimate_rows(path), False, None, 0, limit)
     if tokenizer.pad_token_id is None:

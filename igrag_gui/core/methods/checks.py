@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # transformers 5 renamed the models' ``past_key_values`` argument to ``cache``: generate() passes
 # its own ``cache`` and drops the ``past_key_values`` that carry the prefix ("Both
 # `past_key_values` and `cache` are set ... ignoring deprecated `past_key_values`"), so the
-# generated tokens' scores equal the base model's exactly (measured on T5 and Llama; see README).
+# generated tokens' scores equal the base model's exactly (measured on T5 and Llama; see docs/methods.md).
 _PREFIX_IGNORED = ("transformers 5 generates with its own cache and drops the past_key_values that "
                    "carry PEFT's prefix, so a trained prefix would never reach the captions")
 UNSUPPORTED: dict[tuple[str, str], str] = {("prefix_tuning", "seq2seq"): _PREFIX_IGNORED,
@@ -38,6 +38,10 @@ def target_key(cfg: "RunConfig") -> str | None:
 
 def unsupported(method: str, kind: str, model_type: str) -> str | None:
     """Why the installed PEFT / transformers cannot train ``method`` on this model, if they cannot."""
+    if method == "adapter":
+        from .bottleneck_section import unsupported_reason
+
+        return unsupported_reason(model_type)
     reason = UNSUPPORTED.get((method, kind)) or UNSUPPORTED.get((method, model_type))
     if not reason and method in NO_CONV1D and model_type in CONV1D_FAMILIES:
         reason = (f"PEFT {method} layers take only Linear and Conv2d modules, and "
@@ -57,7 +61,12 @@ def method_checks(cfg: "RunConfig", ok: set[str], model: Any = None) -> list["Pr
         return out
     section = cfg.method_section
     body = getattr(cfg, section)
+    if section == "adapter":
+        from .bottleneck_section import section_problems
+
+        out += [Problem(key, message) for key, message in section_problems(body) if key in ok]
     key = target_key(cfg)
+    out += _risky_patterns(cfg, body, ok)
     if model is not None and key in ok:
         targets = getattr(body, "target_modules")
         if isinstance(targets, list):
@@ -76,6 +85,27 @@ def method_checks(cfg: "RunConfig", ok: set[str], model: Any = None) -> list["Pr
                 f"{tokens} virtual tokens + data.max_source_length {cfg.data.max_source_length} + "
                 f"max_target_length {cfg.data.max_target_length} exceed the model's "
                 f"{model.max_positions} positions; lower num_virtual_tokens or max_source_length")))
+    return out
+
+
+def _risky_patterns(cfg: "RunConfig", body: Any, ok: set[str]) -> list["Problem"]:
+    """A module-name pattern (``target_modules: "...") that PEFT would match against every module
+    name while counting or training, refused when it could take exponential time (``bounded``):
+    the Inspect tab reports such a pattern; everywhere else it would hang."""
+    from ..bounded import regex_risk
+    from ..config import Problem
+
+    out: list[Problem] = []
+    for name in ("target_modules", "feedforward_modules", "exclude_modules"):
+        value = getattr(body, name, None)
+        key = f"{cfg.method_section}.{name}"
+        if not isinstance(value, str) or value == "all-linear" or key not in ok or key == "lora.target_modules":
+            continue  # (LoRA takes a list or all-linear only: RunConfig refuses any other string)
+        why = regex_risk(value)
+        if why:
+            shown = value if len(value) <= 60 else value[:60] + "..."
+            out.append(Problem(key, f"the pattern '{shown}' {why}, and PEFT matches it against every module "
+                                    f"name, so it is refused; list the module names instead, e.g. [q, v]"))
     return out
 
 

@@ -22,6 +22,7 @@ class MethodSpec:
     defaults: dict[str, Any] = field(default_factory=dict)  # ours where PEFT's would not train
     learning_rate: float = 2e-3  # suited to the method (prompt methods want far larger ones)
     prompt_learning: bool = False
+    ours: bool = False           # implemented by igrag (bottleneck adapters), not by PEFT
 
 
 METHOD_SPECS: dict[str, MethodSpec] = {m.name: m for m in (
@@ -64,9 +65,17 @@ METHOD_SPECS: dict[str, MethodSpec] = {m.name: m for m in (
                 "encoder_hidden_size", "encoder_num_layers", "encoder_dropout"),
                {"num_virtual_tokens": 20, "encoder_hidden_size": 128}, learning_rate=1e-2,
                prompt_learning=True),
+    # Bottleneck adapters (Houlsby et al. 2019, Pfeiffer et al. 2020): ours, in AdapterHub's layout;
+    # the section is hand-written (bottleneck_section.py), PEFT has no such config class.
+    MethodSpec("adapter", "bottleneck adapter tuning", "", "BOTTLENECK_ADAPTER",
+               ("placement", "reduction_factor", "bottleneck_size", "non_linearity", "scaling",
+                "residual_before_ln", "ln_before", "ln_after", "cross_adapter", "stacks", "dropout",
+                "init_weights"),
+               learning_rate=1e-3, ours=True),
 )}
 
 METHODS: tuple[str, ...] = tuple(METHOD_SPECS)
+PEFT_METHODS: tuple[str, ...] = tuple(m for m, spec in METHOD_SPECS.items() if not spec.ours)  # PEFT's own
 # IGRAG's own text initialisation, offered beside PEFT's RANDOM / TEXT / SAMPLE_VOCAB.
 IGRAG_TEXT_INIT = "IGRAG_TEXT"
 IGRAG_INIT_SENTENCE = "Generate a short caption for the image described by these captions and objects:"

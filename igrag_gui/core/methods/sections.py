@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .bottleneck_section import AdapterSection
 from .registry import IGRAG_INIT_SENTENCE, IGRAG_TEXT_INIT, METHOD_SPECS
 
 SCHEMA_FILE = Path(__file__).with_name("peft_schema.json")
@@ -78,4 +79,6 @@ def _section_class(method: str) -> type:
     return cls
 
 
-METHOD_SECTION_CLASSES: dict[str, type] = {m: _section_class(m) for m in METHOD_SPECS if m != "lora"}
+METHOD_SECTION_CLASSES: dict[str, type] = {m: _section_class(m) for m, spec in METHOD_SPECS.items()
+                                            if m != "lora" and not spec.ours}
+METHOD_SECTION_CLASSES["adapter"] = AdapterSection  # ours, hand-written (not from PEFT's schema)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Hashable
 
+from ..bounded import json_loads
 from ..errors import UserError
 
 RESULTS_SHAPE = 'a JSON list of {"image_id": ..., "caption": ...} objects (COCO results) or JSONL with one such object a line'
@@ -69,7 +70,7 @@ def _records(path: Path, text: str) -> tuple[Any, list[tuple[int, Any]] | None]:
     if not stripped:
         return None, []
     try:
-        return json.loads(stripped), None
+        return json_loads(stripped), None
     except json.JSONDecodeError:
         pass
     records = []
@@ -77,7 +78,7 @@ def _records(path: Path, text: str) -> tuple[Any, list[tuple[int, Any]] | None]:
         if not line.strip():
             continue
         try:
-            records.append((number, json.loads(line)))
+            records.append((number, json_loads(line)))
         except json.JSONDecodeError as exc:
             return None, [(number, _Bad(exc.msg))]
     return None, records

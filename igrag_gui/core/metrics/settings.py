@@ -42,3 +42,13 @@ def metric_problems(metrics: Any, best: Any) -> list[tuple[str, str, str]]:
                                         f"until then {'they are' if len(java_ones) > 1 else 'it is'} left out of "
                                         f"evaluations", "warning"))
     return out
+
+
+def caption_metric_plan(cfg: Any) -> tuple[list[str], str | None]:
+    """(the metrics each evaluation computes, the one that decides best/ or None). A metric that
+    needs Java where there is none is left out (``validate`` warned); best/ then is not kept."""
+    wanted = metric_names(cfg.training.metrics)
+    if any(m in NEEDS_JAVA for m in wanted) and not has_java():
+        wanted = [m for m in wanted if m not in NEEDS_JAVA]
+    best = best_metric(cfg.training.metric_for_best_model)
+    return wanted, best if best in wanted else None
