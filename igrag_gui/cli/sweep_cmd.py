@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "the median pruner stops hopeless trials. Ctrl+C stops after the current "
                                    "trial saves a checkpoint; --resume continues it. Several processes (or "
                                    "machines) given the same sweep file and storage share one study.")
-    p.add_argument("sweep", help="the sweep YAML (config, space, sampler, trials, metric, direction, storage)")
+    p.add_argument("sweep", help="the sweep YAML (config, space, sampler, trials, metric, direction, storage); "
+                                 "with --report also the folder the sweep ran in")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value for every trial, as in igrag train (repeatable)")
     p.add_argument("--resume", action="store_true",
@@ -24,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trials", type=int, metavar="N", help="the number of trials (overrides trials: in the file)")
     p.add_argument("--events", metavar="-", choices=["-"],
                    help="'-': write the sweep's events as JSON lines on stdout (for the window)")
+    p.add_argument("--report", action="store_true",
+                   help="run nothing: print Optuna's analyses of the sweep's study (parameter importance, history, "
+                        "parallel coordinates, slices), as the Sweep page draws them")
+    p.add_argument("--json", action="store_true", help="with --report: one JSON object")
     p.set_defaults(func=run)
 
 
@@ -55,13 +60,28 @@ class _Printer:
             value = f" {_fmt(event['value'])}" if event["value"] is not None else ""
             reason = f" ({event['reason']})" if event["reason"] else ""
             line = f"trial {event['number']}: {event['state']}{value}{reason} [{event['seconds']} s]"
+        elif kind == "warning":  # a heartbeat that cannot be recorded, a trial started again
+            line = f"igrag: warning: {event['message']}"
         else:
             return
         print(line, file=sys.stderr, flush=True)
 
 
+def report(args: argparse.Namespace) -> int:
+    from ..core.experiments.sweep_report import load_study, report as analyse, text_lines
+
+    data = analyse(load_study(args.sweep))
+    print(json.dumps(data) if args.json else "\n".join(text_lines(data)))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import UserError
+
+    if args.report:
+        return report(args)
+    if args.json:
+        raise UserError("--json goes with --report (a sweep's events as JSON: --events -)")
     from ..core.experiments.sweep import SweepControl, run_sweep
     from ..core.experiments.sweep_spec import load_sweep
     from ..core.experiments.tables import render
@@ -69,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials {args.trials}: give at least 1")
     sweep = load_sweep(args.sweep, args.overrides, args.trials)
+    for note in sweep.notes:
+        print(f"igrag: warning: {note}", file=sys.stderr)
     control = SweepControl()
 
     def request_stop() -> None:
@@ -99,8 +121,11 @@ def run(args: argparse.Namespace) -> int:
     if args.events == "-":
         return 0
     keys = list(sweep.space)
-    print(render(["rank", "trial", "state", sweep.metric, *keys, "run", "reason"],
-                 [[i, r["trial"], r["state"], r["value"], *[r["params"].get(k) for k in keys], r["run"], r["reason"]]
+    spread = ["std", "n"] if sweep.seeds else []  # with seeds the value is the mean over them
+    print(render(["rank", "trial", "state", f"{sweep.metric} mean" if sweep.seeds else sweep.metric, *spread, *keys,
+                  "run", "reason"],
+                 [[i, r["trial"], r["state"], r["value"], *([r["std"], r["n"]] if spread else []),
+                   *[r["params"].get(k) for k in keys], r["run"], r["reason"]]
                   for i, r in enumerate(rows, 1)]))
     best = next((r for r in rows if r["state"] == "complete"), None)
     print(f"\nRanking written to {sweep.folder / 'sweep.csv'}.")

@@ -133,8 +133,9 @@ def test_a_sweep_of_three_trials_one_failing_ranks_them_and_runs_compare_them(tm
     assert {Path(r["run"]).name for r in json.loads(listed.stdout)["runs"]} == {"trial-000", "trial-002"}
     compared = igrag("runs", "compare", str(folder / "trial-000"), str(folder / "trial-002"), "--json")
     data = json.loads(compared.stdout)
-    assert set(data) == {"runs", "differences", "results"}
+    assert set(data) == {"runs", "differences", "results", "intervals"}
     assert data["differences"] == {"lora.r": [2, 4]}
+    assert set(data["intervals"]["runs"]) == {str(folder / "trial-000"), str(folder / "trial-002")}
     assert [r["status"] for r in data["results"]] == ["finished", "finished"]
     assert all({"loss", "bleu4"} <= set(r["metrics"]) for r in data["results"])
     text = igrag("runs", "compare", str(folder / "trial-000"), str(folder / "trial-002")).stdout

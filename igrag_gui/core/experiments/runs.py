@@ -8,7 +8,6 @@ read alike.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from ..bounded import json_loads, yaml_load
 from ..errors import UserError
 
 LABEL_FILE = "label.txt"
@@ -72,6 +72,13 @@ class Run:
     @property
     def method(self) -> str:
         return str(self.config.get("method") or "lora")
+
+    @property
+    def seed(self) -> int | None:
+        """The run's ``training.seed``: from its started event, else its ``run.yaml``."""
+        started = self._first("started") or {}
+        value = started.get("seed", (self.config.get("training") or {}).get("seed"))
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
     def trainable(self) -> int | None:
@@ -149,7 +156,7 @@ class Run:
     def summary(self) -> dict[str, Any]:
         """The results-table row (JSON-ready)."""
         return {"run": str(self.path), "name": self.name, "method": self.method, "trainable": self.trainable,
-                "steps": self.steps, "seconds": self.seconds, "samples_per_second": self.samples_per_second,
+                "seed": self.seed, "steps": self.steps, "seconds": self.seconds, "samples_per_second": self.samples_per_second,
                 "status": self.status, "metrics": self.metrics()}
 
 
@@ -173,7 +180,7 @@ def load_run(folder: str | Path) -> Run:
     events = []
     for line in (path / METRICS_FILE).read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            item = json.loads(line)
+            item = json_loads(line)
         except ValueError:
             continue
         if isinstance(item, dict):
@@ -181,9 +188,9 @@ def load_run(folder: str | Path) -> Run:
     config: dict[str, Any] = {}
     if (path / "run.yaml").is_file():
         try:
-            loaded = yaml.safe_load((path / "run.yaml").read_text(encoding="utf-8"))
+            loaded = yaml_load((path / "run.yaml").read_text(encoding="utf-8"), str(path / "run.yaml"))
             config = loaded if isinstance(loaded, dict) else {}
-        except (yaml.YAMLError, UnicodeDecodeError):
+        except (yaml.YAMLError, UnicodeDecodeError, UserError):
             config = {}
     label_file = path / LABEL_FILE
     label = label_file.read_text(encoding="utf-8").strip() if label_file.is_file() else ""

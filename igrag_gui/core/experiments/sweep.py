@@ -13,6 +13,7 @@ import csv
 import math
 import os
 import socket
+import statistics
 import threading
 import time
 import warnings
@@ -22,11 +23,13 @@ from typing import Any, Callable
 
 from filelock import FileLock
 
+from ..bounded import mask_secrets
 from ..errors import UserError
 from .child import TrainChild, cli_command
 from .heartbeat import Heartbeat, fail_stale_trials, storage_options
 from .runs import better, load_run, metric_name
 from .sweep_spec import Range, Sweep, flow
+from .sweep_tracking import SweepTracker
 
 Sink = Callable[[dict[str, Any]], None]
 MARKER = "sweep.json"
@@ -53,13 +56,14 @@ def _quiet_optuna() -> None:
 
 
 def open_storage(url: str) -> Any:
-    """Optuna's RDB storage for ``url``; a URL that cannot be opened is the user's to fix."""
+    """Optuna's RDB storage for ``url``; a URL that cannot be opened is the user's to fix (its
+    messages show the URL with its password masked: ``user:***@host``)."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError(f"storage '{url}' cannot be opened: cannot create folder '{path.parent}' "
+            raise UserError(f"storage '{mask_secrets(url)}' cannot be opened: cannot create folder '{path.parent}' "
                             f"({exc.strerror}); choose a folder you can write to") from None
         # two processes starting on one new SQLite file both create Optuna's tables and stamp the
         # schema version: the loser fails ("UNIQUE constraint failed: alembic_version.version_num"),
@@ -83,7 +87,7 @@ def _rdb_storage(url: str, kwargs: dict[str, Any]) -> Any:
                 return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, **storage_options(_requeue_stale))
         except ImportError as exc:  # Optuna wraps the missing database driver
             missing = getattr(exc.__cause__, "name", None) or "its database driver"
-            raise UserError(f"storage '{url}' needs the Python module '{missing}', which is not installed; "
+            raise UserError(f"storage '{mask_secrets(url)}' needs the Python module '{missing}', which is not installed; "
                             f"install it in igrag's environment (PostgreSQL: pip install \"psycopg[binary]\")"
                             ) from None
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy, drivers and Optuna raise many kinds
@@ -91,8 +95,8 @@ def _rdb_storage(url: str, kwargs: dict[str, Any]) -> Any:
             if not any(race in f"{type(exc).__name__}: {exc}" for race in RACES):
                 break
             time.sleep(0.5 + attempt)  # another process is creating the same tables right now
-    reason = (str(error).splitlines() or [type(error).__name__])[0]
-    raise UserError(f"storage '{url}' cannot be opened ({reason[:200]}); use sqlite:///path/to/sweep.db "
+    reason = mask_secrets((str(error).splitlines() or [type(error).__name__])[0])
+    raise UserError(f"storage '{mask_secrets(url)}' cannot be opened ({reason[:200]}); use sqlite:///path/to/sweep.db "
                         f"or a database URL every machine reaches (e.g. postgresql://user@host/db)") from None
 
 
@@ -145,7 +149,7 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
         while "fingerprint" not in study.user_attrs and time.monotonic() < deadline:
             time.sleep(0.2)  # its creator is still setting it up
         if study.user_attrs.get("fingerprint") != sweep.fingerprint():
-            raise UserError(f"storage '{sweep.storage}' already holds a study '{sweep.study}' started from a "
+            raise UserError(f"storage '{mask_secrets(sweep.storage)}' already holds a study '{sweep.study}' started from a "
                             f"different sweep (its config, space, metric or sampler differ); set study: or "
                             f"folder: in the sweep file to start a new one")
         if not resume:
@@ -171,7 +175,8 @@ def _write_marker(sweep: Sweep) -> None:
     sweep.folder.mkdir(parents=True, exist_ok=True)
     tmp = sweep.folder / f".{MARKER}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps({"study": sweep.study, "fingerprint": sweep.fingerprint(),
-                               "storage": sweep.storage, "source": str(sweep.source.resolve())}, indent=1),
+                               "storage": mask_secrets(sweep.storage), "source": str(sweep.source.resolve())},
+                              indent=1),
                    encoding="utf-8")
     os.replace(tmp, sweep.folder / MARKER)
 
@@ -255,14 +260,21 @@ class TrialOutcome:
 
 
 def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, resume: bool,
-              control: SweepControl, sink: Sink) -> TrialOutcome:
-    """One training child; its eval events are reported to Optuna as they come."""
-    sets = [f"training.output_dir={run_dir}"] + list(sweep.overrides) + [f"{k}={flow(v)}" for k, v in values.items()]
+              control: SweepControl, sink: Sink, seed: int | None = None, report: bool = True,
+              env: dict[str, str] | None = None) -> TrialOutcome:
+    """One training child (``env`` added to its environment); its eval events are reported to
+    Optuna as they come (``report``: a setting's later seeds are not, so the pruner judges one
+    curve per trial)."""
+    # the trial's own folder comes after every --set and sampled value: none can send two trials into one folder
+    sets = list(sweep.overrides) + [f"{k}={flow(v)}" for k, v in values.items()] + [f"training.output_dir={run_dir}"]
+    if seed is not None:
+        sets.append(f"training.seed={seed}")
     args = ["train", str(sweep.config), "--events", "-"] + [a for s in sets for a in ("--set", s)]
     if resume:
         args.append("--resume")
     # a launcher (torchrun, accelerate launch) runs the trial on several processes; rank 0 writes the events
-    child = TrainChild([*sweep.launcher, "-m", "igrag_gui", *args] if sweep.launcher else cli_command(*args))
+    child = TrainChild([*sweep.launcher, "-m", "igrag_gui", *args] if sweep.launcher else cli_command(*args),
+                       env=env)
     control.child = child
     if control.stop.is_set():
         child.stop()
@@ -274,7 +286,8 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
         for point in load_run(run_dir).series().get(key, []):
             if not math.isnan(point.value):
                 best = point.value if best is None or better(key, point.value, best) else best
-                trial.report(point.value, point.step)
+                if report:
+                    trial.report(point.value, point.step)
     try:
         for event in child.events():
             kind = event["event"]
@@ -290,6 +303,8 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
                 continue
             best = value if best is None or better(key, value, best) else best
             step = int(event.get("step") or 0)
+            if not report:
+                continue
             trial.report(float(value), step)
             sink({"event": "trial_report", "number": trial.number, "step": step, "value": float(value)})
             if pruned is None and trial.should_prune():
@@ -315,6 +330,72 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
     return TrialOutcome("complete", best)
 
 
+def run_setting(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, resume: bool,
+                control: SweepControl, sink: Sink, env: dict[str, str] | None = None) -> TrialOutcome:
+    """One setting: one child, or one per seed in ``run_dir/seed-N`` (``seeds:``), whose value is
+    the mean over the seeds, with its spread (``std``, ``n``, ``seed_values``) as trial attributes.
+    On resume a seed whose run finished is read back, not trained again."""
+    if not sweep.seeds:
+        return run_trial(sweep, trial, values, run_dir, resume and _continue_in(run_dir, trial.number, sink),
+                         control, sink, env=env)
+    got: dict[int, float] = {}
+    for number, seed in enumerate(sweep.seeds):
+        folder = run_dir / f"seed-{seed}"
+        done = _finished_value(folder, sweep.metric) if resume else None
+        if done is not None:
+            got[seed] = done
+            continue
+        if control.stop.is_set():
+            return TrialOutcome("interrupted", None, "stopped by the user")
+        outcome = run_trial(sweep, trial, values, folder, resume and _continue_in(folder, trial.number, sink),
+                            control, sink, seed=seed, report=number == 0, env=env)
+        if outcome.state != "complete":
+            reason = f"seed {seed}: {outcome.reason}" if outcome.reason else outcome.reason
+            return TrialOutcome(outcome.state, outcome.value, reason)
+        got[seed] = float(outcome.value)
+    spread = statistics.stdev(got.values()) if len(got) > 1 else None
+    trial.set_user_attr("seed_values", {str(k): v for k, v in got.items()})
+    trial.set_user_attr("std", spread)
+    trial.set_user_attr("n", len(got))
+    return TrialOutcome("complete", statistics.fmean(got.values()))
+
+
+def _continue_in(folder: Path, number: int, sink: Sink) -> bool:
+    """Whether a requeued trial resumes in ``folder``: yes when it holds a checkpoint. Else the
+    earlier attempt saved nothing to continue from (it was stopped before its first checkpoint):
+    what that attempt wrote there (igrag's run folder, marked) goes to the trash and the trial
+    starts clean in the same folder. A folder holding files igrag did not write is left as it is
+    (the training child refuses it with its reason)."""
+    from ..checkpoints import latest_checkpoint
+    from ..output_folders import contents, marker, to_trash
+
+    if latest_checkpoint(folder) is not None:
+        return True
+    found = marker(folder)
+    if contents(folder) and found is not None and found.get("kind") == "run":
+        to_trash(folder)
+        sink({"event": "warning", "number": number,
+              "message": f"trial {number}: its earlier attempt in '{folder}' stopped before its first checkpoint; "
+                         f"starting it again from the beginning (the earlier attempt's files are in the trash)"})
+    return False
+
+
+def _finished_value(folder: Path, metric: str) -> float | None:
+    """The best ``metric`` of a run that finished (not stopped) in ``folder``, else None."""
+    if not (folder / "metrics.jsonl").is_file():
+        return None
+    run = load_run(folder)
+    if run.status != "finished":
+        return None
+    values = [p.value for p in run.series().get(metric, []) if not math.isnan(p.value)]
+    if not values:
+        return None
+    best = values[0]
+    for v in values[1:]:
+        best = v if better(metric, v, best) else best
+    return best
+
+
 def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
               control: SweepControl | None = None) -> Any:
     """Run trials until the budget is spent, the grid is done, or a stop is requested."""
@@ -322,10 +403,12 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
 
     control = control or SweepControl()
     study, storage = open_study(sweep, resume)
+    tracker = SweepTracker.open(sweep, resume)  # MLflow: one parent run, one child per trial
     if resume:
         _requeue_dead_trials(study, storage)
         fail_stale_trials(study)
-    sink({"event": "sweep_started", "study": sweep.study, "storage": sweep.storage, "folder": str(sweep.folder),
+    sink({"event": "sweep_started", "study": sweep.study, "storage": mask_secrets(sweep.storage),
+          "folder": str(sweep.folder),
           "trials": sweep.trials, "metric": sweep.metric, "direction": sweep.direction})
     while not control.stop.is_set():
         if sweep.sampler == "grid" and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
@@ -350,9 +433,14 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
         start = time.monotonic()
         trial_id = storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study.study_name),
                                                                    trial.number)
-        with Heartbeat(storage, trial_id):
-            outcome = run_trial(sweep, trial, values, run_dir,
-                                bool(resume_dir) and (run_dir / "metrics.jsonl").exists(), control, sink)
+        mlflow_run, env = tracker.start_trial(trial.number, values) if tracker else (None, None)
+        def warn(line: str, number: int = trial.number) -> None:
+            sink({"event": "warning", "number": number, "message": line})
+
+        with Heartbeat(storage, trial_id, warn=warn, label=f"trial {trial.number}"):
+            outcome = run_setting(sweep, trial, values, run_dir, bool(resume_dir), control, sink, env)
+        if tracker and mlflow_run:
+            tracker.end_trial(mlflow_run, outcome.state, outcome.value, outcome.reason)
         if outcome.reason:
             trial.set_user_attr("reason", outcome.reason)
         if outcome.state == "complete":
@@ -368,6 +456,8 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
     rows = ranking(study, sweep)
     write_csv(rows, sweep.folder / "sweep.csv")
     best = next((r for r in rows if r["state"] == "complete"), None)
+    if tracker:
+        tracker.finish(best, control.stop.is_set())
     sink({"event": "sweep_finished", "stopped": control.stop.is_set(), "best_run": best["run"] if best else None,
           "best_value": best["value"] if best else None, "csv": str(sweep.folder / "sweep.csv")})
     return rows
@@ -388,8 +478,13 @@ def ranking(study: Any, sweep: Sweep) -> list[dict[str, Any]]:
         state = _STATE.get(t.state.name, t.state.name.lower())
         value = t.value if state == "complete" else (
             t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None)
+        run = t.user_attrs.get("run", "")
+        if run and not Path(run).is_dir():
+            run = ""  # the trial ended before its folder was made: name no folder that does not exist
         rows.append({"trial": t.number, "state": state, "value": value,
-                     "params": {k: t.params.get(k) for k in sweep.space}, "run": t.user_attrs.get("run", ""),
+                     # with seeds: value is the mean over n seeds, std their sample standard deviation
+                     "std": t.user_attrs.get("std"), "n": t.user_attrs.get("n", 1 if state == "complete" else None),
+                     "params": {k: t.params.get(k) for k in sweep.space}, "run": run,
                      "reason": t.user_attrs.get("reason", "")})
     sign = -1 if sweep.direction == "maximize" else 1
     rows.sort(key=lambda r: (_ORDER.get(r["state"], 5), sign * r["value"] if r["value"] is not None else 0, r["trial"]))
@@ -402,8 +497,9 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["rank", "trial", "state", "value", *keys, "run", "reason"])
+        out.writerow(["rank", "trial", "state", "value", "std", "n", *keys, "run", "reason"])
         for i, r in enumerate(rows, 1):
             out.writerow([i, r["trial"], r["state"], "" if r["value"] is None else r["value"],
+                          "" if r.get("std") is None else r["std"], "" if r.get("n") is None else r["n"],
                           *[r["params"].get(k, "") for k in keys], r["run"], r["reason"]])
     os.replace(tmp, path)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..config import SECTION_CLASSES, RunConfig, canonical_name, field_specs, load_config
+from ..bounded import yaml_load
 from ..errors import UserError
 from .runs import metric_name
 
@@ -24,7 +25,8 @@ PRUNERS = ("median", "none")
 PRUNER_ARGS = ("n_startup_trials", "n_warmup_steps", "interval_steps")
 DIRECTIONS = ("maximize", "minimize")
 KEYS = ("config", "space", "sampler", "trials", "metric", "direction", "storage", "folder", "pruner", "study",
-        "launcher")
+        "launcher", "seeds")
+MAX_SEED = 2**32 - 1  # training.seed's bound
 
 
 @dataclass
@@ -52,14 +54,19 @@ class Sweep:
     study: str = ""
     overrides: list[str] = field(default_factory=list)
     launcher: list[str] = field(default_factory=list)  # e.g. torchrun --nproc_per_node 4: a trial on several GPUs
+    notes: list[str] = field(default_factory=list)  # warnings for the user (a --set the sweep does not use)
+    # each setting trained once per seed (training.seed), its value the mean; empty: once, the config's seed
+    seeds: list[int] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """What makes two sweep files the same study. Trials, storage, folder and ``--set`` may
         differ (another machine may need a smaller batch)."""
         space = {k: (v if isinstance(v, list) else vars(v)) for k, v in sorted(self.space.items())}
-        text = json.dumps({"config": str(self.config.resolve()), "space": space, "metric": self.metric,
-                           "direction": self.direction, "sampler": self.sampler},
-                          sort_keys=True, default=str)
+        what: dict[str, Any] = {"config": str(self.config.resolve()), "space": space, "metric": self.metric,
+                                "direction": self.direction, "sampler": self.sampler}
+        if self.seeds:  # a study's values are means over its seeds: other seeds, another study
+            what["seeds"] = self.seeds
+        text = json.dumps(what, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def grid(self) -> list[dict[str, Any]]:
@@ -163,9 +170,9 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
     """Read and judge a sweep file; raise ``UserError`` with every problem, one per line."""
     source = Path(path)
     if not source.is_file():
-        raise UserError(f"sweep file '{source}' does not exist; see the README's Sweeps section for its layout")
+        raise UserError(f"sweep file '{source}' does not exist; see docs/experiments.md for its layout")
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        raw = yaml_load(source.read_text(encoding="utf-8"), str(source))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else str(source)
@@ -175,7 +182,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
     if not isinstance(raw, dict):
         raise UserError(f"{source}: a sweep file is a mapping with config, space, sampler, trials, metric")
     where = str(source)
-    overrides = list(overrides or [])
+    overrides, notes = _trial_overrides(list(overrides or []), source)
     problems: list[str] = []
     for key in raw:
         if key not in KEYS:
@@ -223,6 +230,10 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
     for key, values in body.items():
         key = str(key)
         name = canonical_field(key)
+        if name == OUTPUT_DIR:
+            problems.append(f"{where}: space: '{key}' cannot be varied: each trial trains in its own folder "
+                            f"under the sweep's folder (set folder: to move them)")
+            continue
         if name is None:
             section = key.split(".")[0]
             hint = (f"section '{section}' has {', '.join(f.name for f in field_specs(section))}"
@@ -255,6 +266,12 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
             for message in _rejected(config_path, overrides, name, value):
                 problems.append(f"{where}: space.{key}: value {flow(value)} is rejected: {message}")
         space[name] = entry
+    seeds = raw.get("seeds") or []
+    if "seeds" in raw and not _seed_list(seeds):
+        problems.append(f"{where}: seeds: give a list of different whole numbers from 0 to {MAX_SEED}, "
+                        f"e.g. seeds: [1, 2, 3] (each setting is trained once per seed)")
+    elif "seeds" in raw and "training.seed" in space:
+        problems.append(f"{where}: seeds: training.seed is also in space; vary it in one place")
     if problems:
         raise UserError(*problems)
 
@@ -273,4 +290,26 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, trials: int
     return Sweep(source=source, config=config_path, space=space, sampler=sampler, trials=int(count),
                  metric=metric, direction=direction, storage=storage, folder=folder.resolve(), pruner=pruner,
                  pruner_args=pruner_args,
-                 study=str(raw.get("study") or source.stem), overrides=overrides, launcher=launcher)
+                 study=str(raw.get("study") or source.stem), overrides=overrides, launcher=launcher,
+                 notes=[n.format(folder=folder.resolve()) for n in notes], seeds=[int(x) for x in seeds])
+
+
+OUTPUT_DIR = "training.output_dir"
+
+
+def _trial_overrides(overrides: list[str], source: Path) -> tuple[list[str], list[str]]:
+    """The ``--set`` items that reach every trial, and a note for each one dropped: an output_dir
+    would send every trial into the same folder (each trial has its own, ``trial-NNN``)."""
+    kept, notes = [], []
+    for item in overrides:
+        if "=" in item and canonical_field(item.split("=", 1)[0].strip()) == OUTPUT_DIR:
+            notes.append(f"--set {item} is not used: each trial trains in its own folder under {{folder}} "
+                         f"(trial-000, trial-001, ...); set folder: in {source.name} to put them elsewhere")
+            continue
+        kept.append(item)
+    return kept, notes
+
+
+def _seed_list(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value) and len(set(value)) == len(value)
+            and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= MAX_SEED for x in value))

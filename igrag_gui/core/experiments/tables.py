@@ -43,3 +43,30 @@ def results_table(summaries: list[dict[str, Any]], metrics: list[str]) -> str:
             row.append(f"{got['best']:.4g}/{got['last']:.4g}" if got else None)
         rows.append(row)
     return render(header, rows)
+
+
+def intervals_text(data: dict[str, Any], names: dict[str, str]) -> str:
+    """``igrag runs compare``'s intervals: each run's metrics as value [low, high], then each
+    pair's difference and whether it is distinguishable from noise."""
+    runs = data["runs"]
+    lines = [f"95% intervals (paired bootstrap over {data['images']} validation images, "
+             f"{data['resamples']} resamples, seed {data['seed']}):" if runs else "No 95% intervals:"]
+    if runs and data["metrics"]:
+        rows = [[names.get(path, path), got["step"],
+                 *[_bounds(got["metrics"][m]["value"], got["metrics"][m]["low"], got["metrics"][m]["high"])
+                   for m in data["metrics"]]] for path, got in runs.items()]
+        lines.append(render(["run", "step", *data["metrics"]], rows))
+    for pair in data["pairs"]:
+        verdict = "distinguishable" if pair["distinguishable"] else "not distinguishable from noise"
+        lines.append(f"{names.get(pair['a'], pair['a'])} - {names.get(pair['b'], pair['b'])}: {pair['metric']} "
+                     f"{_bounds(pair['difference'], pair['low'], pair['high'], sign=True)}, {verdict}")
+    for metric, reason in data["not_bootstrapped"].items():
+        lines.append(f"{metric}: no interval ({reason})")
+    for path, reason in data["unavailable"].items():
+        lines.append(f"{names.get(path, path)}: no intervals ({reason})")
+    return "\n".join(lines)
+
+
+def _bounds(value: float, low: float, high: float, sign: bool = False) -> str:
+    f = "+.3f" if sign else ".3f"
+    return f"{value:{f}} [{low:{f}}, {high:{f}}]"

@@ -1,5 +1,6 @@
-"""Compare runs: tick several, their curves overlay (one colour each), and two tables say how
-their configs differ and what each achieved. A run opens in Inspect or the Playground.
+"""Compare runs: tick several, their curves overlay (one colour each), two tables say how their
+configs differ and what each achieved, and the Intervals tab draws each metric's 95% interval as
+error bars. A run opens in Inspect or the Playground.
 
 Everything shown comes from ``core.experiments`` (the same functions as ``igrag runs``).
 """
@@ -67,6 +68,13 @@ class ComparePage(QWidget):
         self.rename_button.clicked.connect(self._rename_current)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self._delete_current)
+        self.pack_button = QPushButton("Pack…")
+        self.pack_button.setToolTip("Write the run as one zip to share: adapter, config, metrics and a model card "
+                                    "(igrag runs pack)")
+        self.pack_button.clicked.connect(self._pack_current)
+        self.unpack_button = QPushButton("Unpack…")
+        self.unpack_button.setToolTip("Restore a run from a zip written by Pack (igrag runs unpack)")
+        self.unpack_button.clicked.connect(self._unpack_dialog)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -76,6 +84,10 @@ class ComparePage(QWidget):
         for b in (self.add_button, self.rename_button, self.delete_button):
             row.addWidget(b)
         left_layout.addLayout(row)
+        share = QHBoxLayout()
+        for b in (self.pack_button, self.unpack_button):
+            share.addWidget(b)
+        left_layout.addLayout(share)
 
         self.curve_box = QComboBox()
         self.curve_box.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -116,9 +128,13 @@ class ComparePage(QWidget):
         open_row.addWidget(self.inspect_button)
         open_row.addWidget(self.playground_button)
         results_layout.addLayout(open_row)
-        tables = QTabWidget()
+        from .intervals_view import IntervalsView
+
+        self.intervals_view = IntervalsView(RUN_COLORS)
+        self.tables = tables = QTabWidget()
         tables.addTab(results, "Results")
         tables.addTab(self.differences_table, "Differences")
+        tables.addTab(self.intervals_view, "Intervals")
 
         right = QSplitter(Qt.Vertical)
         right.addWidget(curves)
@@ -214,6 +230,7 @@ class ComparePage(QWidget):
                            symbolBrush=pen.color(), name=run.name)
         self._fill_results(runs)
         self._fill_differences(runs)
+        self.intervals_view.set_runs(runs)
 
     def _fill_results(self, runs: list[Run]) -> None:
         metrics = metric_names(runs)
@@ -298,3 +315,48 @@ class ComparePage(QWidget):
         path = self.current_path()
         if path is not None:
             self.delete(path)
+
+    # ------------------------------------------------------------------------------ sharing
+    def pack(self, path: str, out: Path) -> bool:
+        """Write the run pack ``out`` (``core.experiments.packs``, as ``igrag runs pack``); a
+        refusal is shown, not raised. The weights are stored, not compressed: a LoRA adapter
+        packs in well under a second."""
+        from ...core.experiments.packs import pack
+
+        try:
+            written = pack(path, out)
+        except UserError as exc:
+            QMessageBox.warning(self, "Pack run", " ".join(exc.lines))
+            return False
+        self.status_message.emit(f"Packed {path} into {written}")
+        return True
+
+    def _pack_current(self) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        out, _ = QFileDialog.getSaveFileName(self, "Pack run", str(Path(path).with_suffix(".zip")), "Run pack (*.zip)")
+        if out:
+            self.pack(path, Path(out))
+
+    def unpack(self, archive: Path, into: Path) -> Path | None:
+        """Restore a run pack as ``into`` (``igrag runs unpack``), list its folder and tick it."""
+        from ...core.experiments.packs import unpack
+
+        try:
+            folder = unpack(archive, into)
+        except UserError as exc:
+            QMessageBox.warning(self, "Unpack run", " ".join(exc.lines))
+            return None
+        self.add_folder(folder.parent.resolve())
+        self.tick(self.ticked_paths() + [folder])
+        self.status_message.emit(f"Unpacked {archive} into {folder}")
+        return folder
+
+    def _unpack_dialog(self) -> None:
+        archive, _ = QFileDialog.getOpenFileName(self, "Unpack run", "", "Run pack (*.zip)")
+        if not archive:
+            return
+        where = QFileDialog.getExistingDirectory(self, "Unpack into which folder? (a new run folder is made in it)")
+        if where:
+            self.unpack(Path(archive), Path(where) / Path(archive).stem)

@@ -17,8 +17,10 @@ from typing import Any, Callable
 import yaml
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QWidget)
 
+from ...core.bounded import yaml_load
 from ...core.config import RunConfig
 from ...core.errors import UserError
 from ...core.experiments.sweep_spec import SAMPLERS, computed_metrics, load_sweep
@@ -37,7 +39,7 @@ def _scalar(text: str) -> Any:
             return kind(text)
         except ValueError:
             pass
-    return yaml.safe_load(text)
+    return yaml_load(text, f"the value '{text[:40]}'")
 
 
 def parse_values(text: str) -> Any:
@@ -143,9 +145,16 @@ class SweepPage(QWidget):
         top_layout.addLayout(buttons)
         top_layout.addWidget(self.problems_label)
         top_layout.addWidget(self.where_label)
+        from .analysis_view import SweepAnalysis
+
+        self.analysis = SweepAnalysis()  # Optuna's analyses of the study (sweep_report), drawn when it is shown
+        self._analysis_task: Any = None
+        self.views = QTabWidget()
+        self.views.addTab(self.curve, "Running trial")
+        self.views.addTab(self.analysis, "Analysis")
         bottom = QSplitter(Qt.Horizontal)
         bottom.addWidget(self.queue_table)
-        bottom.addWidget(self.curve)
+        bottom.addWidget(self.views)
         bottom.setSizes([520, 300])
         split = QSplitter(Qt.Vertical)
         split.addWidget(top)
@@ -180,7 +189,7 @@ class SweepPage(QWidget):
             text = self.space_table.item(row, 1).text() if self.space_table.item(row, 1) else ""
             try:
                 space[name.text().strip()] = parse_values(text)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, UserError):
                 space[name.text().strip()] = text
         return space
 
@@ -312,16 +321,43 @@ class SweepPage(QWidget):
         with path.open(encoding="utf-8") as fh:
             return list(csv.DictReader(fh))
 
+    def refresh_analysis(self) -> None:
+        """Read the study's analyses in the background (``igrag sweep --report``'s data) and draw them."""
+        if self.sweep_file is None:
+            return
+        from .. import ops
+
+        self._analysis_task = self._analysis_task or ops.Latest(self)
+        self.analysis.show_note("Reading the sweep's study…")
+        self._analysis_task.start(self._read_analysis(self.sweep_file))
+
+    async def _read_analysis(self, path: Path) -> None:
+        from ...core.experiments.sweep_report import report_of
+        from .. import ops
+
+        try:
+            data = await ops.run(report_of, path, ml=False)  # Optuna and SQLite only: no torch
+        except ops.TaskFailed as exc:
+            self.analysis.show_note(exc.message)
+            return
+        self.analysis.show_report(data)
+
+    def analysis_busy(self) -> bool:
+        return self._analysis_task is not None and self._analysis_task.running()
+
     def _show_csv(self) -> None:
-        """Show the ranking (sweep.csv) in the queue table, best first."""
+        """Show the ranking (sweep.csv) in the queue table, best first, and the study's analyses."""
+        self.refresh_analysis()
         rows = self.ranking()
         if not rows:
             return
         self.queue_table.setRowCount(0)
         self.rows = {}
-        skip = {"rank", "trial", "state", "value", "run", "reason"}
+        skip = {"rank", "trial", "state", "value", "run", "reason", "std", "n"}
         for r in rows:
             params = ", ".join(f"{k}={v}" for k, v in r.items() if k not in skip)
+            if r.get("std"):  # a setting repeated over seeds (seeds:): its value is their mean
+                params += f"; mean of {r['n']} seeds, std {float(r['std']):.4g}"
             self._set_row(int(r["trial"]), r["state"], float(r["value"]) if r["value"] else None, params,
                           r["reason"] or r["run"])
         best = next((r for r in rows if r["state"] == "complete"), None)
