@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..core.bounded import json_loads
 from ..core.errors import UserError
 from .common import add_config_args, load_checked, warn
 
@@ -34,13 +35,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                     "COCO results format (for IGRAG's evaluator or igrag score)")
     p.add_argument("--per-image", metavar="FILE", help="also write every image's scores for each model to FILE "
                                                        "(JSON, worst first by the adapter's CIDEr)")
+    p.add_argument("--engine", choices=("auto", "transformers", "ct2"), default="auto",
+                   help="what writes the captions: transformers (the adapter on the base, as training "
+                        "evaluates), ct2 (the adapter merged into the base and converted with CTranslate2, "
+                        "cached), or auto (default: ct2 where its greedy captions of the first batch are "
+                        "identical to transformers', else transformers); a label ct2 cannot run (prompt "
+                        "tuning, a failed conversion) uses transformers and says why on stderr")
+    p.add_argument("--quantization", metavar="TYPE",
+                   help="CTranslate2 weights: int8, int8_float32, int16, float16, bfloat16, int8_float16, "
+                        "int8_bfloat16 (default float32: the same greedy captions as transformers)")
     p.set_defaults(func=run)
 
 
 def _default_adapter(output_dir: Path) -> Path | None:
     if not (output_dir / "adapter_config.json").is_file():
         return None
-    weights, run_yaml = output_dir / "adapter_model.safetensors", output_dir / "run.yaml"
+    weights = next((output_dir / n for n in ("adapter_model.safetensors", "adapter.safetensors")  # PEFT's, AdapterHub's
+                    if (output_dir / n).is_file()), output_dir / "adapter_model.safetensors")
+    run_yaml = output_dir / "run.yaml"
     if weights.is_file() and run_yaml.is_file() and run_yaml.stat().st_mtime > weights.stat().st_mtime + 1:
         warn(f"the adapter in {output_dir} is older than its run.yaml: the last run there was stopped or "
              f"failed before saving a final adapter, so this one is from an earlier run; pass --adapter "
@@ -55,7 +67,7 @@ def reported_scores(folder: Path) -> tuple[dict[str, float], int, str] | None:
     extra = folder / "igrag.json"  # best/ carries its own evaluation
     try:
         if extra.is_file():
-            data = json.loads(extra.read_text(encoding="utf-8"))
+            data = json_loads(extra.read_text(encoding="utf-8"))
             return scores_of(data), int(data["step"]), "the best evaluation"
         metrics = folder / "metrics.jsonl"
         if not metrics.is_file():
@@ -63,7 +75,7 @@ def reported_scores(folder: Path) -> tuple[dict[str, float], int, str] | None:
         last_eval, finished = None, None
         for line in metrics.read_text(encoding="utf-8").splitlines():
             try:
-                event = json.loads(line)
+                event = json_loads(line)
             except ValueError:
                 continue
             if event.get("event") == "eval":
@@ -84,11 +96,18 @@ def run(args: argparse.Namespace) -> int:
     from .score_cmd import parse_metrics
 
     metrics = parse_metrics(args.metrics)
+    from ..core.playground.engines import check_request
+
+    check_request(args.engine, args.quantization)
     if not cfg.val_file:
         raise UserError(f"{cfg.where('data.val_path')}: data.val_path is empty; igrag eval scores the "
                         f"validation split: set it (--set data.val_path=FILE)")
-    from ..core.models import resolve_model_ref
+    from ..core.models import own_code, resolve_model_ref
     from ..core.playground import Session, run_batch, training_eval_settings
+
+    if cfg.model.trust_remote_code and own_code(resolve_model_ref(cfg)):
+        warn(f"model '{cfg.model.base_model_path}' is defined by its own Python code (auto_map in its "
+             f"config.json); model.trust_remote_code is true, so this command runs it")
 
     adapter = Path(args.adapter) if args.adapter else _default_adapter(cfg.output_path)
     if adapter is None:
@@ -106,7 +125,11 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_batch(session, cfg.val_file, adapters, settings, limit=args.limit, progress=progress,
                        batch_size=batch_size, prompt_field=cfg.data.prompt_field,
-                       caption_field=cfg.data.caption_field, metrics=metrics)
+                       caption_field=cfg.data.caption_field, metrics=metrics, engine=args.engine,
+                       quantization=args.quantization,
+                       say=lambda line: print(f"igrag: {line}", file=sys.stderr, flush=True))
+    for line in result.engine_lines():
+        print(f"igrag: {line}", file=sys.stderr)
     if result.truncated:
         warn(f"{result.truncated} of {len(result.rows)} prompts are longer than data.max_source_length="
              f"{cfg.data.max_source_length} tokens and were truncated (as in training)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +109,42 @@ def test_eval_prints_every_metric_side_by_side_and_what_training_reported(run, t
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert (data["BLEU-4"], data["CIDEr"], data["images"]) == (reported["bleu4"], reported["cider"], 24)
+
+
+def test_eval_with_ct2_gives_transformers_captions_in_the_same_files(run, tmp_path):
+    pytest.importorskip("ctranslate2")
+    run_dir, val = run
+    common = ["eval", "configs/demo.yaml", "--set", f"training.output_dir={run_dir}", "--set",
+              f"data.val_path={val}", "--set", "training.eval_batch_size=8", "--metrics", "bleu4,cider"]
+    outputs = {}
+    for engine in ("transformers", "ct2"):
+        result = igrag(*common, "--engine", engine, "--results", str(tmp_path / engine))
+        assert result.returncode == 0, result.stderr
+        outputs[engine] = result
+    import ctranslate2
+
+    engines = [line for line in outputs["ct2"].stderr.splitlines()
+               if line.startswith("igrag: engine for ") and "merging" not in line]
+    assert [line.split(" (")[0] for line in engines] == ["igrag: engine for base: ct2",
+                                                          "igrag: engine for playground-run: ct2"]
+    # converted now, or by an earlier eval of the same model (the conversion cache is keyed by content)
+    how = re.compile(rf" \(CTranslate2 {re.escape(ctranslate2.__version__)}, float32, "
+                     rf"(converted in \d+\.\d s|from the cache)")
+    assert all(how.search(line) for line in engines), engines
+    assert "igrag: engine for playground-run: transformers (as asked)" in outputs["transformers"].stderr
+    files = {engine: sorted(p.name for p in (tmp_path / engine).iterdir()) for engine in outputs}
+    assert files["ct2"] == files["transformers"] == ["base.json", "playground-run.json"]
+    for name in files["ct2"]:
+        ours = json.loads((tmp_path / "ct2" / name).read_text())
+        theirs = json.loads((tmp_path / "transformers" / name).read_text())
+        assert [r["image_id"] for r in ours] == [r["image_id"] for r in theirs] and len(ours) == 24
+        same = sum(a == b for a, b in zip(ours, theirs))
+        assert same >= 0.99 * len(theirs), (name, same)
+    # the same table on stdout (same captions: same figures)
+    assert outputs["ct2"].stdout.splitlines()[:4] == outputs["transformers"].stdout.splitlines()[:4]
+    refused = assert_user_error(igrag(*common, "--engine", "transformers", "--quantization", "int8"))
+    assert refused == ["igrag: error: quantization int8 applies to the CTranslate2 engine; use --engine ct2 or "
+                       "auto, or leave --quantization out"]
 
 
 def test_merge_saves_and_verifies(run, tmp_path):

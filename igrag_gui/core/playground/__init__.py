@@ -11,7 +11,11 @@
 - ``exclusive``: ``Session.exclusive(busy_message)`` and the ``ModelUse`` handle it yields;
 - ``batch``: ``run_batch(session, path, adapters, settings, ...) -> BatchResult`` (images, COCO metrics per
   label, ``to_csv``) and ``training_eval_settings(cfg)``;
-- ``merge``: ``merge_and_save(session, adapter, out_dir) -> MergeReport``.
+- ``merge``: ``merge_and_save(session, adapter, out_dir) -> MergeReport``;
+- ``engines`` (with ``ct2_cache``): what writes a batch's captions, ``run_batch(..., engine="auto" |
+  "transformers" | "ct2", quantization=...)``: CTranslate2 on the adapter merged into the base,
+  converted once and cached, where it gives transformers' greedy captions; else transformers, with
+  the reason in ``BatchResult.engines``.
 
 Thread-safety: see ``session``'s docstring. In short, any thread may call; one operation uses the
 model at a time (``with session.exclusive(busy_message) as use:``, see ``exclusive``) and a second

@@ -98,6 +98,12 @@ def read_adapter(path: str | Path) -> AdapterMeta:
         raise UserError(f"'{files.folder}' has adapter_config.json but no adapter_model.safetensors; "
                         f"give the folder save_pretrained wrote, with its weights")
     raw = read_adapter_config(files.config)
+    from ..methods.bottleneck_section import PEFT_TYPE as BOTTLENECK, is_bottleneck_document
+
+    if is_bottleneck_document(raw):  # AdapterHub's layout: igrag's own bottleneck adapters load it
+        return AdapterMeta(given=Path(path), folder=files.folder, config=raw, peft_type=BOTTLENECK,
+                           task_type=None, base_model=raw.get("model_name") or None, is_prompt_learning=False,
+                           weights=files.weights, tensors=None, peft_config=None)
     peft_type = raw.get("peft_type")
     if not isinstance(peft_type, str):
         raise UserError(f"{files.config}: no 'peft_type' field, so this is not a PEFT adapter config; "

@@ -55,6 +55,11 @@ class BatchResult:
     scores: dict[str, Scores]  # label -> COCO metrics over the images done (0-1 scale)
     seconds: float = 0.0
     cancelled: bool = False
+    engines: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (engine, why: one line)
+
+    def engine_lines(self) -> list[str]:
+        """One line per label: which engine wrote its captions and why."""
+        return [f"engine for {label}: {engine} ({why})" for label, (engine, why) in self.engines.items()]
 
     @property
     def done(self) -> list[BatchRow]:
@@ -114,10 +119,16 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
               progress: Callable[[int, int], None] | None = None, *, state: "TaskState | None" = None,
               batch_size: int = 16,
               prompt_field: str = "prompt", caption_field: str = "caption",
-              metrics: Sequence[str] = METRICS, java: bool | None = None) -> BatchResult:
+              metrics: Sequence[str] = METRICS, java: bool | None = None, engine: str = "transformers",
+              quantization: str | None = None, say: Callable[[str], None] | None = None) -> BatchResult:
     """Every image of ``path`` (JSONL, CSV or a JSON list; the first ``limit`` images) through
     each of ``adapters`` (None: the base model; default: the base and every attached adapter),
     scored with ``metrics`` (pycocoevalcap; METEOR and SPICE need Java).
+
+    ``engine`` (``auto``, ``transformers`` or ``ct2``, with ``quantization`` for CTranslate2; see
+    ``engines``) picks what writes each label's captions; ``result.engines`` says which did and
+    why, and ``say`` gets a line while a model is being converted. Metrics and files are the same
+    whatever the engine.
 
     Works batch by batch, each batch through every label before the next, so a cancel
     (``state.cancelled()`` is read between batches) leaves images that all labels have done and
@@ -137,6 +148,9 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
         raise UserError("nothing to run: choose the base model or an adapter")
     for a in wanted:
         session.check_adapter(a)
+    from .engines import check_request, prepare
+
+    check_request(engine, quantization)
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise UserError(f"limit must be a positive whole number, got {limit!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -154,13 +168,16 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
         raise UserError(f"each label may run once, got {', '.join(labels)}")
     stopped = False
     with session.exclusive(BUSY_BATCH) as use:
+        if state is not None and engine != "transformers":
+            state.set_status("preparing the caption engine…")
+        runners = prepare(session, use, wanted, settings, engine, quantization, say)
         for start in range(0, len(rows), batch_size):
             if state is not None and state.cancelled():
                 stopped = True
                 break
             chunk = rows[start:start + batch_size]
-            for adapter, label in zip(wanted, labels):
-                texts = use.generate([r.prompt for r in chunk], settings, adapter, batch_size, seed_offset=start)
+            for runner, label in zip(runners, labels):
+                texts = runner.generate(use, [r.prompt for r in chunk], settings, batch_size, start)
                 for row, text in zip(chunk, texts):
                     row.outputs[label] = text
             done = start + len(chunk)
@@ -169,7 +186,8 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
             if state is not None:
                 state.set_progress(done / len(rows))
                 state.set_status(f"{done:,} of {len(rows):,} images through {len(labels)} model(s)…")
-    result = BatchResult(path, labels, rows, {}, cancelled=stopped)
+    result = BatchResult(path, labels, rows, {}, cancelled=stopped,
+                         engines={label: (r.engine, r.reason) for label, r in zip(labels, runners)})
     done = result.done
     references = {r.image_id: r.references for r in done}
     result.scores = {label: score({r.image_id: r.outputs[label] for r in done}, references, metrics, java)

@@ -87,7 +87,14 @@ class ModelUse:
         session = self._live()
         session.check_adapter(adapter)  # again: it may have been removed since the caller checked
         model = session.model
-        if not session.adapters:
+        bottleneck = getattr(model, "igrag_bottleneck", None)  # ours: switched on and off in place
+        if bottleneck is not None:
+            bottleneck.enabled = adapter is not None
+            try:
+                yield model
+            finally:
+                bottleneck.enabled = True
+        elif not session.adapters:
             yield model
         elif adapter is None:
             with model.disable_adapter():

@@ -306,7 +306,19 @@ class Session:
         return candidate
 
     def _load_adapter_weights(self, meta: AdapterMeta, name: str) -> None:
-        """PEFT does the loading; this only keeps the session's model whole when it fails."""
+        """PEFT does the loading; this only keeps the session's model whole when it fails.
+        Bottleneck adapters (AdapterHub's layout) are ours: one at a time, in the base model."""
+        if meta.peft_config is None:
+            from ..methods import bottleneck
+
+            current = bottleneck.state_of(self._base_model)
+            if current is not None:
+                raise UserError(f"cannot attach '{meta.given}' beside the bottleneck adapter "
+                                f"{', '.join(self._infos)}: igrag keeps one bottleneck adapter per model; "
+                                f"remove it first")
+            bottleneck.load(self._base_model, meta.folder)
+            self._base_model.eval()
+            return
         from peft import PeftModel
         from peft.auto import MODEL_TYPE_TO_PEFT_MODEL_MAPPING
 
@@ -354,7 +366,11 @@ class Session:
         self.check_adapter(name)
         with self.exclusive(f"the adapter '{name}' is being removed; try again in a moment"):
             self.check_adapter(name)
-            if len(self._infos) == 1:
+            if self._peft is None:  # a bottleneck adapter, inside the base model
+                from ..methods import bottleneck
+
+                bottleneck.remove(self._base_model)
+            elif len(self._infos) == 1:
                 self._base_model = self._unwrap(self._peft)
                 self._peft = None
             else:

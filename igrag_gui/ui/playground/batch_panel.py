@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from ...resources import resource_path
 from .. import ops
@@ -31,6 +31,16 @@ class BatchPanel(QWidget):
         self.limit.setRange(0, 1_000_000)
         self.limit.setSpecialValueText("all images")
         self.limit.setValue(20)
+        self.engine = QComboBox()  # core.playground.engines.ENGINES, without importing the core's torch side
+        for engine, tip in (("auto", "CTranslate2 where its greedy captions of the first batch are identical to "
+                                     "transformers' (LoRA merged into the base, converted once and cached), "
+                                     "else transformers"),
+                            ("transformers", "The adapter on the base model, exactly as training evaluates"),
+                            ("ct2", "CTranslate2 for every model it can run (prompt tuning and sampling "
+                                    "fall back to transformers, with the reason)")):
+            self.engine.addItem(engine)
+            self.engine.setItemData(self.engine.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.engine.setToolTip("What writes the captions; the summary says which engine each model used and why")
         self.run_button = QPushButton("Run batch")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
@@ -52,6 +62,8 @@ class BatchPanel(QWidget):
         row.addWidget(self.browse_button)
         row.addWidget(QLabel("Images"))
         row.addWidget(self.limit)
+        row.addWidget(QLabel("Engine"))
+        row.addWidget(self.engine)
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
         exports = QHBoxLayout()
@@ -70,6 +82,7 @@ class BatchPanel(QWidget):
         """``busy``: a batch runs (Cancel on); ``can_run``: the tab is idle with a model."""
         self.run_button.setEnabled(can_run)
         self.cancel_button.setEnabled(busy)
+        self.engine.setEnabled(not busy)
         self.export_button.setEnabled(self.result is not None)
         self.export_results_button.setEnabled(self.result is not None)
 
@@ -84,7 +97,8 @@ class BatchPanel(QWidget):
         self.progress.setValue(0)
         self.show_summary(f"Running {path.name} through {len(adapters)} model(s)…")
         try:
-            result = await ops.run(run_batch, session, path, adapters, settings, limit=limit, state=self.state)
+            result = await ops.run(run_batch, session, path, adapters, settings, limit=limit, state=self.state,
+                                   engine=self.engine.currentText())
         except ops.TaskFailed as exc:
             self.show_summary(exc.message, "error")
             return
@@ -95,8 +109,9 @@ class BatchPanel(QWidget):
         self.show_summary(f"{len(result.done):,} images · CIDEr: "
                           + " · ".join(f"{label} {format_score(s.overall.get('cider'))}"
                                        for label, s in result.scores.items())
-                          + " (pycocoevalcap, 0-1 scale)" + (" (cancelled: partial)" if result.cancelled else ""))
-        self.status_message.emit(self.summary.text())
+                          + " (pycocoevalcap, 0-1 scale)" + (" (cancelled: partial)" if result.cancelled else "")
+                          + "\n" + "\n".join(result.engine_lines()))
+        self.status_message.emit(self.summary.text().splitlines()[0])
 
     def cancel(self) -> None:
         if self.state is not None:

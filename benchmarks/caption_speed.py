@@ -1,0 +1,121 @@
+"""Caption speed: transformers (the adapter on the base, as training evaluates) against CTranslate2
+(the adapter merged and converted, ``core/playground/engines.py``) on the same images.
+
+    .venv/bin/python benchmarks/caption_speed.py [--rounds 9] [--size demo|small] [--images 48]
+        [--batch 16] [--tokens 24] [--threads N]
+
+Sizes: the demo model (1.5M parameters) or a FLAN-T5-small-shaped model with random weights (77M;
+built into a temporary folder, nothing downloaded), each with a fresh LoRA (r 16 on q and v,
+non-zero B so it changes outputs). The images are the first ``--images`` of the demo validation
+split; greedy decoding with ``max_new_tokens = --tokens`` (24: IGRAG's target length), batches of
+``--batch``, float32 on both sides, the same torch thread count for both.
+
+Both sides run in this process through the code ``igrag eval`` uses (``ModelUse.generate`` and
+``Ct2Captioner.generate``), rounds alternating which side goes first. Printed: each round's
+seconds per side with medians and min-max, images/s, the conversion time (done once, cached
+after), the share of identical captions, and last ``caption speed ratio: X (greedy, float32,
+SIZE)``: the median of the per-round ratios transformers/ct2 (above 1: CTranslate2 is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def fresh_lora(folder: Path, base: Path) -> Path:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForSeq2SeqLM
+
+    torch.manual_seed(0)
+    model = get_peft_model(AutoModelForSeq2SeqLM.from_pretrained(base),
+                           LoraConfig(r=16, lora_alpha=32, target_modules=["q", "v"], task_type="SEQ_2_SEQ_LM",
+                                      init_lora_weights=False))
+    model.save_pretrained(folder)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--size", choices=("demo", "small"), default="small")
+    parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--tokens", type=int, default=24)
+    parser.add_argument("--threads", type=int, default=None, help="torch and CTranslate2 threads (default: torch's)")
+    args = parser.parse_args()
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+
+    import torch
+
+    from benchmarks._common import make_flan_t5_small, spread
+    from igrag_gui.core.playground import GenerationSettings, Session
+    from igrag_gui.core.playground.engines import prepare
+    from igrag_gui.resources import demo_model_path, resource_path
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"cores: {os.cpu_count()}; torch threads: {torch.get_num_threads()}; "
+          f"load average at start: {os.getloadavg()[0]:.1f}")
+    lines = resource_path("demo", "data", "val.jsonl").read_text(encoding="utf-8").splitlines()
+    seen, prompts = set(), []
+    for line in lines:
+        record = json.loads(line)
+        key = record.get("image_id", len(seen))
+        if key not in seen:
+            seen.add(key)
+            prompts.append(record["prompt"])
+    prompts = prompts[:args.images]
+    settings = GenerationSettings(max_new_tokens=args.tokens)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("IGRAG_CT2_CACHE", str(Path(tmp) / "ct2"))
+        if args.size == "small":
+            base = make_flan_t5_small(Path(tmp) / "flan-t5-small-shape")
+            label = "FLAN-T5-small shape (77M, random weights)"
+        else:
+            base, label = demo_model_path(), "demo model (1.5M)"
+        session = Session.load(str(base), max_source_length=512)
+        name = session.add_adapter(fresh_lora(Path(tmp) / "lora", base), name="lora")
+        with session.exclusive("the benchmark is using the model") as use:
+            started = time.perf_counter()
+            engine = prepare(session, use, [name], settings, "ct2", None)[0]
+            convert_s = time.perf_counter() - started
+            if engine.captioner is None:
+                raise SystemExit(f"CTranslate2 cannot run here: {engine.reason}")
+            sides = {"transformers": lambda: use.generate(prompts, settings, name, args.batch),
+                     "ct2": lambda: engine.captioner.generate(prompts, args.tokens, args.batch)}
+            outputs = {side: run() for side, run in sides.items()}  # warm-up, and the captions compared
+            times: dict[str, list[float]] = {"transformers": [], "ct2": []}
+            for r in range(args.rounds):
+                for side in (("transformers", "ct2") if r % 2 == 0 else ("ct2", "transformers")):
+                    start = time.perf_counter()
+                    texts = sides[side]()
+                    times[side].append(time.perf_counter() - start)
+                    assert texts == outputs[side], f"{side} changed its captions between rounds"
+    same = sum(a == b for a, b in zip(outputs["transformers"], outputs["ct2"]))
+    ratios = [t / c for t, c in zip(times["transformers"], times["ct2"])]
+    n = len(prompts)
+    print(f"{n} images of the demo validation split, {label} + LoRA r16 (q, v), greedy, max_new_tokens "
+          f"{args.tokens}, batch {args.batch}, float32, {args.rounds} rounds alternating:")
+    print(f"  CTranslate2 conversion (merge + convert, once; cached after): {convert_s:.1f} s")
+    for side in ("transformers", "ct2"):
+        print(f"  {side:<12} seconds: {spread(times[side], '{:.2f}')}; "
+              f"{n / statistics.median(times[side]):.1f} images/s")
+    print(f"  identical greedy captions: {same} of {n} ({100 * same / n:.1f}%)")
+    print(f"  ratio per round: {spread(ratios, '{:.2f}')}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"caption speed ratio: {statistics.median(ratios):.2f} (greedy, float32, {args.size})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Which engine writes a batch's captions: transformers (the model in the session) or CTranslate2
+(the same weights, the adapter merged in, converted; see ``ct2_cache``).
+
+- ``transformers``: ``ModelUse.generate``, exactly training's evaluation.
+- ``ct2``: the converted model, greedy (``beam_size=1``), ``max_decoding_length =
+  max_new_tokens``, on the prompt's token ids cut as the session cuts them. Used wherever it can
+  run; where it cannot (not installed, a causal model, sampling or beams, a prompt-learning
+  adapter, a failed conversion or an engine error), that label falls back to transformers with
+  a one-line reason, and its captions are transformers'.
+- ``auto``: CTranslate2 only where it gives the same greedy captions: the first batch is captioned
+  by both, and CTranslate2 takes the rest only if every caption of that batch is identical
+  (the first batch's captions are transformers' either way). With ``quantization`` other than
+  float32 identical captions are not expected, so ``auto`` then takes CTranslate2 once it runs
+  and reports the share of identical captions on the first batch.
+
+Why merge-then-convert: a merged LoRA is the same function as base + adapter up to float
+rounding (``merge.py`` checks logits to 1e-3), and CTranslate2 runs a plain Transformer faster
+than PyTorch's eager generate on CPU (fused kernels, no Python per token). Prompt tuning and
+other prompt-learning methods have no weights to merge, so they stay on transformers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from ..errors import UserError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .session import Session
+    from .settings import GenerationSettings
+
+ENGINES = ("auto", "transformers", "ct2")
+QUANTIZATIONS = ("float32", "int8", "int8_float32", "int16", "float16", "bfloat16", "int8_float16", "int8_bfloat16")
+
+
+def check_request(engine: str, quantization: str | None) -> None:
+    """``UserError`` for an unknown engine or quantization, or a quantization without CTranslate2."""
+    if engine not in ENGINES:
+        raise UserError(f"engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    if quantization is None:
+        return
+    if quantization not in QUANTIZATIONS:
+        raise UserError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, got '{quantization}'")
+    if engine == "transformers":
+        raise UserError(f"quantization {quantization} applies to the CTranslate2 engine; use --engine ct2 or "
+                        f"auto, or leave --quantization out")
+
+
+def unavailable(session: "Session", adapter: str | None, settings: "GenerationSettings",
+                quantization: str | None) -> str | None:
+    """Why CTranslate2 cannot caption for ``adapter`` with ``settings`` (one line), or None."""
+    try:
+        import ctranslate2
+    except ImportError:
+        return "CTranslate2 is not installed (pip install ctranslate2)"
+    if session.kind != "seq2seq":
+        return "the CTranslate2 engine runs encoder-decoder models here, and this one is causal"
+    if settings.do_sample or settings.num_beams != 1 or settings.repetition_penalty != 1.0 or settings.min_new_tokens:
+        return "the CTranslate2 engine is used for plain greedy decoding only (these settings sample, use " \
+               "beams, a repetition penalty or a minimum length)"
+    if adapter is not None:
+        info = session.adapter_info(adapter)
+        if info.prompt_learning:
+            return (f"a {info.peft_type} adapter adds virtual tokens to the input instead of weights, so it "
+                    f"cannot be merged into a model CTranslate2 runs")
+    device = getattr(session.device, "type", str(session.device))
+    if device not in ("cpu", "cuda"):
+        return f"CTranslate2 does not run on {device}"
+    if device == "cuda" and ctranslate2.get_cuda_device_count() < 1:
+        return "this CTranslate2 build has no CUDA support"
+    if quantization and quantization != "float32" and quantization not in ctranslate2.get_supported_compute_types(device):
+        return f"CTranslate2 on {device} does not support {quantization}"
+    return None
+
+
+class Ct2Captioner:
+    """A converted model that captions prompts as the session would (same token ids in, greedy)."""
+
+    def __init__(self, session: "Session", folder: Any):
+        import ctranslate2
+        import torch
+
+        device = getattr(session.device, "type", str(session.device))
+        self._session = session
+        self.translator = ctranslate2.Translator(str(folder), device=device, compute_type="default",
+                                                 inter_threads=1, intra_threads=torch.get_num_threads())
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, batch_size: int) -> list[str]:
+        session = self._session
+        tokenizer = session.tokenizer
+        sources = []
+        for prompt in prompts:
+            ids = session.prepare_prompt(prompt).input_ids
+            with session.tokenizer_lock:
+                sources.append(tokenizer.convert_ids_to_tokens(ids))
+        results = self.translator.translate_batch(sources, max_batch_size=batch_size, beam_size=1,
+                                                  max_decoding_length=max_new_tokens, num_hypotheses=1)
+        texts = []
+        with session.tokenizer_lock:
+            for result in results:
+                ids = tokenizer.convert_tokens_to_ids(result.hypotheses[0])
+                texts.append(tokenizer.decode(ids, skip_special_tokens=True).strip())
+        return texts
+
+
+@dataclass
+class LabelEngine:
+    """The engine of one label for one batch run; ``generate`` may move it from trying
+    CTranslate2 (``verify``) to ``ct2`` or back to ``transformers``, and says why in ``reason``."""
+
+    adapter: str | None
+    mode: str  # "transformers", "ct2" or "verify" (auto, until the first batch is compared)
+    reason: str
+    captioner: Ct2Captioner | None = None
+    exact: bool = True  # float32: auto needs identical captions
+
+    @property
+    def engine(self) -> str:
+        return "ct2" if self.mode == "ct2" else "transformers"
+
+    def generate(self, use: Any, prompts: Sequence[str], settings: "GenerationSettings", batch_size: int,
+                 seed_offset: int) -> list[str]:
+        if self.mode == "ct2":
+            try:
+                return self.captioner.generate(prompts, settings.max_new_tokens, batch_size)
+            except Exception as exc:  # noqa: BLE001 - an engine error is a fallback, never a wrong caption
+                self._fall_back(f"CTranslate2 failed while captioning ({_first_line(exc)})")
+        texts = use.generate(prompts, settings, self.adapter, batch_size, seed_offset)
+        if self.mode == "verify":
+            try:
+                fast = self.captioner.generate(prompts, settings.max_new_tokens, batch_size)
+            except Exception as exc:  # noqa: BLE001
+                self._fall_back(f"CTranslate2 failed while captioning ({_first_line(exc)})")
+                return texts
+            same = sum(a == b for a, b in zip(texts, fast))
+            if same == len(texts) or not self.exact:
+                self.mode = "ct2"
+                self.reason += (f"; {same} of {len(texts)} greedy captions of the first batch identical to "
+                                f"transformers'")
+            else:
+                self._fall_back(f"CTranslate2's greedy captions differed from transformers' on "
+                                f"{len(texts) - same} of {len(texts)} images of the first batch")
+        return texts
+
+    def _fall_back(self, reason: str) -> None:
+        self.mode, self.captioner, self.reason = "transformers", None, f"{reason}; using transformers"
+
+
+def prepare(session: "Session", use: Any, adapters: Sequence[str | None], settings: "GenerationSettings",
+            engine: str, quantization: str | None, say: Callable[[str], None] | None = None) -> list[LabelEngine]:
+    """A ``LabelEngine`` for each of ``adapters``, converting (or finding in the cache) what
+    CTranslate2 needs. Call with the model held (``use``)."""
+    from .ct2_cache import ConversionFailed, converted_model
+
+    check_request(engine, quantization)
+    out = []
+    for adapter in adapters:
+        if engine == "transformers":
+            out.append(LabelEngine(adapter, "transformers", "as asked"))
+            continue
+        why = unavailable(session, adapter, settings, quantization)
+        if why is not None:
+            out.append(LabelEngine(adapter, "transformers", f"{why}; using transformers"))
+            continue
+        try:
+            converted = converted_model(session, use, adapter, quantization, say)
+            captioner = Ct2Captioner(session, converted.folder)
+        except ConversionFailed as exc:
+            out.append(LabelEngine(adapter, "transformers", f"{exc}; using transformers"))
+            continue
+        except Exception as exc:  # noqa: BLE001 - loading the converted model: a fallback too
+            out.append(LabelEngine(adapter, "transformers", f"CTranslate2 cannot load the converted model "
+                                                            f"({_first_line(exc)}); using transformers"))
+            continue
+        import ctranslate2
+
+        how = (f"CTranslate2 {ctranslate2.__version__}, {converted.quantization}, "
+               + ("from the cache" if converted.cached else f"converted in {converted.seconds:.1f} s"))
+        exact = converted.quantization == "float32"
+        out.append(LabelEngine(adapter, "ct2" if engine == "ct2" else "verify",
+                               how if engine == "ct2" else f"{how}, checked on the first batch", captioner, exact))
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
