@@ -23,13 +23,19 @@ def warn(line: str) -> None:
 
 
 def load_checked(args: argparse.Namespace, need_model: bool = True,
-                 scope: tuple[str, ...] | None = None) -> tuple[RunConfig, Any]:
+                 scope: tuple[str, ...] | None = None, runs_model_code: bool = False,
+                 model_required: bool = False) -> tuple[RunConfig, Any]:
     """Load the config, then report every problem at once before any weights load.
 
     ``scope`` limits the judgement to the sections a command uses (``params`` needs no data).
     Returns the config and, when ``need_model``, ``(ModelInfo, None)`` (``model_facts.model_info``:
-    cached by config.json's content, so a model seen before costs no torch import).
+    cached by config.json's content, so a model seen before costs no torch import); None instead
+    when the model brings its own Python code, which checking never runs: a warning says so, and
+    ``runs_model_code`` (train) says that the command will run it; ``model_required`` (params,
+    which counts the built model) makes it the one error instead.
     """
+    from ..core.models import ModelCodeNotRun
+
     cfg, warnings = load_config(args.config, args.overrides)
     for line in warnings:
         warn(line)
@@ -46,6 +52,14 @@ def load_checked(args: argparse.Namespace, need_model: bool = True,
 
         try:
             described = (model_info(cfg), None)  # from the cache when seen before: no torch
+        except ModelCodeNotRun as exc:
+            if model_required:
+                problems += [Problem("model.base_model_path", line) for line in exc.lines]
+            elif runs_model_code:
+                warn(f"model '{cfg.model.base_model_path}' is defined by its own Python code (auto_map in its "
+                     f"config.json); model.trust_remote_code is true, so this command runs it")
+            else:
+                warn(exc.lines[0])
         except UserError as exc:
             problems += [Problem("model.base_model_path", line) for line in exc.lines]
         else:

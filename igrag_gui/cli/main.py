@@ -11,16 +11,18 @@ import sys
 from typing import Callable, Sequence
 
 from .. import __version__
-from ..core.errors import UserError
+from ..core.bounded import mask_secrets
+from ..core.errors import UserError, as_user_error
 from ..core.logs import log_exception
-from . import (convert_cmd, data_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd, runs_cmd,
-               score_cmd, sweep_cmd, train_cmd, validate_cmd)
+from . import (convert_cmd, data_cmd, estimate_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd,
+               runs_cmd, score_cmd, sweep_cmd, train_cmd, validate_cmd)
 
 COMMANDS: list[tuple[str, Callable[[argparse._SubParsersAction], None]]] = [
     ("params", params_cmd.register),
     ("validate", validate_cmd.register),
     ("data", data_cmd.register),
     ("train", train_cmd.register),
+    ("estimate", estimate_cmd.register),
     ("inspect", inspect_cmd.register),
     ("generate", generate_cmd.register),
     ("eval", eval_cmd.register),
@@ -56,6 +58,13 @@ def _quiet_libraries() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..core.allocator import keep_freed_memory
+
+    keep_freed_memory()  # at process entry, before any tensor: every entry point, once
+    from ..core.ranks import die_with_parent, launched_by_launcher
+
+    if launched_by_launcher():  # a rank of torchrun / accelerate: it ends when its launcher ends
+        die_with_parent()
     _quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("igrag: interrupted", file=sys.stderr)
+        from igrag_gui.core import torch_thread
+
+        torch_thread.abandon_at_exit(130)  # a model job still running must not be unwound at exit
         return 130
     except BrokenPipeError:  # `igrag ... | head` closed the pipe: not an error of ours
         import os
@@ -78,8 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # Python must not fail flushing stdout at exit
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence
+        user = as_user_error(exc)  # a full disk, a read-only folder, a damaged weights file
+        if user is not None:
+            for line in user.lines:
+                print(f"igrag: error: {line}", file=sys.stderr)
+            return 2
         path = log_exception(exc, context=f"igrag {' '.join(sys.argv[1:] if argv is None else argv)}")
-        print(f"igrag: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        first = mask_secrets(str(exc).splitlines()[0]) if str(exc) else ""
+        print(f"igrag: internal error: {type(exc).__name__}: {first}"
               f" (this is a bug; the traceback is in {path})", file=sys.stderr)
         return 1
 

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..core.methods import METHODS
 
-    cfg, described = load_checked(args, scope=("model", "method", *METHODS))
+    cfg, described = load_checked(args, scope=("model", "method", *METHODS), model_required=True)
     info, _ = described
     stats = count_parameters(cfg, described)
     if args.json:

@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps")
     p.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
                    help="continue the latest checkpoint in output_dir, or the one named")
+    p.add_argument("--scratch", action="store_true",
+                   help="mark this run as a scratch run: a later new run into the same output_dir "
+                        "replaces it (to the trash) instead of being refused (the self-test's runs)")
     p.add_argument("--events", metavar="FILE",
                    help="also write every event as a JSON line to FILE ('-' for stdout, which then "
                         "carries nothing else); a line 'stop' on stdin then stops like Ctrl+C")
@@ -36,9 +39,16 @@ class _JsonLines:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg, _ = load_checked(args)
+    cfg, _ = load_checked(args, runs_model_code=True)
     from ..core.events import Failed
     from ..core.training import RunState, is_main_process, leave_process_group, train
+
+    if not args.resume and is_main_process():  # before torch loads; prepare checks again, and marks
+        from ..core.output_folders import fresh_run_refusal
+
+        reason = fresh_run_refusal(cfg.output_path)
+        if reason:
+            raise UserError(f"training.output_dir: {reason}")
     from .progress import TerminalProgress
 
     sinks: list[Any] = []
@@ -72,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     finished = False
     try:
         closing = train(cfg, lambda e: [s(e) for s in sinks], state, max_steps=args.max_steps,
-                        resume=args.resume)
+                        resume=args.resume, scratch=args.scratch)
         finished = True
     finally:
         for sig, handler in previous.items():

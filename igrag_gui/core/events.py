@@ -41,6 +41,7 @@ class Started(Event):
     start_step: int = 0
     output_dir: str = ""
     method: str = "lora"
+    seed: int | None = None  # training.seed: data order, initialisation and dropout all follow it
 
 
 @dataclass
@@ -140,6 +141,7 @@ class Message(Event):
     kind: ClassVar[str] = "message"
     level: str
     text: str
+    topic: str = ""  # "leakage": the data check found leakage (the window shows it above the plots)
 
 
 @dataclass
@@ -191,7 +193,9 @@ def event_from_dict(data: dict[str, Any]) -> Event:
 
 
 def event_from_json(line: str) -> Event:
-    return event_from_dict(json.loads(line))
+    from .bounded import json_loads
+
+    return event_from_dict(json_loads(line))
 
 
 @dataclass

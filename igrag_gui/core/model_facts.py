@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .model_folder import check_folder, config_digest, parse_config, read_config_bytes
-from .models import ModelInfo, ModelRef, cached_file, model_kind, resolve_model_ref
+from .models import ModelInfo, ModelRef, cached_file, model_kind, refuse_own_code, resolve_model_ref
 from .user_dirs import cache_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,7 +84,7 @@ def _write(kind: str, key: str, data: dict) -> None:
 
 # ------------------------------------------------------------------------------ model info
 def _info_key(raw: bytes, cfg: "RunConfig") -> str:
-    return _key("info", config_digest(raw), bool(cfg.model.trust_remote_code), _version("transformers"))
+    return _key("info", config_digest(raw), False, _version("transformers"))  # described without the model's code
 
 
 def _info_from_entry(ref: ModelRef, cfg: "RunConfig", entry: dict) -> ModelInfo:
@@ -120,6 +120,7 @@ def model_info(cfg: "RunConfig") -> ModelInfo:
     (imports torch and transformers) and kept."""
     ref = resolve_model_ref(cfg)
     found = config_json(ref)
+    refuse_own_code(cfg, ref)  # a model with its own code is never described (that would run it)
     if found is not None:
         path, raw = found
         known = _known_layout_info(ref, cfg, parse_config(raw, path))
@@ -162,7 +163,7 @@ def _params_key(raw: bytes, cfg: "RunConfig", info: ModelInfo) -> str:
 
     # the weights' header decides whether the output layer counts apart from the embedding
     stored = checkpoint_stores_output_layer(info.ref, info.output_layer)
-    return _key("params", config_digest(raw), bool(cfg.model.trust_remote_code), _method_settings(cfg),
+    return _key("params", config_digest(raw), False, _method_settings(cfg),
                 stored, _version("transformers"), _version("peft"))
 
 

@@ -8,10 +8,10 @@ is what lets ``igrag validate`` and the window's first figures answer without im
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from .bounded import json_loads
 from .errors import UserError
 
 
@@ -45,7 +45,7 @@ def read_config_bytes(path: Path) -> bytes:
 def parse_config(raw: bytes, path: Path) -> dict[str, Any]:
     """config.json's content as a dict; a file that is not a JSON object is one sentence."""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json_loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"'{path}' is not valid JSON ({str(exc).splitlines()[0]}); a model's config.json "
                         f"must be one JSON object") from None

@@ -136,12 +136,41 @@ def load_model_config(ref: ModelRef, trust_remote_code: bool = False) -> Any:
         text = str(exc)
         if "trust_remote_code" in text:
             raise UserError(f"model '{ref}' needs its own Python code to load; if you trust it, "
-                            f"set model.trust_remote_code to true") from None
+                            f"set model.trust_remote_code to true (only training and generation run it)") from None
         raise UserError(f"cannot read the config of model '{ref}': {text.splitlines()[0]}") from None
     except OSError as exc:
         if ref.hub_id:
             raise UserError(_missing_model_message(ref)) from None
         raise UserError(f"cannot read the config of model '{ref}': {str(exc).splitlines()[0]}") from None
+
+
+class ModelCodeNotRun(UserError):
+    """The model is defined by Python code in its folder (or repository), and the asking operation
+    only looks at models: checking, counting, inspecting never run a model's code."""
+
+
+def own_code(ref: ModelRef) -> bool:
+    """Whether the model's config.json maps its classes to its own Python code (``auto_map``),
+    which transformers imports when ``trust_remote_code`` is on; read as JSON, nothing imported."""
+    path = cached_file(ref, "config.json")
+    if path is None:
+        return False
+    try:
+        from .bounded import json_loads
+
+        raw = json_loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(raw, dict) and bool(raw.get("auto_map"))
+
+
+def refuse_own_code(cfg: "RunConfig", ref: ModelRef) -> None:
+    """Raise ``ModelCodeNotRun`` when ``cfg`` trusts a model that brings its own code: only
+    training and generation may run it (they say so); describing the model would run it too."""
+    if cfg.model.trust_remote_code and own_code(ref):
+        raise ModelCodeNotRun(f"model '{ref}' is defined by its own Python code (auto_map in its config.json), "
+                              f"and checking, counting and inspecting never run it, so it is not described here; "
+                              f"only training (and evaluation) run it, as model.trust_remote_code asks")
 
 
 def model_kind(hf_config: Any, requested: str = "auto") -> str:
@@ -194,8 +223,13 @@ def build_empty_model(ref: ModelRef, hf_config: Any, kind: str, trust_remote_cod
     """The model's modules on the meta device: shapes and names, no memory, no weights."""
     import torch
 
-    with torch.device("meta"):
-        model = _auto_class(kind).from_config(hf_config, trust_remote_code=trust_remote_code)
+    try:
+        with torch.device("meta"):
+            model = _auto_class(kind).from_config(hf_config, trust_remote_code=trust_remote_code)
+    except (RuntimeError, ValueError, TypeError, ZeroDivisionError) as exc:  # the file's numbers, not our code
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"{ref}: its config.json describes a model that cannot be built ({first}); "
+                        f"check the folder holds the model's own config.json") from exc
     output, inputs = model.get_output_embeddings(), model.get_input_embeddings()
     if output is not None and inputs is not None and output.weight is inputs.weight:
         if checkpoint_stores_output_layer(ref, _module_name(model, output)):
@@ -239,9 +273,10 @@ def describe_model(cfg: "RunConfig") -> tuple[ModelInfo, Any]:
     """Family, architecture and adaptable modules of the config's base model, plus the empty
     (meta-device) model itself, from config.json alone."""
     ref = resolve_model_ref(cfg)
-    hf_config = load_model_config(ref, cfg.model.trust_remote_code)
+    refuse_own_code(cfg, ref)  # describing never runs the model's code: built-in classes only
+    hf_config = load_model_config(ref, False)
     kind = model_kind(hf_config, cfg.model.type)
-    model = build_empty_model(ref, hf_config, kind, cfg.model.trust_remote_code)
+    model = build_empty_model(ref, hf_config, kind, False)
     modules, shapes, output = adaptable_modules(model)
     arch = type(model).__name__
     from .model_family import type_warning

@@ -64,6 +64,8 @@ def count_parameters(cfg: "RunConfig", info: tuple[ModelInfo, Any] | None = None
 
 
 def _count(cfg: "RunConfig", info_: ModelInfo, model: Any, start: float) -> ParamStats:
+    if cfg.method == "adapter":
+        return _count_bottleneck(cfg, info_, model, start)
     import torch
     from peft import get_peft_model
 
@@ -90,6 +92,35 @@ def _count(cfg: "RunConfig", info_: ModelInfo, model: Any, start: float) -> Para
         by_module.setdefault(leaf, {"modules": 0, "trainable": 0})["modules"] += 1
     return ParamStats(int(trainable), int(total), len(adapted), by_module,
                       time.perf_counter() - start)
+
+
+def _count_bottleneck(cfg: "RunConfig", info_: ModelInfo, model: Any, start: float) -> ParamStats:
+    """Our bottleneck adapters on the empty model: the same count training reports, with each
+    location's adapters and parameters (``self-attention``, ``cross-attention``, ``feed-forward``)."""
+    import copy
+
+    import torch
+
+    from .methods import bottleneck
+    from .methods.bottleneck_section import unsupported_reason
+
+    reason = unsupported_reason(info_.model_type)
+    if reason:
+        raise UserError(f"method: adapter cannot train a {info_.kind} model here: {reason}; choose another method")
+    model = copy.deepcopy(model)  # the cached empty model stays free of adapters
+    with torch.device("meta"):
+        state = bottleneck.add_adapters(model, bottleneck.build(cfg.adapter, model))
+    trainable, total = bottleneck.count(model)
+    by_module: dict[str, dict[str, int]] = {}
+    for row in bottleneck.per_layer(state, model):
+        entry = by_module.setdefault(LOCATION_WORDS[row["location"]], {"modules": 0, "trainable": 0})
+        entry["modules"] += 1
+        entry["trainable"] += row["parameters"]
+    return ParamStats(int(trainable), int(total), len(state.modules), by_module, time.perf_counter() - start)
+
+
+LOCATION_WORDS = {"mh_adapter": "self-attention", "cross_adapter": "cross-attention",
+                  "output_adapter": "feed-forward"}
 
 
 def _field_of(cfg: "RunConfig", message: str) -> str:

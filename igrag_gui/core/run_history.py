@@ -179,6 +179,7 @@ class RunHistory:
         self.status = "idle"  # idle, preparing, running, unfinished, stopped, finished, failed
         self.status_text = "No training run yet."
         self.run_text = ""
+        self.data_warning = ""  # the data check's leakage warning, shown until the next run
         self.step, self.max_steps = 0, 0
         self.epoch: float | None = None
         self.elapsed: float | None = None
@@ -255,7 +256,10 @@ class RunHistory:
             self._finish(event)
         elif isinstance(event, Failed):
             self._fail(event)
-        elif not isinstance(event, Message):
+        elif isinstance(event, Message):
+            if event.topic == "leakage":
+                self.data_warning = event.text
+        else:
             return []
         self.labels_changed = True
         line = describe(event)

@@ -11,12 +11,13 @@ What it adds to a plain Trainer script, and why:
   by ``training.metric_for_best_model``;
 - one callback (``training_callbacks.py``) turns Trainer hooks into ``events`` and honours a stop
   request at the next step;
-- a NaN loss stops the run with a message instead of saving broken weights.
+- a NaN loss stops the run with a message instead of saving broken weights;
+- ``training.report_to`` (TensorBoard, MLflow) through the Trainer's integrations, placed by
+  ``trackers.py``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -28,20 +29,25 @@ from typing import Any
 from transformers.trainer_callback import PrinterCallback
 
 from .checkpoints import (CHECKPOINT_RE, STAGING, check_resume_compatible, fsync_tree, latest_checkpoint,
-                          replace_dir, resolve_resume, rotate, save_adapter)
+                          replace_dir, resolve_resume, rotate)
 from .config import RunConfig, check_targets
 from .data import make_collator, read_examples, tokenize_examples
+from .data.checks import leakage_warning
 from .data.prepare import PreparationStopped, prepare_data, training_columns
+from . import trainer_private
 from .errors import UserError
+
 from .events import Event, Failed, Finished, Message, Sink
 from .methods import build_peft_config
 from .methods.builders import after_wrap
 from .methods.checks import target_key, unsupported, unsupported_message
 from .models import load_model, load_tokenizer, model_kind, load_model_config, resolve_model_ref
 # RunState, is_main_process and leave_process_group are the CLI's too (cli/train_cmd.py)
-from .training_callbacks import (AdaLoraAllocation, EngineCallback, RunState, is_main_process,  # noqa: F401
+from . import trackers as tracking
+from .metrics.settings import caption_metric_plan
+from .run_folder import claim_output_dir, save_final, trim_metrics, write_run_yaml
+from .training_callbacks import (AdaLoraAllocation, EngineCallback, RunState, attach_trackers, is_main_process,  # noqa: F401
                                  leave_process_group, world)  # noqa: F401 - re-exported
-
 
 
 # ---------------------------------------------------------------------------------- the loss
@@ -86,15 +92,11 @@ def _trainer_class(kind: str) -> type:
 
         def _save_checkpoint(self, model, trial):
             """Write into ``.staging/`` and rename into place once complete."""
-            run_dir = Path(self._get_output_dir(trial=trial))
+            run_dir = trainer_private.output_dir(self, trial)
             name = f"checkpoint-{self.state.global_step}"
             staging_root = run_dir / STAGING
-            original = self._get_output_dir
-            self._get_output_dir = lambda trial=None: str(staging_root)
-            try:
+            with trainer_private.checkpoints_written_to(self, staging_root):
                 super()._save_checkpoint(model, trial)
-            finally:
-                self._get_output_dir = original
             if self.args.should_save:
                 staged = staging_root / name
                 if self.state.best_global_step:
@@ -109,6 +111,31 @@ def _trainer_class(kind: str) -> type:
                 import torch.distributed as dist
 
                 dist.barrier()
+
+        def _save(self, output_dir=None, state_dict=None):
+            """Bottleneck adapters are saved in AdapterHub's layout, not as the whole model."""
+            from .methods import bottleneck
+
+            if bottleneck.state_of(self.model) is None:
+                return super()._save(output_dir, state_dict)
+            if not self.args.should_save:
+                return None
+            import torch
+
+            output_dir = output_dir or self.args.output_dir
+            bottleneck.save(self.model, output_dir)
+            if self.processing_class is not None:
+                self.processing_class.save_pretrained(output_dir)
+            torch.save(self.args, os.path.join(output_dir, "training_args.bin"))
+            return None
+
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            from .methods import bottleneck
+
+            if bottleneck.state_of(model or self.model) is None:
+                return super()._load_from_checkpoint(resume_from_checkpoint, model)
+            bottleneck.load_weights(model or self.model, resume_from_checkpoint)
+            return None
 
         def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None,
                             metric_key_prefix="eval"):
@@ -140,7 +167,13 @@ def _trainer_class(kind: str) -> type:
             for r, shard in enumerate(shards):
                 for group, text in zip(images[r::size], shard):
                     captions[group.key] = text
-            scores = score(captions, {g.key: g.references for g in images}, self.caption_metrics)
+            references = {g.key: g.references for g in images}
+            scores = score(captions, references, self.caption_metrics)
+            if rank == 0:  # what the corpus scores came from, for intervals (igrag runs compare)
+                from .metrics.eval_captions import write_eval_captions
+
+                write_eval_captions(self.args.output_dir, self.state.global_step, captions, references,
+                                    self.caption_metrics)
             self.caption_unavailable = scores.unavailable
             return {m: v for m, v in scores.overall.items() if v is not None}
 
@@ -171,42 +204,10 @@ def _precision(cfg: RunConfig, sink: Sink) -> tuple[bool, bool, str]:
     return fp16, bf16, "fp16" if fp16 else "bf16" if bf16 else "fp32"
 
 
-def _write_run_yaml(cfg: RunConfig, output_dir: Path) -> None:
-    import peft
-    import torch
-    import transformers
-    import yaml
-
-    from .. import __version__
-
-    resolved = cfg.rebased(output_dir).to_dict()
-    resolved["versions"] = {"igrag_gui": __version__, "torch": str(torch.__version__),
-                            "transformers": transformers.__version__, "peft": peft.__version__}
-    tmp = output_dir / ".run.yaml.tmp"
-    tmp.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, output_dir / "run.yaml")
-
-
-def _trim_metrics(path: Path, up_to_step: int) -> None:
-    """On resume, forget what was logged after the checkpoint (it will be logged again)."""
-    if not path.exists():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            step = json.loads(line).get("step")
-        except ValueError:
-            continue  # a line cut short by a kill
-        if step is None or step <= up_to_step:
-            kept.append(line)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: int | None = None,
-            resume: str | bool | None = None) -> PreparedRun:
-    """Load model, tokenizer and data, wrap with PEFT, and build the Trainer."""
+            resume: str | bool | None = None, scratch: bool = False) -> PreparedRun:
+    """Load model, tokenizer and data, wrap with PEFT, and build the Trainer. ``scratch``: mark
+    the run folder so that a later new run may replace it (the self-test's runs)."""
     import torch
     from peft import get_peft_model
     from transformers import Seq2SeqTrainingArguments, TrainingArguments
@@ -230,6 +231,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     if resume_path is not None:
         check_resume_compatible(resume_path, cfg)
     if main:
+        claim_output_dir(output_dir, resume_path, scratch)
         try:
             output_dir.mkdir(parents=True, exist_ok=True)
             probe = output_dir / ".write-test"
@@ -239,6 +241,9 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
             raise UserError(f"training.output_dir: cannot write to '{output_dir}' ({exc.strerror}); "
                             f"choose a folder you can write to") from None
         shutil.rmtree(output_dir / STAGING, ignore_errors=True)  # left by a killed run
+        leak = leakage_warning(cfg.train_file, cfg.val_file, cfg.data.prompt_field, cfg.data.caption_field)
+        if leak:  # before anything loads: the first thing the user reads
+            sink(Message("warning", leak, topic="leakage"))
 
     ref = resolve_model_ref(cfg)
     hf_config = load_model_config(ref, cfg.model.trust_remote_code)
@@ -247,6 +252,11 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     if reason:
         raise UserError(f"method: {unsupported_message(cfg.method, kind, reason)}")
     fp16, bf16, precision = _precision(cfg, sink if main else (lambda e: None))
+    trackers = tracking.check(cfg.training.report_to)  # a missing package stops here, before the model loads
+    if main and "mlflow" in trackers:
+        tracking.open_mlflow(tracking.tracking_uri(output_dir))  # and a store that cannot be opened
+    if main and trackers:
+        sink(Message("note", tracking.destinations(trackers, output_dir)))
 
     tokenizer = load_tokenizer(ref, cfg.model.trust_remote_code)
     if tokenizer.pad_token_id is None:
@@ -265,6 +275,12 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
             for text in (data.warnings if data else []):
                 sink(Message("warning", text))
 
+    from transformers import set_seed
+
+    # training.seed decides everything random in a run: weights the base model initialises
+    # itself, the PEFT initialisation (seeded again just before it is built), the Trainer's
+    # dropout (its own set_seed(seed)) and the data order (data_seed)
+    set_seed(cfg.training.seed)
     base = load_model(ref, kind, cfg.model.trust_remote_code)
     from .models import adaptable_modules
 
@@ -274,11 +290,9 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     if problems:
         raise UserError(*(f"{key}: {p.message}" for p in problems))
     collator = make_collator(tokenizer, base, kind)
-    from transformers import set_seed
-
-    set_seed(cfg.training.seed)  # the same seed gives the same LoRA initialisation
+    set_seed(cfg.training.seed)  # the same seed gives the same PEFT initialisation
     t = cfg.training
-    caption_metrics, best_metric = _caption_metric_plan(cfg)
+    caption_metrics, best_metric = caption_metric_plan(cfg)
     if main and val_data:
         from .metrics.java import NO_JAVA
         from .metrics.settings import metric_names
@@ -290,10 +304,17 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     steps = max_steps if max_steps and max_steps > 0 else t.max_steps
     per_epoch = math.ceil(len(train_data) / (t.train_batch_size * size) / t.gradient_accumulation_steps)
     total_steps = steps if steps and steps > 0 else math.ceil(per_epoch * float(t.num_train_epochs))
-    model = get_peft_model(base, build_peft_config(cfg, kind, total_steps=total_steps,
-                                                   tokenizer_path=str(ref.load_arg)))
-    after_wrap(model, cfg, tokenizer)
-    trainable, total = model.get_nb_trainable_parameters()
+    if cfg.method == "adapter":  # ours: the adapters join the model itself (no PEFT wrapper)
+        from .methods import bottleneck
+
+        bottleneck.add_adapters(base, bottleneck.build(cfg.adapter, base))
+        model = base
+        trainable, total = bottleneck.count(model)
+    else:
+        model = get_peft_model(base, build_peft_config(cfg, kind, total_steps=total_steps,
+                                                       tokenizer_path=str(ref.load_arg)))
+        after_wrap(model, cfg, tokenizer)
+        trainable, total = model.get_nb_trainable_parameters()
 
     use_cpu = not torch.cuda.is_available()
     args_class = Seq2SeqTrainingArguments if kind == "seq2seq" else TrainingArguments
@@ -325,8 +346,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         use_cpu=use_cpu,
         ddp_backend=("gloo" if use_cpu else "nccl") if size > 1 else None,
         ddp_find_unused_parameters=False if size > 1 else None,
-        report_to=([] if t.report_to in ("none", None, []) else
-                   [t.report_to] if isinstance(t.report_to, str) else list(t.report_to)),
+        report_to=trackers,  # the Trainer's own integrations (core/trackers.py places them)
+        run_name=output_dir.name,
         disable_tqdm=True,
         log_level="error",
         prediction_loss_only=True,
@@ -336,6 +357,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         average_tokens_across_devices=True,
         # length-grouped batches (transformers' LengthGroupedSampler, lengths read from input_ids)
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        **_checkpointing(args_class, bool(t.gradient_checkpointing)),
     )
     effective = t.train_batch_size * t.gradient_accumulation_steps * size
     metrics_path = output_dir / "metrics.jsonl" if main else None
@@ -345,6 +367,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
                    precision=precision, resumed_from=str(resume_path) if resume_path else None,
                    output_dir=str(output_dir))
     started["method"] = cfg.method
+    started["seed"] = int(t.seed)
     callback = EngineCallback(sink, state, metrics_path, started, effective)
     shift = kind == "causal"
     trainer = _trainer_class(kind)(
@@ -356,6 +379,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
             token_mean_loss(outputs, labels, num_items_in_batch, shift=shift),
     )
     callback.trainer = trainer
+    if main:
+        attach_trackers(trainer, trackers, output_dir, started)
     trainer.remove_callback(PrinterCallback)  # our events replace its raw dict prints
     from .metrics.grouping import group_by_image
 
@@ -365,14 +390,24 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     trainer.caption_settings = dict(tokenizer=tokenizer, kind=kind, max_source=limits[0],
                                  max_new_tokens=limits[1], batch_size=t.eval_batch_size)
     if main:
-        _write_run_yaml(cfg, output_dir)
+        write_run_yaml(cfg, output_dir)
         if metrics_path is not None:
             if resume_path is not None:
-                _trim_metrics(metrics_path, int(CHECKPOINT_RE.match(resume_path.name).group(1))
+                trim_metrics(metrics_path, int(CHECKPOINT_RE.match(resume_path.name).group(1))
                               if CHECKPOINT_RE.match(resume_path.name) else 0)
             else:
                 metrics_path.unlink(missing_ok=True)
     return PreparedRun(trainer, callback, state, resume_path, output_dir)
+
+
+def _checkpointing(args_class: type, on: bool) -> dict[str, Any]:
+    """``training.gradient_checkpointing`` in the installed transformers' words (5.x later renamed it
+    activation checkpointing); non-reentrant, so PEFT's frozen inputs need no gradient."""
+    import dataclasses
+
+    name = "activation_checkpointing" if "activation_checkpointing" in {
+        f.name for f in dataclasses.fields(args_class)} else "gradient_checkpointing"
+    return {name: on, f"{name}_kwargs": {"use_reentrant": False} if on else None}
 
 
 def _early_stopping(t: Any, val_data: Any, sink: Sink, main: bool) -> list[Any]:
@@ -390,12 +425,12 @@ def _early_stopping(t: Any, val_data: Any, sink: Sink, main: bool) -> list[Any]:
 
 
 def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: int | None = None,
-          resume: str | bool | None = None) -> Event:
+          resume: str | bool | None = None, scratch: bool = False) -> Event:
     """Run training to the end, a stop request, or a failure; return the closing event
     (``Finished`` or ``Failed``), which has also gone to ``sink``."""
     start = time.monotonic()
     try:
-        run = prepare(cfg, sink, state, max_steps, resume)
+        run = prepare(cfg, sink, state, max_steps, resume, scratch)
     except PreparationStopped:
         closing_stop = Finished(step=0, output_dir=str(cfg.output_path.resolve()), stopped=True,
                                 seconds=round(time.monotonic() - start, 3))
@@ -422,7 +457,7 @@ def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: 
             step=run.state.nan_step, checkpoint=str(last) if last else None)
     else:
         if not run.state.stopped and main:
-            _save_final(trainer.model, run.output_dir)
+            save_final(trainer.model, run.output_dir)
         closing = Finished(
             step=step, output_dir=str(run.output_dir), stopped=run.state.stopped,
             checkpoint=str(last) if last else None,
@@ -432,28 +467,6 @@ def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: 
     if main:
         run.callback._emit(closing)
     return closing
-
-
-def _caption_metric_plan(cfg: RunConfig) -> tuple[list[str], str | None]:
-    """(the metrics each evaluation computes, the one that decides best/ or None). A metric that
-    needs Java where there is none is left out (``validate`` warned); best/ then is not kept."""
-    from .metrics.java import has_java
-    from .metrics.names import NEEDS_JAVA
-    from .metrics.settings import best_metric, metric_names
-
-    wanted = metric_names(cfg.training.metrics)
-    if any(m in NEEDS_JAVA for m in wanted) and not has_java():
-        wanted = [m for m in wanted if m not in NEEDS_JAVA]
-    best = best_metric(cfg.training.metric_for_best_model)
-    return wanted, best if best in wanted else None
-
-
-def _save_final(model: Any, output_dir: Path) -> None:
-    """The final adapter lands in output_dir itself, each file renamed into place."""
-    staged = save_adapter(model, output_dir / STAGING / "final")
-    for name in os.listdir(staged):
-        os.replace(staged / name, output_dir / name)
-    shutil.rmtree(output_dir / STAGING, ignore_errors=True)
 
 
 def _failure_from_exception(exc: Exception, trainer: Any, run: PreparedRun) -> Failed | None:
@@ -468,4 +481,10 @@ def _failure_from_exception(exc: Exception, trainer: Any, run: PreparedRun) -> F
                                f"data.max_source_length{where}"),
                       step=trainer.state.global_step, checkpoint=str(last) if last else None,
                       details=str(exc))
+    from .errors import as_user_error
+
+    user = as_user_error(exc)  # a full disk while saving a checkpoint, a folder made read-only
+    if user is not None:
+        return Failed(message=user.lines[0] + where, step=trainer.state.global_step,
+                      checkpoint=str(last) if last else None, details=str(exc))
     return None

@@ -19,6 +19,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from .checkpoints import save_adapter
+from .trackers import stats_text
 from .events import CheckpointSaved, Evaluated, Event, Logged, Message, Progress, Sink, Started
 
 
@@ -112,6 +113,14 @@ class EngineCallback(TrainerCallback):
         self._emit(Progress(step=state.global_step, max_steps=state.max_steps, epoch=float(state.epoch or 0),
                             elapsed=round(elapsed, 3), eta=None if eta is None else round(eta, 3)), record=False)
 
+    def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """A stop ends the epoch early: its checkpoint was saved at the step, and the epoch's
+        evaluation (15-30 s at FLAN-T5-base's size) is not what the user asked for; it can run on
+        Resume or on request (``igrag eval``)."""
+        if self.run.stopped or self.run.nan_step is not None:
+            control.should_evaluate = False
+            control.should_save = False
+
     def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
         logs = logs or {}
         if "loss" not in logs or "eval_loss" in logs:
@@ -185,3 +194,50 @@ def _agree_across_processes(*flags: bool) -> tuple[bool, ...]:
     return tuple(bool(v) for v in t.tolist())
 
 
+class TrackerStats(TrainerCallback):
+    """The trainable-parameter stats, which the Trainer's integrations do not log: TensorBoard
+    scalars ``model/trainable_parameters`` ... and a text; MLflow params ``igrag.*``. Runs after
+    the integrations' ``on_train_begin`` (the Trainer calls its report_to callbacks first), so
+    the TensorBoard writer and the MLflow run exist."""
+
+    SCALARS = ("trainable", "total", "percent")
+
+    def __init__(self, stats: dict[str, Any], board: Any, mlflow: bool):
+        self.stats, self.board, self.mlflow = stats, board, mlflow
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if not state.is_world_process_zero:
+            return
+        s = self.stats
+        writer = getattr(self.board, "tb_writer", None)
+        if writer is not None:
+            for key, tag in zip(self.SCALARS, ("trainable_parameters", "total_parameters", "trainable_percent")):
+                writer.add_scalar(f"model/{tag}", s[key], state.global_step)
+            writer.add_text("model/parameters", stats_text(s), state.global_step)
+            writer.flush()
+        if self.mlflow:
+            import mlflow
+
+            if mlflow.active_run() is not None:
+                mlflow.log_params({"igrag.method": s["method"], "igrag.trainable_parameters": s["trainable"],
+                                   "igrag.total_parameters": s["total"], "igrag.trainable_percent": s["percent"],
+                                   "igrag.effective_batch_size": s["effective_batch_size"],
+                                   "igrag.num_train_examples": s["num_train_examples"]})
+
+
+def attach_trackers(trainer: Any, names: list[str], output_dir: Path, stats: dict[str, Any]) -> None:
+    """Send the Trainer's TensorBoard events into the run folder (MLflow's store was opened before
+    the model loaded), and add the callback that logs the trainable-parameter stats (rank 0; the integrations are
+    rank-0-only themselves)."""
+    if not names:
+        return
+    board = None
+    if "tensorboard" in names:
+        from transformers.integrations import TensorBoardCallback
+
+        board = next((c for c in trainer.callback_handler.callbacks if isinstance(c, TensorBoardCallback)), None)
+        if board is not None:
+            from .trackers import tensorboard_dir
+
+            board.logging_dir = str(tensorboard_dir(output_dir))  # the callback's public setting
+    trainer.add_callback(TrackerStats(stats, board, "mlflow" in names))

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QPushButton,
-                               QWidget)
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox,
+                               QPushButton, QWidget)
 
 from . import ops
 
@@ -38,6 +38,8 @@ class ConvertPromptAction(QObject):
 
     def ask_target(self) -> tuple[Path, str] | None:
         """The output folder and base model, from a small dialog (None when cancelled)."""
+        from ..core.adapters.igrag_convert import convert_command_line
+
         report = self._report()
         source = Path(report.files.weights)
         dialog = QDialog(self._parent)
@@ -46,9 +48,21 @@ class ConvertPromptAction(QObject):
         width = report.details.get("token_dim")
         base = QLineEdit("google/flan-t5-base" if width == 768 else "")
         base.setPlaceholderText("a model folder or Hugging Face id")
+        command = QLabel()  # the CLI twin, every path shell-quoted: safe to paste into a terminal
+        command.setObjectName("convertCommand")
+        command.setWordWrap(True)
+        command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        def show_command() -> None:
+            command.setText(convert_command_line(source, out.text().strip() or "DIR", base.text().strip() or None))
+
+        out.textChanged.connect(show_command)
+        base.textChanged.connect(show_command)
+        show_command()
         form = QFormLayout(dialog)
         form.addRow("Adapter folder", out)
         form.addRow("Base model", base)
+        form.addRow("Same as", command)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(dialog.accept)
         buttons.rejected.connect(dialog.reject)
@@ -60,6 +74,7 @@ class ConvertPromptAction(QObject):
     @Slot()
     def convert(self) -> None:
         from ..core.adapters.igrag_convert import holds_adapter
+        from ..core.output_folders import marker
 
         report = self._report()
         target = self.ask_target() if report is not None else None
@@ -67,7 +82,7 @@ class ConvertPromptAction(QObject):
             return
         out, base = target
         force = False
-        if out.is_dir() and holds_adapter(out):
+        if out.is_dir() and holds_adapter(out) and marker(out) is not None:  # else refused: not igrag's to replace
             answer = QMessageBox.question(self._parent, "Replace adapter?",
                                           f"{out} already holds an adapter. Replace it?")
             if answer != QMessageBox.StandardButton.Yes:

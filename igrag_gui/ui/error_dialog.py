@@ -12,7 +12,7 @@ import traceback
 from types import TracebackType
 from typing import TYPE_CHECKING, Callable
 
-from ..core.errors import UserError
+from ..core.errors import as_user_error
 
 if TYPE_CHECKING:  # QMessageBox's enums are made on first use: when a dialog is needed
     from PySide6.QtWidgets import QMessageBox, QWidget
@@ -24,8 +24,9 @@ def report_exception(parent: QWidget | None, exc: BaseException) -> QMessageBox 
     """Log ``exc`` if it is a bug and show one non-blocking dialog about it."""
     from PySide6.QtWidgets import QMessageBox
 
-    if isinstance(exc, UserError):
-        title, text, details = "igrag-gui", "\n".join(exc.lines), ""
+    user = as_user_error(exc)  # a UserError, or a full disk, a read-only folder, a damaged file
+    if user is not None:
+        title, text, details = "igrag-gui", "\n".join(user.lines), ""
         icon = QMessageBox.Icon.Warning
     else:
         from ..core.logs import log_exception

@@ -45,6 +45,7 @@ LABELS = {
     "training.fp16": "fp16 mixed precision",
     "training.bf16": "bf16 mixed precision",
     "training.group_by_length": "Group batches by length",
+    "training.gradient_checkpointing": "Gradient checkpointing",
     "lora.r": "LoRA rank (r)",
     "lora.lora_alpha": "LoRA alpha",
     "lora.dropout": "LoRA dropout",
@@ -70,7 +71,7 @@ ADAPTIVE_STEPS = {
 INT_DEFAULT_MAX = 1_000_000
 INT32_MAX = 2**31 - 1
 MAX_DECIMALS = 8
-REPORT_TO = ("none", "tensorboard", "wandb")
+REPORT_TO = ("none", "tensorboard", "mlflow", "tensorboard, mlflow")  # core/trackers.py TRACKERS
 DATA_FILTER = ("Data files (*.jsonl *.csv *.json);;JSON Lines (*.jsonl);;CSV (*.csv);;"
                "JSON (*.json);;All files (*)")
 
@@ -247,13 +248,14 @@ def report_editor() -> dict:
 
     def put(value: Any) -> None:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            combo.setCurrentText(", ".join(value))
+            combo.setCurrentText(", ".join(value) or "none")
         else:
-            combo.setCurrentText(_raw_text(value) if value is not None else "")
+            combo.setCurrentText(_raw_text(value) if value is not None else "none")
 
     def get() -> Any:
-        text = combo.currentText().strip()
-        return [p.strip() for p in text.split(",") if p.strip()] if "," in text else text
+        """Always a list (the field's type); 'none' or nothing is the empty list."""
+        names = [p.strip() for p in combo.currentText().split(",") if p.strip()]
+        return [] if names in ([], ["none"]) else names
 
     return dict(editor=combo, paint=[combo], put=put, get=get, narrow=True,
                 signal=combo.currentTextChanged)
@@ -397,9 +399,12 @@ def yaml_editor() -> dict:
             return None
         import yaml  # when a value is read, not when the form is built
 
+        from ..core.bounded import yaml_load
+        from ..core.errors import UserError
+
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError:
+            return yaml_load(text, "the value")
+        except (yaml.YAMLError, UserError):
             return text
 
     return dict(editor=edit, paint=[edit], signal=edit.textChanged,

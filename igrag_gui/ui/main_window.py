@@ -31,10 +31,10 @@ def _version(dist: str) -> str:
 
 def _adapter_base(folder: Path) -> str | None:
     """The ``base_model_name_or_path`` an adapter names, when that base exists here."""
-    import json
+    from ..core.bounded import json_loads
 
     try:
-        base = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8")).get("base_model_name_or_path")
+        base = json_loads((folder / "adapter_config.json").read_text(encoding="utf-8")).get("base_model_name_or_path")
     except (OSError, ValueError, AttributeError):
         return None
     if not isinstance(base, str) or not base:
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.confirm_close = confirm_close
+        self.quitting = False  # a quit waits for the training child to stop (closeEvent)
         if QApplication.windowIcon().isNull():  # the app's icon (open_window sets it) serves every window
             self.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
         self.setAcceptDrops(True)
@@ -308,8 +309,13 @@ class MainWindow(QMainWindow):
                           f"for IGRAG captioning.</p><p>{versions}, Qt {pyside_version}</p>")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        """Never blocks the GUI thread: quitting while training asks the child to stop, ignores this
+        close and says "Stopping…"; the window closes itself when the child has ended."""
         from PySide6.QtWidgets import QMessageBox
 
+        if self.quitting:
+            event.ignore()  # already stopping; the window closes when the run ends
+            return
         if self.train_tab.is_running():
             answer = QMessageBox.question(
                 self, "Training is running",
@@ -317,7 +323,10 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.Yes:
                 event.ignore()
                 return
-            self.stop_training_and_wait()
+            if self.train_tab.is_running():  # it may have ended while the question was open
+                self._quit_after_training()
+                event.ignore()
+                return
         if self.train_tab.is_sweeping():
             answer = QMessageBox.question(
                 self, "A sweep is running",
@@ -336,6 +345,22 @@ class MainWindow(QMainWindow):
             self._inspect_tab.save_state(self.settings)
         event.accept()
 
+    def _quit_after_training(self, kill_after_ms: int = 120_000) -> None:
+        """Stop the child (it saves a checkpoint at the next step) and close when it has ended; a
+        child that has not ended after ``kill_after_ms`` is killed (its last checkpoint stays)."""
+        self.quitting = True
+        self.statusBar().showMessage("Stopping… saving a resumable checkpoint, then quitting")
+        self.setWindowTitle(f"Stopping… — {self.windowTitle()}")
+        self.train_tab.running_changed.connect(self._close_when_stopped)
+        self.train_tab.stop()
+        QTimer.singleShot(kill_after_ms, self.train_tab.kill_training)
+
+    def _close_when_stopped(self, running: bool) -> None:
+        if not running:
+            self.quitting = False
+            self.train_tab.running_changed.disconnect(self._close_when_stopped)
+            self.close()
+
     def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
         """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""
         if not self.train_tab.is_running():
@@ -346,7 +371,7 @@ class MainWindow(QMainWindow):
 
 
 def render_screenshots(window: MainWindow, folder: Path) -> list[Path]:
-    """Render every tab to ``folder/<tab>.png`` (the README's screenshots come from here)."""
+    """Render every tab to ``folder/<tab>.png`` (docs/images/ comes from here)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for index in range(window.tabs.count()):

@@ -38,10 +38,10 @@ from typing import Any, Callable, Coroutine
 from PySide6.QtCore import QCoreApplication, QObject
 
 from ..core import torch_thread
-from ..core.errors import UserError
+from ..core.errors import UserError, as_user_error
 from ..core.logs import log_exception
 from ..core.task_state import Cancelled, TaskState
-from . import workers
+from . import qasync_private, workers
 
 __all__ = ["Latest", "TaskFailed", "TaskState", "event_loop", "gui_state", "install_event_loop", "run",
            "shutdown_event_loop", "start", "wait_idle"]
@@ -106,8 +106,7 @@ def shutdown_event_loop(timeout: float = 60.0) -> None:
         app.processEvents()  # deliver results of work that finished meanwhile, to nobody
     # Not loop.stop(): it calls app.exit(), which would end the next Qt event loop (a test's
     # waits, a dialog's) at once. The loop only ever ran on Qt's loop, so marking it stopped is all.
-    loop._QEventLoop__is_running = False  # noqa: SLF001 - qasync's own flag, set by already_running
-    asyncio.events._set_running_loop(None)  # qasync set it (already_running) and never clears it
+    qasync_private.mark_stopped(loop)
     loop.close()
     asyncio.set_event_loop(None)
 
@@ -178,6 +177,9 @@ async def run(fn: Callable[..., Any], *args: Any, state: TaskState | None = None
     except UserError as exc:
         raise TaskFailed("\n".join(exc.lines)) from exc
     except Exception as exc:  # noqa: BLE001 - reported, logged, and the app stays up
+        user = as_user_error(exc)  # a full disk, a read-only folder, a damaged weights file
+        if user is not None:
+            raise TaskFailed("\n".join(user.lines)) from exc
         path = log_exception(exc, context=f"background task {getattr(fn, '__qualname__', fn)!s}")
         raise TaskFailed(f"internal error: {type(exc).__name__}: {exc} (details in {path})") from exc
 

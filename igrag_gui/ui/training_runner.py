@@ -22,8 +22,9 @@ from ..core.experiments.child import TrainChild, cli_command
 TAIL_LINES = 20  # stderr lines kept for the outcome's details
 
 
-def training_command(config_path: Path, resume: bool | str = False, max_steps: int | None = None) -> list[str]:
-    args = ["train", str(config_path), "--events", "-"]
+def training_command(config_path: Path, resume: bool | str = False, max_steps: int | None = None,
+                     scratch: bool = False) -> list[str]:
+    args = ["train", str(config_path), "--events", "-"] + (["--scratch"] if scratch else [])
     if resume:
         args += ["--resume"] + ([] if resume is True else [str(resume)])
     if max_steps:

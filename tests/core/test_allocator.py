@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,27 @@ def test_training_sets_them_before_the_model_loads(monkeypatch, tmp_path):
                                               "training.save_strategy=no"])
     training.prepare(cfg, lambda e: None, max_steps=1)
     assert calls == ["malloc", "model"]
+
+
+@pytest.mark.parametrize("entry", [
+    "from igrag_gui.cli.main import main; main(['validate', {demo!r}])",
+    "from igrag_gui.app import main; main([])",  # no display here: it returns at once, after entry
+])
+def test_every_entry_point_sets_them_first(entry):
+    import subprocess
+    import sys
+
+    from igrag_gui.resources import demo_config_path
+
+    code = entry.format(demo=str(demo_config_path())) + "\nfrom igrag_gui.core import allocator; print(allocator._applied)"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+           and k not in allocator_user_settings()}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip().splitlines()[-1] == "True", result.stdout + result.stderr
+
+
+def allocator_user_settings() -> tuple[str, ...]:
+    from igrag_gui.core.allocator import USER_SETTINGS
+
+    return USER_SETTINGS + ("IGRAG_KEEP_FREED_MEMORY",)

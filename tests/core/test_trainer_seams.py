@@ -40,3 +40,27 @@ def test_public_methods_we_extend_keep_their_arguments():
     assert params(Trainer.training_step)[:4] == ["self", "model", "inputs", "num_items_in_batch"]
     assert params(Trainer.evaluation_loop)[:6] == ["self", "dataloader", "description", "prediction_loss_only",
                                                    "ignore_keys", "metric_key_prefix"]
+
+
+def test_the_fence_redirects_and_restores_the_output_dir(tmp_path):
+    """core/trainer_private.py is the only user of the private name: check its effect for real."""
+    from transformers import TrainingArguments
+
+    from igrag_gui.core import trainer_private
+
+    import torch
+
+    trainer = Trainer(model=torch.nn.Linear(2, 2), args=TrainingArguments(output_dir=str(tmp_path / "run"),
+                                                                         report_to=[], use_cpu=True))
+    assert trainer_private.output_dir(trainer) == tmp_path / "run"
+    with trainer_private.checkpoints_written_to(trainer, tmp_path / "staging"):
+        assert trainer_private.output_dir(trainer) == tmp_path / "staging"
+    assert trainer_private.output_dir(trainer) == tmp_path / "run"
+
+
+def test_no_other_module_names_the_private_trainer_methods():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "igrag_gui"
+    users = sorted(str(p.relative_to(package)) for p in package.rglob("*.py") if "_get_output_dir" in p.read_text())
+    assert users == ["core/trainer_private.py"]

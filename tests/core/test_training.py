@@ -141,7 +141,9 @@ def test_loss_and_gradients_do_not_depend_on_accumulation(small_run, quiet_model
     loss_1, grads_1 = _first_step(small_run("training.eval_strategy=no", "training.save_strategy=no",
                                               "training.warmup_steps=0"), quiet_model, 8, 1)
     loss_4, grads_4 = _first_step(small_run("training.eval_strategy=no", "training.save_strategy=no",
-                                              "training.warmup_steps=0"), quiet_model, 2, 4)
+                                              "training.warmup_steps=0",  # a new run: a folder of its own
+                                              f"training.output_dir={small_run().output_path.parent / 'b'}"),
+                                  quiet_model, 2, 4)
     assert loss_4 == pytest.approx(loss_1, rel=1e-4)
     assert grads_1 and grads_1.keys() == grads_4.keys()
     for name, g in grads_1.items():
@@ -249,3 +251,23 @@ def test_bad_data_line_names_file_and_line(small_run, tmp_path):
     with pytest.raises(UserError) as err:
         run(small_run(f"data.train_path={bad}"))
     assert str(err.value).startswith(f"{bad}:2: not valid JSON")
+
+
+def test_stop_ends_within_a_step_without_the_epoch_s_evaluation(small_run, quiet_model):
+    """Stop saves a resumable checkpoint at the next step and ends: no validation pass first, even
+    where the epoch's end would evaluate (eval_strategy epoch)."""
+    from igrag_gui.core.events import CheckpointSaved, Evaluated
+    from igrag_gui.core.training import RunState, train
+
+    cfg = small_run("training.eval_strategy=epoch", "training.save_strategy=epoch", f"model.base_model_path={quiet_model}")
+    state = RunState()
+    collected = Collect()
+
+    def stop_at_2(event):
+        collected(event)
+        if isinstance(event, Logged) and event.step == 2:
+            state.stop.set()
+    closing = train(cfg, stop_at_2, state, max_steps=50)
+    assert isinstance(closing, Finished) and closing.stopped and closing.step == 3
+    assert collected.of(Evaluated) == []
+    assert [Path(e.path).name for e in collected.of(CheckpointSaved)] == ["checkpoint-3"]

@@ -116,14 +116,14 @@ def test_user_edits_fire_edited_and_reach_config(qtbot, form):
     edit(lambda: limit.setValue(limit.minimum()))
     assert limit.text() == "keep all"
     edit(lambda: e("lora.dropout").stepUp())
-    edit(lambda: e("training.report_to").setCurrentText("tensorboard, wandb"))
+    edit(lambda: e("training.report_to").setCurrentText("tensorboard, mlflow"))
     edit(lambda: qtbot.keyClicks(e("model.base_model_path").combo.lineEdit(), "-v2"))
     cfg = form.config()
     assert cfg.data.prompt_field == "question"
     assert cfg.lora.r == 8 and cfg.training.fp16 is True and cfg.training.eval_strategy == "steps"
     assert cfg.training.save_total_limit is None
     assert cfg.lora.dropout == pytest.approx(0.1)
-    assert cfg.training.report_to == ["tensorboard", "wandb"]
+    assert cfg.training.report_to == ["tensorboard", "mlflow"]
     assert cfg.model.base_model_path == "../resources/demo/model-v2"
     assert cfg.lora.lora_alpha == 32 and type(cfg.lora.lora_alpha) is int  # untouched: as loaded
     assert form.edited_keys() == ["model.base_model_path", "data.prompt_field",

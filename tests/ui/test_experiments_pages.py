@@ -72,8 +72,7 @@ def test_compare_overlays_curves_and_tables_and_opens_a_run(window, qtbot, two_r
     assert opened.args == [str(b.resolve())]
 
 
-def test_rename_and_delete_after_asking(window, qtbot, two_runs, monkeypatch, tmp_path):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+def test_rename_and_delete_after_asking(window, qtbot, two_runs, monkeypatch, tmp_path, trash):
     config, a, b = two_runs
     point_to(window, config)
     page = window.train_tab.compare_page
@@ -182,3 +181,54 @@ def test_a_run_that_ends_joins_the_compare_list_with_the_ticks_kept(window, two_
     write_run(a.parent / "next", [started(), log(1, 2.0), {"event": "finished", "step": 1, "output_dir": "z"}], CONFIG)
     tab._on_ended(0, "")  # what the runner's end signal calls
     assert page.run_list.count() == 3 and page.ticked_paths() == ticked
+
+
+def test_the_intervals_tab_draws_each_run_s_95_percent_interval_as_error_bars(qtbot, settings, tmp_path):
+    from igrag_gui.core.experiments.compare import intervals
+    from igrag_gui.core.experiments.runs import load_run
+    from igrag_gui.ui.runs.compare_page import ComparePage
+    from tests.core.experiments.test_compare_intervals import _evaluated
+    from tests.core.test_metrics_bootstrap import _corpus
+
+    captions, references = _corpus(40)
+    worse = {i: ("a plate of food on a table" if n % 3 == 0 else c) for n, (i, c) in enumerate(captions.items())}
+    good = _evaluated(tmp_path / "runs" / "good", captions, references)
+    bad = _evaluated(tmp_path / "runs" / "bad", worse, references)
+    never = write_run(tmp_path / "runs" / "never", [started(), log(1, 2.0), {"event": "finished", "step": 1}],
+                      CONFIG)
+    page = ComparePage(lambda: [tmp_path / "runs"], settings)
+    qtbot.addWidget(page)
+    page.show()
+    page.tables.setCurrentWidget(page.intervals_view)
+    page.tick([good, bad, never])
+    view = page.intervals_view
+    qtbot.waitUntil(lambda: view.data is not None and not view.running(), timeout=60_000)
+    order = [str(r.path) for r in page.ticked()]
+    expected = intervals([load_run(p) for p in order])
+    assert view.data == expected
+    assert [view.metric_box.itemText(i) for i in range(view.metric_box.count())] == ["bleu4", "cider"]
+    assert view.metric_box.currentText() == "cider"
+    bars = view.error_bars
+    assert bars is not None and bars in page.intervals_view.plot.getPlotItem().items
+    drawn = [p for p in order if p in expected["runs"]]
+    assert len(drawn) == 2
+    cider = [expected["runs"][p]["metrics"]["cider"] for p in drawn]
+    assert list(bars.opts["x"]) == [0.0, 1.0]
+    assert list(bars.opts["y"]) == pytest.approx([c["value"] for c in cider])
+    assert list(bars.opts["top"]) == pytest.approx([c["high"] - c["value"] for c in cider])
+    assert list(bars.opts["bottom"]) == pytest.approx([c["value"] - c["low"] for c in cider])
+    pair = next(p for p in expected["pairs"] if p["metric"] == "cider")
+    assert (f"{Path(pair['a']).name} − {Path(pair['b']).name}: {pair['difference']:+.3f} [{pair['low']:+.3f}, "
+            f"{pair['high']:+.3f}], distinguishable") in view.label.text()
+    assert "never: no intervals (it never evaluated on validation data" in view.label.text()
+    view.metric_box.setCurrentText("bleu4")
+    bleu = [expected["runs"][p]["metrics"]["bleu4"] for p in drawn]
+    assert list(view.error_bars.opts["top"]) == pytest.approx([b["high"] - b["value"] for b in bleu])
+    # another curve redraws the page; the same runs keep their intervals (no new bootstrap)
+    shown = view.data
+    page.curve_box.setCurrentText("learning_rate")
+    assert view.data is shown and not view.running()
+    page.tick([good])  # one run: its interval, no pairs
+    qtbot.waitUntil(lambda: view.data is not shown and not view.running(), timeout=60_000)
+    assert list(view.data["runs"]) == [str(good.resolve())] and view.data["pairs"] == []
+    assert len(view.error_bars.opts["x"]) == 1

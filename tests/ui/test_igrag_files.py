@@ -71,7 +71,8 @@ def test_inspect_shows_their_prompt_and_converts_it(window, qtbot, tmp_path, mon
     inspect.convert_action.button.click()
     qtbot.waitUntil(lambda: inspect.current == str(out), timeout=60_000)
     assert inspect.reports[inspect.current].method == "prompt tuning"
-    assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == [".igrag-output.json", "adapter_config.json",
+                                                     "adapter_model.safetensors"]
     assert not inspect.convert_action.button.isVisible()
     QThreadPool.globalInstance().waitForDone(60_000)
 

@@ -201,3 +201,31 @@ def test_nothing_starts_before_the_window_has_painted(qtbot):
     qtbot.waitUntil(task.done, timeout=5000)
     assert ran == ["ran"]
     window.close()
+
+
+def test_qasync_still_has_the_private_flag_we_fence(qapp):
+    """ui/qasync_private.py sets qasync's running flag; a qasync without it fails here, loudly."""
+    import qasync
+
+    from igrag_gui.ui.qasync_private import RUNNING_FLAG
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    try:
+        assert getattr(loop, RUNNING_FLAG) is True
+    finally:
+        from igrag_gui.ui.qasync_private import mark_stopped
+
+        mark_stopped(loop)
+        assert getattr(loop, RUNNING_FLAG) is False
+        loop.close()
+        from igrag_gui.ui import ops
+
+        ops.install_event_loop(qapp)  # the fixture's loop for the rest of the test
+
+
+def test_no_other_module_names_qasync_private_state():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "igrag_gui"
+    users = sorted(str(p.relative_to(package)) for p in package.rglob("*.py") if "_QEventLoop__" in p.read_text())
+    assert users == ["ui/qasync_private.py"]

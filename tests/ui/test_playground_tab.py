@@ -145,6 +145,10 @@ def test_batch_scores_base_and_adapter(tab, qtbot, adapter, tmp_path):
     assert len(result.rows) == 8 and view.images.rowCount() == 8 and tab.batch.progress.value() == 1000
     assert result.labels == [BASE, name] and list(result.scores) == [BASE, name]
     assert "CIDEr" in tab.batch.summary.text() and "0-1 scale" in tab.batch.summary.text()
+    # the engine (auto by default) each model's captions came from, and why, one line each
+    assert tab.batch.engine.currentText() == "auto" and tab.batch.engine.isEnabled()
+    assert tab.batch.summary.text().splitlines()[1:] == result.engine_lines()
+    assert [line.split(":")[0] for line in result.engine_lines()] == [f"engine for {BASE}", f"engine for {name}"]
     # every metric for each model side by side: metrics as rows, models as columns, each cell the
     # result's own figure for that model (a swapped column would fail here)
     rows = [view.summary.verticalHeaderItem(r).text() for r in range(view.summary.rowCount())]

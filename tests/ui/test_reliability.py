@@ -116,6 +116,7 @@ def test_twenty_start_stop_cycles_leave_nothing_behind(window, qtbot, tmp_path):
     cycle_rss = []
     fds_before = None
     for cycle in range(21):
+        tab.form.editor("training.output_dir").setText(str(tmp_path / f"run-{cycle}"))  # a new run: a new folder
         with qtbot.waitSignal(tab.running_changed, timeout=5000):
             qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
         if cycle % 2:

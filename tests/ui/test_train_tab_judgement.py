@@ -58,6 +58,8 @@ def test_each_keystroke_validates_once_and_the_disk_waits_for_a_pause(window, qt
 
 
 def test_a_missing_file_is_found_after_the_pause_and_kept_across_other_edits(window, qtbot, tmp_path, counts):
+    settle(window, qtbot)  # the window's own first look at the disk is over
+    counts.update(validate=0, look=0, config=0)
     tab = window.train_tab
     tab.form.editor("data.train_path").setText(str(tmp_path / "missing.jsonl"))
     assert counts["look"] == 0

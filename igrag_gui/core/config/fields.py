@@ -137,12 +137,20 @@ class TrainingSection:
         "unshuffled-by-length run with the same seed.",
         bool,
     )
-    seed: int = _spec(42, "Random seed for initialisation and data order.", int, min=0, max=2**32 - 1)
+    gradient_checkpointing: bool = _spec(
+        False, "Recompute activations in the backward pass instead of keeping them (transformers' gradient "
+        "checkpointing, non-reentrant): much less memory for long inputs, steps about a third slower.",
+        bool,
+    )
+    seed: int = _spec(42, "Random seed for initialisation, dropout and data order; the same seed repeats a run exactly (recorded in the run's started event).", int, min=0, max=2**32 - 1)
     fp16: bool = _spec(False, "Train in float16 mixed precision (CUDA GPUs only).", bool)
     bf16: bool = _spec(False, "Train in bfloat16 mixed precision (recent GPUs).", bool)
-    report_to: str | list = _spec(
-        "none", "Experiment trackers to report to ('none', 'tensorboard', 'wandb', or a list).",
-        (str, list),
+    report_to: list = _spec(
+        [], "Experiment trackers that also record the run, through their own libraries: "
+        "tensorboard (event files in the run folder's tensorboard/), mlflow (MLFLOW_TRACKING_URI, "
+        "else mlflow.db beside the run folder). Empty (or 'none') records to igrag's own files only. "
+        "Needs pip install \"igrag-gui[trackers]\".",
+        (list, str),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from .path_base import PathBase, find_base
 from ..methods.registry import METHODS
 from ..methods.sections import METHOD_SECTION_CLASSES
+from ..trackers import problems as tracker_problems
 from .field_checks import _check_field, _coerce, _describe, _type_notes
 from .fields import (SECTION_CLASSES, SECTIONS, DataSection, LoraSection, ModelSection, Problem, TrainingSection,
                      _alias_map, field_specs)
@@ -244,7 +245,7 @@ class RunConfig:
         problems = list(self.load_problems)
         if self.method not in METHODS:
             problems.append(Problem(
-                "method", f"'{self.method}' is not a supported PEFT method; use one of: {', '.join(METHODS)}"))
+                "method", f"'{self.method}' is not a supported tuning method; use one of: {', '.join(METHODS)}"))
         for section in sorted(self.given_sections - set(self.active_sections) - set(SECTIONS[:3])):
             keys = [f.name for f in field_specs(section)]
             problems.append(Problem(section, f"is ignored while method is '{self.method}' (its "
@@ -295,6 +296,8 @@ class RunConfig:
 
             out.extend(Problem(key, text, severity) for key, text, severity in
                        metric_problems(t.metrics, t.metric_for_best_model))
+        if "training.report_to" in ok:
+            out.extend(Problem("training.report_to", text) for text in tracker_problems(t.report_to))
         if "lora.target_modules" in ok and self.method == "lora" and isinstance(self.lora.target_modules, str) \
                 and self.lora.target_modules != "all-linear":
             out.append(Problem("lora.target_modules", f"must be a list of module names such as "

@@ -38,8 +38,9 @@ def _lengths(cfg: RunConfig, prompts: list[str], captions: list[str]) -> Any:
     from ...core.models import load_model_config, load_tokenizer, model_kind, resolve_model_ref
 
     ref = resolve_model_ref(cfg)
-    tokenizer = load_tokenizer(ref, cfg.model.trust_remote_code)
-    kind = model_kind(load_model_config(ref, cfg.model.trust_remote_code), cfg.model.type)
+    # importing never runs a model's own code (only training and generation may): built-in classes
+    tokenizer = load_tokenizer(ref, False)
+    kind = model_kind(load_model_config(ref, False), cfg.model.type)
     return length_histograms(prompts, captions, tokenizer, kind, cfg.data.max_source_length,
                              cfg.data.max_target_length)
 

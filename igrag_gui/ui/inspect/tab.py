@@ -62,6 +62,7 @@ class InspectTab(QWidget):
         self.reports: dict[str, Any] = {}  # path -> AdapterReport
         self.stats: dict[str, Any] = {}  # path -> WeightStats
         self.current: str | None = None
+        self.failure: str | None = None  # why the last open failed (cleared by the next success)
         self._opening = 0  # reads in flight
         self._build()
         self._update_actions()
@@ -178,6 +179,7 @@ class InspectTab(QWidget):
         self._opened(report)
 
     def _opened(self, report: Any) -> None:
+        self.failure = None
         key = report.path
         self.reports[key] = report
         self.stats.pop(key, None)
@@ -197,7 +199,7 @@ class InspectTab(QWidget):
 
     def _failed(self, path: Path, message: str) -> None:
         self.list.clearSelection()  # the card would show another adapter under this message
-        self.current = None
+        self.current, self.failure = None, message
         self.convert_action.follow(None)
         self.card.hide()
         self.pages.hide()

@@ -55,6 +55,10 @@ class StatusPanel(QWidget):
         self.run_label.setWordWrap(True)
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.run_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.warning_label = QLabel()  # the data check's leakage warning, when training found one
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning_label.setVisible(False)
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setFormat("")
@@ -87,6 +91,7 @@ class StatusPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(head)
+        layout.addWidget(self.warning_label)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.run_label)
         layout.addLayout(grid)
@@ -94,7 +99,7 @@ class StatusPanel(QWidget):
     def value(self, key: str) -> QLabel:
         return self.stats[key].value
 
-    def show_history(self, h: RunHistory, error_color: str) -> None:
+    def show_history(self, h: RunHistory, error_color: str, warning_color: str = "") -> None:
         maximum = max(h.max_steps, 1)
         if self.progress_bar.maximum() != maximum:
             self.progress_bar.setRange(0, maximum)
@@ -104,6 +109,9 @@ class StatusPanel(QWidget):
                                     if h.max_steps else "")
         self.status_label.setText(h.status_line)
         self.status_label.setStyleSheet(f"color: {error_color};" if h.status == "failed" else "")
+        self.warning_label.setText(f"Warning: {h.data_warning}" if h.data_warning else "")
+        self.warning_label.setStyleSheet(f"color: {warning_color};" if warning_color else "")
+        self.warning_label.setVisible(bool(h.data_warning))
         self.run_label.setText(h.run_text)
         self.run_label.setVisible(bool(h.run_text))
         v = self.value

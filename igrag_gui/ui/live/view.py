@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from ...core.run_history import DEFAULT_SMOOTHING, RunHistory
+from ..theme import status_hex
 from ..workers import after_first_paint
 from .chart import RunChart, series_color
 from .log_panel import LogPanel
@@ -72,6 +73,7 @@ class LiveView(QWidget):
         # the widgets by name, for callers and tests
         s = self.status
         self.status_label, self.run_label, self.progress_bar = s.status_label, s.run_label, s.progress_bar
+        self.warning_label = s.warning_label
         self.smoothing_spin = s.smoothing_spin
         self.epoch_label, self.elapsed_label, self.eta_label = s.value("epoch"), s.value("elapsed"), s.value("eta")
         self.speed_label, self.loss_label, self.best_label = s.value("speed"), s.value("loss"), s.value("best")
@@ -182,7 +184,7 @@ class LiveView(QWidget):
         if plots:
             self.chart.draw(h)
         if labels:
-            self.status.show_history(h, series_color("error", self.palette()).name())
+            self.status.show_history(h, series_color("error", self.palette()).name(), status_hex("warning", self))
         self.log.flush()
 
     # accessors for callers and tests

@@ -10,6 +10,13 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidg
 from ...core.run_history import MISSING, format_params
 
 
+def count_parameters_of(cfg: Any) -> Any:
+    """The box's background read (``core.params``, imported on the worker: torch stays off the GUI thread)."""
+    from ...core.params import count_parameters
+
+    return count_parameters(cfg)
+
+
 class ParamStatsBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Trainable / total parameters", parent)
@@ -30,11 +37,21 @@ class ParamStatsBox(QGroupBox):
         """A word on what is happening (counting, reading the model) or why there are no counts."""
         if clear:
             self.stats_label.setText(MISSING)
+        self.stats_detail.setStyleSheet("")
         self.stats_detail.setText(text)
+
+    def show_failure(self, reason: str) -> None:
+        """The count failed: the reason in the error colour, where the counts would stand."""
+        from ..theme import status_hex
+
+        self.stats_label.setText(MISSING)
+        self.stats_detail.setText(f"Could not count the parameters: {reason}")
+        self.stats_detail.setStyleSheet(f"color: {status_hex('error', self)};")
 
     def show_stats(self, stats: Any) -> None:
         """A ``core.params`` count: totals, and the adapted modules by type."""
         self.stats_label.setText(format_params(stats.trainable, stats.total, stats.percent))
+        self.stats_detail.setStyleSheet("")
         per = ", ".join(f"{name}: {v['modules']}" for name, v in stats.by_module.items())
         self.stats_detail.setText(f"{stats.modules} adapted modules — {per}")
         self.stats_detail.setToolTip("Trainable parameters by module type:\n" + "\n".join(

@@ -1,15 +1,14 @@
-"""The Train tab: the config form, live parameter stats, data preview, and runs.
-
-Data flows one way: the form edits a ``RunConfig``; ``RunConfig.validate()`` judges it (the tab
-paints the problems and disables Start with the reason); background tasks read the model's
-config.json (module names, parameter counts) and the data file (preview); a ``TrainingRunner``
-runs ``igrag train`` in a child process and streams its events into the live view, whose
-``RunHistory`` says how the run ended (``OutcomePanel``). The tab's busy state is its fields
-(``runner``); the widgets only show it.
-"""
+"""The Train tab: the config form, live parameter stats, the memory and time estimate, data
+preview, and runs. Data flows one way: the form edits a ``RunConfig``; ``RunConfig.validate()``
+judges it (the tab paints the problems and disables Start with the reason); background tasks read
+the model's config.json (module names, parameter counts), the data file (preview) and probe the
+run (``EstimateBox``); a ``TrainingRunner`` runs ``igrag train`` in a child process and streams
+its events into the live view, whose ``RunHistory`` says how the run ended (``OutcomePanel``). The
+tab's busy state is its fields (``runner``); the widgets only show it."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,8 +28,9 @@ from ..theme import status_hex
 from ..workers import after_first_paint, painted
 from .commands import command_line, run_folders
 from .data_page import DataPage, read_preview
+from .estimate_box import EstimateBox
 from .outcome_panel import OutcomePanel
-from .param_stats import ParamStatsBox
+from .param_stats import ParamStatsBox, count_parameters_of
 from .window_seams import WindowSeams
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
@@ -43,15 +43,15 @@ DEBOUNCE_MS = 250
 
 
 def _describe(cfg: RunConfig) -> Any:
+    """The model's ``ModelInfo``; for a model with its own code (never run here, only when training
+    starts), the sentence saying so, shown as a warning that does not block the run."""
     from ...core.model_facts import model_info
+    from ...core.models import ModelCodeNotRun
 
-    return model_info(cfg)
-
-
-def _count(cfg: RunConfig) -> Any:
-    from ...core.params import count_parameters
-
-    return count_parameters(cfg)
+    try:
+        return model_info(cfg)
+    except ModelCodeNotRun as exc:
+        return exc.lines[0]
 
 
 class TrainTab(WindowSeams, QWidget):
@@ -70,6 +70,8 @@ class TrainTab(WindowSeams, QWidget):
         self.saved: RunConfig | None = None  # the config as on disk
         self.model_info: Any = None
         self.model_problem: str | None = None
+        self.model_note: str | None = None  # a model whose own code is not run to describe it
+        self.stats_problem: str | None = None  # why the last parameter count failed, shown in the box
         self.model_key: tuple | None = None
         self.runner: TrainingRunner | None = None  # a run is going: the tab's busy state
         self.run_config_file: Path | None = None
@@ -93,6 +95,7 @@ class TrainTab(WindowSeams, QWidget):
 
         self.param_stats = ParamStatsBox()
         self.stats_label, self.stats_detail = self.param_stats.stats_label, self.param_stats.stats_detail
+        self.estimate_box = EstimateBox(self.running_changed)  # `igrag estimate` probes, once edits pause
 
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
@@ -139,6 +142,7 @@ class TrainTab(WindowSeams, QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.param_stats)
+        right_layout.addWidget(self.estimate_box)
         right_layout.addLayout(buttons)
         right_layout.addWidget(self.reason_label)
         right_layout.addWidget(self.outcome_panel)
@@ -289,6 +293,8 @@ class TrainTab(WindowSeams, QWidget):
     def _model_problems(self, cfg: RunConfig) -> list[Problem]:
         if self.model_problem and self.model_key == self._model_key(cfg):
             return [Problem("model.base_model_path", self.model_problem)]
+        if self.model_note and self.model_key == self._model_key(cfg):
+            return [Problem("model.base_model_path", self.model_note, "warning")]
         return []
 
     def _validate(self, cfg: RunConfig | None = None, check_files: bool = True) -> list[Problem]:
@@ -306,7 +312,7 @@ class TrainTab(WindowSeams, QWidget):
         self.start_button.setEnabled(not errors and not running)
         self.stop_button.setEnabled(running and not self.stopping)
         cfg = hasattr(self, "form")
-        can_resume = bool(cfg and not errors and not running and self._judge.resumable)
+        can_resume = bool(cfg and not self._judge.blocking(errors, True) and not running and self._judge.resumable)
         self.resume_button.setEnabled(can_resume)
         if running:
             self.reason_label.setText("Stopping at the next step and saving a checkpoint…" if self.stopping
@@ -334,25 +340,28 @@ class TrainTab(WindowSeams, QWidget):
             return
         cfg = self.config()
         self._judge.look(cfg)  # the user paused: the files, folders and checkpoints, once
-        self._show_problems(self._judge.problems(cfg) + self._model_problems(cfg))
-        self._start_reads(cfg, force)
+        found = self._judge.problems(cfg) + self._model_problems(cfg)
+        self._show_problems(found)
+        self._start_reads(cfg, force, found)
 
     def _start_waiting_reads(self) -> None:
         self._reads_waiting = False
         force, self._reads_force = self._reads_force, False
         self._refresh_background(force)
 
-    def _start_reads(self, cfg: RunConfig, force: bool) -> None:
+    def _start_reads(self, cfg: RunConfig, force: bool, problems: list[Problem]) -> None:
+        """The model, counts, estimate and preview reads for ``cfg``, whose ``problems`` were just judged."""
         if self._model_task is None:
             from .. import ops
 
             self._model_task, self._stats_task, self._preview_task = ops.Latest(self), ops.Latest(self), ops.Latest(self)
         if force or self.model_key != self._model_key(cfg):
             self.model_key = self._model_key(cfg)
-            self.model_info, self.model_problem = None, None
+            self.model_info, self.model_problem, self.model_note = None, None, None
             self.param_stats.show_note("Reading the model's config.json…")
             self._model_task.start(self._read(_describe, cfg.copy(), self._model_ready, self._model_failed))
         self._submit_stats(cfg)
+        self.estimate_box.request(cfg, problems, running=self.runner is not None)
         self._preview_task.start(self._read(read_preview, cfg.copy(), self._take_preview, self._take_preview))
 
     def background_busy(self) -> bool:
@@ -377,11 +386,18 @@ class TrainTab(WindowSeams, QWidget):
                for p in self._judge.without_disk):
             self.param_stats.show_note("Fix the model and method fields to see parameter counts.", clear=True)
             return
+        self.stats_problem = None
         self.param_stats.show_note("Counting…")
-        self._stats_task.start(self._read(_count, cfg.copy(), self._stats_ready, self._stats_failed))
+        self._stats_task.start(self._read(count_parameters_of, cfg.copy(), self._stats_ready, self._stats_failed))
 
     def _model_ready(self, info: Any) -> None:
-        self.model_info, self.model_problem = info, None
+        if isinstance(info, str):  # its own code: not described (only a run executes it)
+            self.model_info, self.model_problem, self.model_note = None, None, info
+            self._validate(check_files=False)
+            self.param_stats.show_note("Not counted: the model's own code runs only when training starts.",
+                                       clear=True)
+            return
+        self.model_info, self.model_problem, self.model_note = info, None, None
         self.form.editor("lora.target_modules").set_modules(info.modules, output_layer=info.output_layer)
         self._validate(check_files=False)  # the model's answer changes no path: the disk's stands
 
@@ -391,10 +407,12 @@ class TrainTab(WindowSeams, QWidget):
         self.param_stats.show_note("The model could not be read (see the Base model field).", clear=True)
 
     def _stats_ready(self, stats: Any) -> None:
+        self.stats_problem = None
         self.param_stats.show_stats(stats)
 
     def _stats_failed(self, message: str) -> None:
-        self.param_stats.show_note(message, clear=True)
+        self.stats_problem = message
+        self.param_stats.show_failure(message)
 
     def _take_preview(self, preview: DataPreview | str) -> None:
         """A preview, or the message saying why there is none; shown now or when Data is built."""
@@ -410,9 +428,9 @@ class TrainTab(WindowSeams, QWidget):
             self._compare.refresh()
 
     # ------------------------------------------------------------------------------ training
-    def start(self, resume: bool = False, max_steps: int | None = None) -> bool:
+    def start(self, resume: bool = False, max_steps: int | None = None, scratch: bool = False) -> bool:
         cfg = self.config()
-        if self.runner is not None or [p for p in self._validate(cfg) if p.severity == "error"]:
+        if self.runner is not None or self._judge.blocking(self._validate(cfg), resume):
             return False
         folder = Path(tempfile.mkdtemp(prefix="igrag-run-"))
         snapshot = cfg.copy()
@@ -423,7 +441,7 @@ class TrainTab(WindowSeams, QWidget):
         self.outcome_panel.show_outcome(None)
         from ..training_runner import TrainingRunner, training_command
 
-        self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps), self)
+        self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps, scratch), self)
         self.runner.event_received.connect(self._on_event)
         self.runner.line_received.connect(self.live.append_log)
         self.runner.ended.connect(self._on_ended)
@@ -471,9 +489,7 @@ class TrainTab(WindowSeams, QWidget):
         last = latest_checkpoint(self.config().output_path)
         self.outcome = outcome = self.live.end_run(code, tail, str(last) if last else None)
         self.outcome_panel.show_outcome(outcome, status_hex("error", self))
-        if self.run_config_file is not None:
-            import shutil
-
+        if self.run_config_file is not None:  # the tab's own temporary folder
             shutil.rmtree(self.run_config_file.parent, ignore_errors=True)
             self.run_config_file = None
         self.running_changed.emit(False)

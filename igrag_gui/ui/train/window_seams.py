@@ -44,6 +44,11 @@ class WindowSeams:
             self.runner.kill()
             self.runner.wait(10_000)
 
+    def kill_training(self) -> None:
+        """End a child that did not stop when asked (its last checkpoint stays)."""
+        if self.runner is not None:
+            self.runner.kill()
+
     def stop_sweep_and_wait(self) -> None:
         if self._sweep_page.is_built:
             self.sweep_page.stop_and_wait()
