@@ -7,7 +7,6 @@ import json
 import random
 from pathlib import Path
 
-from igrag_gui.core.data import near_dupes
 from igrag_gui.core.data.checks import caption_overlap, check_data, words
 from igrag_gui.resources import resource_path
 

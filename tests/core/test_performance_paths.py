@@ -9,7 +9,7 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import Collect, Finished
+from igrag_gui.core.events import Collect
 from igrag_gui.core.model_folder import folder_problem
 from igrag_gui.resources import demo_config_path, demo_model_path, resource_path
 

@@ -342,6 +342,7 @@ def test_resuming_from_a_truncated_checkpoint_is_refused_in_one_line(tmp_path):
                                             f"is damaged or cut short (corrupt safetensors file: tensor '")
     assert raised.value.lines[0].endswith("-byte data section (truncated or corrupt file)); resume from an earlier "
                                           "checkpoint (--resume PATH) or start a new run in another output_dir")
+    assert snapshot(tmp_path) == before  # the check reads, never repairs or removes
     (checkpoint / "adapter_model.safetensors").unlink()
     import torch
 

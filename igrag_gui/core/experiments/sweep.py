@@ -9,7 +9,6 @@ stopped by the user is requeued so that ``--resume`` continues it from its check
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import socket
@@ -28,6 +27,8 @@ from ..errors import UserError
 from .child import TrainChild, cli_command
 from .heartbeat import Heartbeat, fail_stale_trials, storage_options
 from .runs import better, load_run, metric_name
+from .sweep_ranking import counts as _counts
+from .sweep_ranking import ranking, replaced as _replaced, write_csv
 from .sweep_spec import Range, Sweep, flow
 from .sweep_tracking import SweepTracker
 
@@ -179,17 +180,6 @@ def _write_marker(sweep: Sweep) -> None:
                               indent=1),
                    encoding="utf-8")
     os.replace(tmp, sweep.folder / MARKER)
-
-
-def _counts(trial: Any, replaced: set[int]) -> bool:
-    """Whether a trial uses up the budget (not a placeholder past it, nor one replaced by its retry)."""
-    return (not trial.user_attrs.get("skipped") and not trial.user_attrs.get("interrupted")
-            and trial.number not in replaced)
-
-
-def _replaced(trials: list[Any]) -> set[int]:
-    """Trials failed for a stopped heartbeat (finished, so unmarkable) that a queued retry replaces."""
-    return {int(t.user_attrs["requeued_from"]) for t in trials if "requeued_from" in t.user_attrs}
 
 
 def _requeue_stale(study: Any, trial: Any) -> None:
@@ -461,45 +451,3 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
     sink({"event": "sweep_finished", "stopped": control.stop.is_set(), "best_run": best["run"] if best else None,
           "best_value": best["value"] if best else None, "csv": str(sweep.folder / "sweep.csv")})
     return rows
-
-
-_ORDER = {"complete": 0, "pruned": 1, "running": 2, "waiting": 3, "failed": 4}
-_STATE = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
-
-
-def ranking(study: Any, sweep: Sweep) -> list[dict[str, Any]]:
-    """Every trial that counts, best first: value, sampled parameters, run folder, reason."""
-    rows = []
-    trials = study.get_trials(deepcopy=False)
-    replaced = _replaced(trials)
-    for t in trials:
-        if not _counts(t, replaced):
-            continue
-        state = _STATE.get(t.state.name, t.state.name.lower())
-        value = t.value if state == "complete" else (
-            t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None)
-        run = t.user_attrs.get("run", "")
-        if run and not Path(run).is_dir():
-            run = ""  # the trial ended before its folder was made: name no folder that does not exist
-        rows.append({"trial": t.number, "state": state, "value": value,
-                     # with seeds: value is the mean over n seeds, std their sample standard deviation
-                     "std": t.user_attrs.get("std"), "n": t.user_attrs.get("n", 1 if state == "complete" else None),
-                     "params": {k: t.params.get(k) for k in sweep.space}, "run": run,
-                     "reason": t.user_attrs.get("reason", "")})
-    sign = -1 if sweep.direction == "maximize" else 1
-    rows.sort(key=lambda r: (_ORDER.get(r["state"], 5), sign * r["value"] if r["value"] is not None else 0, r["trial"]))
-    return rows
-
-
-def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    keys = sorted({k for r in rows for k in r["params"]})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["rank", "trial", "state", "value", "std", "n", *keys, "run", "reason"])
-        for i, r in enumerate(rows, 1):
-            out.writerow([i, r["trial"], r["state"], "" if r["value"] is None else r["value"],
-                          "" if r.get("std") is None else r["std"], "" if r.get("n") is None else r["n"],
-                          *[r["params"].get(k, "") for k in keys], r["run"], r["reason"]])
-    os.replace(tmp, path)

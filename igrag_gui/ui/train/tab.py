@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QSplitter, QTableWidget,
-                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter, QTabWidget, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...core.config import Problem, RunConfig, load_config
 from ...core.config.judge import ConfigJudge
@@ -26,9 +26,10 @@ from ..lazy_page import LazyPage
 from ..live import LiveView
 from ..theme import status_hex
 from ..workers import after_first_paint, painted
-from .commands import command_line, run_folders
-from .data_page import DataPage, read_preview
+from .commands import command_line
+from .data_page import read_preview
 from .estimate_box import EstimateBox
+from .lazy_pages import LazyPages
 from .outcome_panel import OutcomePanel
 from .param_stats import ParamStatsBox, count_parameters_of
 from .window_seams import WindowSeams
@@ -54,7 +55,7 @@ def _describe(cfg: RunConfig) -> Any:
         return exc.lines[0]
 
 
-class TrainTab(WindowSeams, QWidget):
+class TrainTab(LazyPages, WindowSeams, QWidget):
     """Edit, check and train one run config."""
 
     status_message = Signal(str)
@@ -158,83 +159,6 @@ class TrainTab(WindowSeams, QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
         self._update_buttons([])
-
-    def _build_data_page(self) -> QWidget:
-        self._data = DataPage()
-        self._data.import_requested.connect(self.open_import)
-        if self._last_preview is not None:
-            self._data.show_preview(self._last_preview)
-        return self._data
-
-    @Slot()
-    def open_import(self) -> Any:
-        """The Import data dialog; what it writes becomes data.train_path."""
-        from ..data_import import ImportDialog
-
-        dialog = ImportDialog(self.config(), self)
-        dialog.imported.connect(lambda path: self.form.editor("data.train_path").setText(path))
-        dialog.show()
-        self.import_dialog = dialog
-        return dialog
-
-    def _build_runs_page(self) -> QWidget:
-        from ..runs.runs_page import RunsPage
-
-        self._runs = RunsPage(lambda: run_folders(self.config()))
-        return self._runs
-
-    def _build_compare_page(self) -> QWidget:
-        from ..runs.compare_page import ComparePage
-
-        self._compare = ComparePage(lambda: run_folders(self.config()), self.settings)
-        self._compare.open_inspect.connect(self.inspect_adapter)
-        self._compare.open_playground.connect(self.try_adapter)
-        self._compare.status_message.connect(self.status_message)
-        return self._compare
-
-    def _build_sweep_page(self) -> QWidget:
-        from ..sweep.sweep_page import SweepPage
-
-        self._sweep = SweepPage(self.config, self.settings)
-        self._sweep.open_inspect.connect(self.inspect_adapter)
-        self._sweep.open_playground.connect(self.try_adapter)
-        self._sweep.status_message.connect(self.status_message)
-        return self._sweep
-
-    @property
-    def compare_page(self) -> Any:
-        self._compare_page.ensure_built()
-        return self._compare
-
-    @property
-    def sweep_page(self) -> Any:
-        self._sweep_page.ensure_built()
-        return self._sweep
-
-    @property
-    def preview_table(self) -> QTableWidget:
-        self._data_page.ensure_built()
-        return self._data.preview_table
-
-    @property
-    def preview_label(self) -> QLabel:
-        self._data_page.ensure_built()
-        return self._data.preview_label
-
-    @property
-    def import_button(self) -> QPushButton:
-        self._data_page.ensure_built()
-        return self._data.import_button
-
-    @property
-    def runs_page(self) -> Any:
-        """The Runs page (a ``RunsPage``), built on first use."""
-        self._runs_page.ensure_built()
-        return self._runs
-
-    @property
-    def runs_list(self) -> QListWidget:
-        return self.runs_page.runs_list
 
     # ------------------------------------------------------------------------------ config
     def load_file(self, path: Path) -> None:
