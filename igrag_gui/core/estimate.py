@@ -5,8 +5,10 @@ and callbacks as ``igrag train``), run for a few optimizer steps in a temporary 
 user's output_dir is never written. The first step is the worst batch the data can make (its
 longest prompts and captions together: padding makes a batch as long as its longest example), so
 its memory is the run's training peak; the next steps are drawn at random, as the run draws them,
-and give the time per step. With validation data, one evaluation batch of the longest examples
-(loss, then one batch of captions generated) gives the evaluation's peak and time.
+and give the time per step: their mean (the run's total is a sum), over at least 4 steps and until
+the timed steps add up to 5 s (at most 30: a short step is noisy). With
+validation data, one evaluation batch of the longest examples (loss, then one batch of captions
+generated) gives the evaluation's peak and time.
 
 Memory is the process's own: on CUDA ``torch.cuda.max_memory_allocated`` (what the run's tensors
 need at most), on the CPU the peak resident set (``ru_maxrss``). ``ru_maxrss`` never goes down, so
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import math
 import resource
+import statistics
 import shutil
 import sys
 import tempfile
@@ -35,7 +38,9 @@ from .errors import UserError
 from .task_state import TaskState
 
 TIGHT, FITS = 1.0, 0.85  # share of the device's memory: above TIGHT exceeds, above FITS tight
-TIMED_STEPS = 4  # random steps timed after the worst batch and one warm-up step
+# random steps timed after the worst batch and one warm-up step: at least MIN, then until they add up
+# to TIMED_SECONDS, at most MAX
+MIN_TIMED_STEPS, MAX_TIMED_STEPS, TIMED_SECONDS = 4, 30, 5.0
 CHECKPOINTING_SHARE = 0.4  # activations kept with gradient checkpointing (a rough, usual figure)
 
 
@@ -125,7 +130,7 @@ def _evaluations(cfg: RunConfig, steps: int, epochs: float, has_val: bool) -> in
     return max(1, math.ceil(epochs))
 
 
-def _step_clock(cuda: bool, task: TaskState | None, total: int) -> Any:
+def _step_clock(cuda: bool, task: TaskState | None) -> Any:
     """A TrainerCallback that times each optimizer step (begin to end, as the benchmark times the
     run's) and notes the memory held when training begins; a cancelled ``task`` stops the probe."""
     import torch
@@ -147,8 +152,12 @@ def _step_clock(cuda: bool, task: TaskState | None, total: int) -> Any:
             if cuda:
                 torch.cuda.synchronize()
             self.times.append(time.perf_counter() - self._start)
+            timed = self.times[2:]
+            if len(timed) >= MIN_TIMED_STEPS and sum(timed) >= TIMED_SECONDS:
+                control.should_training_stop = True  # enough to time: the probe ends here
             if task is not None:
-                task.set_progress(0.2 + 0.6 * len(self.times) / total)
+                task.set_progress(0.2 + 0.6 * min(1.0, len(timed) / MIN_TIMED_STEPS,
+                                                  sum(timed) / TIMED_SECONDS))
                 if task.cancelled():
                     control.should_training_stop = True
 
@@ -201,7 +210,7 @@ def _estimate(cfg: RunConfig, state: TaskState | None, folder: str, budget_host:
     t = cfg.training
     micro = t.train_batch_size
     per_step = micro * t.gradient_accumulation_steps
-    probe_steps = 2 + TIMED_STEPS
+    probe_steps = 2 + MAX_TIMED_STEPS  # at most: the clock ends the probe sooner
     notes: list[str] = []
     status("Loading the model and data…", 0.05)
     run = prepare(_probe_config(cfg, folder, probe_steps),
@@ -218,7 +227,7 @@ def _estimate(cfg: RunConfig, state: TaskState | None, folder: str, budget_host:
     # the worst micro-batch fills the whole first step (each of its accumulated passes)
     trainer.train_dataset = data.select(worst * t.gradient_accumulation_steps + drawn)
     trainer.args.train_sampling_strategy = "sequential"
-    clock = _step_clock(cuda, state, probe_steps)
+    clock = _step_clock(cuda, state)
     trainer.add_callback(clock)
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -229,7 +238,7 @@ def _estimate(cfg: RunConfig, state: TaskState | None, folder: str, budget_host:
         state.raise_if_cancelled()
     train_peak = (torch.cuda.max_memory_allocated() / 2**20) if cuda else _rss_peak_mb()
     timed = clock.times[2:] or clock.times[1:] or clock.times
-    seconds_per_step = sum(timed) / len(timed)
+    seconds_per_step = statistics.fmean(timed)
 
     eval_peak, eval_seconds, val_n = None, None, 0
     full = cfg.training.eval_strategy != "no" and cfg.val_file is not None
