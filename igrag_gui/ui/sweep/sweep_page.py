@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import yaml
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -99,10 +99,10 @@ class SweepPage(QWidget):
         self.trials_box = QSpinBox(minimum=1, maximum=10_000, value=8)
         self.metric_box = QComboBox()
         self.fill_metrics()
-        form = QFormLayout()
-        form.addRow("Sampler", self.sampler_box)
-        form.addRow("Trials", self.trials_box)
-        form.addRow("Metric", self.metric_box)
+        form = QHBoxLayout()  # one row: the height goes to the table of fields
+        for label, box in (("Sampler", self.sampler_box), ("Trials", self.trials_box), ("Metric", self.metric_box)):
+            form.addWidget(QLabel(label))
+            form.addWidget(box, 1)
 
         self.start_button = QPushButton("Start sweep")
         self.start_button.clicked.connect(lambda: self.start())
@@ -159,6 +159,10 @@ class SweepPage(QWidget):
         split = QSplitter(Qt.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
+        split.setCollapsible(0, False)
+        split.setStretchFactor(0, 3)  # the fields to vary get the larger share as the window grows
+        split.setStretchFactor(1, 2)
+        split.setSizes([300, 200])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
