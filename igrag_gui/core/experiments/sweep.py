@@ -27,8 +27,7 @@ from ..errors import UserError
 from .child import TrainChild, cli_command
 from .heartbeat import Heartbeat, fail_stale_trials, storage_options
 from .runs import better, load_run, metric_name
-from .sweep_ranking import counts as _counts
-from .sweep_ranking import ranking, replaced as _replaced, write_csv
+from .sweep_ranking import counts, ranking, replaced, write_csv
 from .sweep_spec import Range, Sweep, flow
 from .sweep_tracking import SweepTracker
 
@@ -155,7 +154,8 @@ def open_study(sweep: Sweep, resume: bool) -> tuple[Any, Any]:
                             f"folder: in the sweep file to start a new one")
         if not resume:
             trials = study.get_trials(deepcopy=False)
-            done = sum(1 for t in trials if t.state.is_finished() and _counts(t, _replaced(trials)))
+            gone = replaced(trials)
+            done = sum(1 for t in trials if t.state.is_finished() and counts(t, gone))
             raise UserError(f"sweep folder '{sweep.folder}' already holds study '{sweep.study}' ({done} trials "
                             f"done); pass "
                             f"--resume to continue it (or to join it from another machine), or set folder: to a "
@@ -408,7 +408,8 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed to be used with Study.optimize")
             trial = study.ask()
         trials = study.get_trials(deepcopy=False)
-        before = [t for t in trials if t.number < trial.number and _counts(t, _replaced(trials))]
+        gone = replaced(trials)
+        before = [t for t in trials if t.number < trial.number and counts(t, gone)]
         queued = bool(trial.user_attrs.get("queued"))
         if len(before) >= sweep.trials or (sweep.sampler == "grid" and not queued):
             trial.set_user_attr("skipped", True)  # another process took the last place
