@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from .sweep import MARKER, _counts, _replaced, _quiet_optuna, open_storage
+from .sweep import MARKER, _quiet_optuna, open_storage
+from .sweep_ranking import counts, replaced as replaced_of
 
 
 def locate(target: str | Path) -> tuple[str, str]:
@@ -65,8 +66,8 @@ def report(study: Any) -> dict[str, Any]:
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
-    replaced = _replaced(trials)
-    counted = [t for t in trials if _counts(t, replaced)]
+    replaced = replaced_of(trials)
+    counted = [t for t in trials if counts(t, replaced)]
     complete = sorted((t for t in counted if t.state == TrialState.COMPLETE), key=lambda t: t.number)
     maximize = study.direction.name == "MAXIMIZE"
     states: dict[str, int] = {}
