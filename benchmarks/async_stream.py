@@ -48,7 +48,7 @@ def main() -> None:
     n = args.tokens
     settings = GenerationSettings(max_new_tokens=n, min_new_tokens=n)
     with tempfile.TemporaryDirectory() as tmp:
-        session = Session.load("demo")
+        session = Session.load("demo", demo_folder=demo_model_path())
         name = session.add_adapter(fresh_adapter(Path(tmp) / "fresh", demo_model_path()), name="fresh")
 
     def thread() -> float:

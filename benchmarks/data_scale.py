@@ -9,7 +9,7 @@ memory is that process's own, ``ru_maxrss``), timed from the process start to th
 first optimizer step (and, apart, the data preparation alone: ours from the first to the last
 preparation event, plain from reading the file to the list of dicts), on the demo model (LoRA on every Linear layer, batch 8, fp32, CPU):
 
-- ours, first run: ``igrag_gui.core.training.train`` with an empty data cache (streams the file,
+- ours, first run: ``igrag_gui.core.training.train.train`` with an empty data cache (streams the file,
   tokenizes into a memory-mapped Arrow file);
 - ours, second run: the same with the cache the first run left (the sweep-trial / rerun case);
 - plain: ``json.loads`` every line into lists, one batched tokenizer call per side, a list of
@@ -39,8 +39,8 @@ OURS = textwrap.dedent("""
     t0 = float(sys.argv[2])
     sys.path.insert(0, sys.argv[3])
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.events import Preparing, Progress
-    from igrag_gui.core.training import RunState, train
+    from igrag_gui.core.training.events import Preparing, Progress
+    from igrag_gui.core.training.train import RunState, train
     cfg, _ = load_config(sys.argv[3] + "/configs/demo.yaml", [
         "data.train_path=" + sys.argv[1], "training.output_dir=" + sys.argv[4],
         "training.eval_strategy=no", "training.save_strategy=no"])

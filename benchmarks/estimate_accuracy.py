@@ -5,7 +5,7 @@
 
 For each model (the demo, and a FLAN-T5-small-shaped model with random weights, see _common.py)
 on the demo data: ``igrag estimate CONFIG --json`` in one child (the prediction), then the run it
-predicts in another (``core.training.train``, the engine ``igrag train`` runs, for ``--steps``
+predicts in another (``core.training.train.train``, the engine ``igrag train`` runs, for ``--steps``
 steps with one evaluation at the end on ``--val`` validation examples, no checkpoints), whose own
 peak memory (CUDA: ``torch.cuda.max_memory_allocated``; CPU: the child's peak resident set from
 ``wait4``) and mean time per optimizer step (every step after the first, timed by a callback from
@@ -48,7 +48,7 @@ def timed(self, *a, **k):
     return original(self, *a, **k)
 Trainer.train = timed
 from igrag_gui.core.config import load_config
-from igrag_gui.core.training import train
+from igrag_gui.core.training.train import train
 cfg, _ = load_config({config!r}, {sets!r})
 start = time.perf_counter()
 closing = train(cfg, lambda e: None)

@@ -39,16 +39,17 @@ def timed(owner, name: str, bucket: list[float]):
 
 
 def one_run(overrides: list[str]) -> dict[str, float]:
-    from igrag_gui.core import generation, metrics
+    from igrag_gui.core.models import generation
+    from igrag_gui.core import metrics
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.training import prepare
+    from igrag_gui.core.training.train import prepare
 
     evals: list[float] = []
     gens: list[float] = []
     scoring: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         cfg, _ = load_config(ROOT / "configs" / "demo.yaml", [f"training.output_dir={tmp}", *overrides])
-        from igrag_gui.core.events import Evaluated
+        from igrag_gui.core.training.events import Evaluated
 
         seen: list = []
         start = time.perf_counter()

@@ -173,7 +173,7 @@ def main() -> None:
         if args.switches <= 0:
             return
         started = time.perf_counter()
-        session = Session.load("demo")
+        session = Session.load("demo", demo_folder=demo_model_path())
         load_s = time.perf_counter() - started
         name = session.add_adapter(fresh_adapter(Path(tmp) / "fresh-switch", demo_model_path()), name="fresh")
 

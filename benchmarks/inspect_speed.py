@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from igrag_gui.core.adapters import inspect_path  # noqa: E402
-from igrag_gui.core.safetensors_header import read_header  # noqa: E402
+from igrag_gui.core.files.safetensors_header import read_header  # noqa: E402
 
 LAYOUTS = {10: (1280, 8), 100: (3072, 32), 1000: (4096, 256)}  # MB -> (hidden, rank)
 LAYERS, TARGETS = 32, ("q_proj", "k_proj", "v_proj", "o_proj")

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 def run_method(method: str, steps: int, val_file: Path, out: Path) -> dict:
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.events import Collect, Finished
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.events import Collect, Finished
+    from igrag_gui.core.training.train import train
     from igrag_gui.resources import demo_config_path
 
     cfg, _ = load_config(demo_config_path(), [

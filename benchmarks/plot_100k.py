@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from igrag_gui.core.events import Evaluated, Logged, Started  # noqa: E402
+from igrag_gui.core.training.events import Evaluated, Logged, Started  # noqa: E402
 from igrag_gui.ui.live import LiveView  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)

@@ -28,10 +28,10 @@ CONFIG = ROOT / "configs" / "demo.yaml"
 # (label, regular expression over "file:line(function)") of the pieces to compare
 PIECES = [
     ("callbacks (all, incl. ours)", r"trainer_callback.py:\d+\(call_event\)"),
-    ("our EngineCallback.on_step_end", r"core/training.py:\d+\(on_step_end\)"),
-    ("our EngineCallback.on_log", r"core/training.py:\d+\(on_log\)"),
-    ("our event writing (_emit)", r"core/training.py:\d+\(_emit\)"),
-    ("loss: ours (token_mean_loss)", r"core/training.py:\d+\(token_mean_loss\)"),
+    ("our EngineCallback.on_step_end", r"core/training/train.py:\d+\(on_step_end\)"),
+    ("our EngineCallback.on_log", r"core/training/train.py:\d+\(on_log\)"),
+    ("our event writing (_emit)", r"core/training/train.py:\d+\(_emit\)"),
+    ("loss: ours (token_mean_loss)", r"core/training/train.py:\d+\(token_mean_loss\)"),
     ("loss: compute_loss (both)", r"trainer.py:\d+\(compute_loss\)"),
     ("collator (both)", r"data_collator.py:\d+\(__call__\)"),
     ("data fetching (both)", r"data/fetch.py:\d+\(fetch\)"),
@@ -59,7 +59,7 @@ Trainer.train = profiled
 side = {side!r}
 if side == "igrag":
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
     cfg, _ = load_config({config!r}, ["training.output_dir=" + {work!r} + "/igrag", "training.eval_strategy=no",
                                       "training.save_strategy=no", *{extra!r}])
     train(cfg, lambda e: None, max_steps={steps})

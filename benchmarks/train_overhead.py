@@ -83,7 +83,7 @@ def padding_comparison(steps: int, rounds: int, length: int) -> tuple[list[float
     from transformers import DataCollatorForSeq2Seq
 
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.training import prepare
+    from igrag_gui.core.training.train import prepare
 
     per_batch, to_max = [], []
     for _ in range(rounds):

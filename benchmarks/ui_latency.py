@@ -49,7 +49,7 @@ def main() -> int:
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QThreadPool, QTimer
     from igrag_gui.app import open_window
-    from igrag_gui.core.events import Started
+    from igrag_gui.core.training.events import Started
 
     app, window = open_window(confirm_close=False)
     tab = window.train_tab

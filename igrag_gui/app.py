@@ -96,7 +96,7 @@ def open_window(path: str | None = None, color_scheme: str = "system", confirm_c
     app.setDesktopFileName("igrag-gui")
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
     apply_color_scheme(app, color_scheme)
-    from .core.adapter_files import looks_like_adapter
+    from .core.adapters.files import looks_like_adapter
 
     given = Path(path) if path else None
     adapter = given is not None and looks_like_adapter(given)
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ensure_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] != ["--cli"]:  # the CLI's main sets it itself
-        from .core.allocator import keep_freed_memory
+        from .core.training.allocator import keep_freed_memory
 
         keep_freed_memory()  # at process entry, before any tensor (the Playground generates in this process)
     if argv[:1] == ["--cli"]:  # the frozen app runs its training child through itself

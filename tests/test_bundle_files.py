@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What the window, the training child and the CLI import between them (each path a user takes).
 APP_MODULES = [
-    "igrag_gui.app", "igrag_gui.ui.main_window", "igrag_gui.cli.main", "igrag_gui.core.training",
+    "igrag_gui.app", "igrag_gui.ui.main_window", "igrag_gui.cli.main", "igrag_gui.core.training.train",
     "igrag_gui.core.playground.session", "igrag_gui.core.experiments.sweep", "igrag_gui.core.metrics.coco",
     "igrag_gui.core.data.prepare", "igrag_gui.core.data.importing", "igrag_gui.core.adapters.report",
     "transformers.models.t5.modeling_t5", "transformers.trainer", "peft", "datasets", "optuna",

@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from igrag_gui.core.data.checks import caption_overlap  # noqa: E402
 from igrag_gui.core.data.checks import words as split_words  # noqa: E402
-from igrag_gui.core.prompts import DetectedObject, build_prompt, position_name  # noqa: E402
+from igrag_gui.core.data.prompts import DetectedObject, build_prompt, position_name  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "resources" / "demo" / "data"
 DEFAULT_SEED = 1234

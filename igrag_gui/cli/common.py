@@ -34,7 +34,7 @@ def load_checked(args: argparse.Namespace, need_model: bool = True,
     ``runs_model_code`` (train) says that the command will run it; ``model_required`` (params,
     which counts the built model) makes it the one error instead.
     """
-    from ..core.models import ModelCodeNotRun
+    from ..core.models.loading import ModelCodeNotRun
 
     cfg, warnings = load_config(args.config, args.overrides)
     for line in warnings:
@@ -48,7 +48,7 @@ def load_checked(args: argparse.Namespace, need_model: bool = True,
     blocked = any(p.field in ("model.base_model_path", "model.type", "model.trust_remote_code")
                   and p.severity == "error" for p in problems)
     if need_model and not blocked:
-        from ..core.model_facts import model_info
+        from ..core.models.facts import model_info
 
         try:
             described = (model_info(cfg), None)  # from the cache when seen before: no torch

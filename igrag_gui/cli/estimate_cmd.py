@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.estimate import estimate, summary
+    from ..core.training.estimate import estimate, summary
 
     cfg, _ = load_checked(args)
     result = estimate(cfg)

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..core.bounded import json_loads
+from ..core.files.bounded import json_loads
 from ..core.errors import UserError
 from .common import add_config_args, load_checked, warn
 
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if not cfg.val_file:
         raise UserError(f"{cfg.where('data.val_path')}: data.val_path is empty; igrag eval scores the "
                         f"validation split: set it (--set data.val_path=FILE)")
-    from ..core.models import own_code, resolve_model_ref
+    from ..core.models.loading import own_code, resolve_model_ref
     from ..core.playground import Session, run_batch, training_eval_settings
 
     if cfg.model.trust_remote_code and own_code(resolve_model_ref(cfg)):

@@ -64,6 +64,7 @@ def read_prompt(value: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.playground import EMPTY_PROMPT, Session
+    from ..resources import demo_model_path
 
     settings = settings_from(args)
     if len(args.adapter) > 1 and not args.side_by_side:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     prompt = read_prompt(args.prompt)
     if not prompt.strip():  # before minutes of loading
         raise UserError(EMPTY_PROMPT)
-    session = Session.load(args.base)
+    session = Session.load(args.base, demo_folder=demo_model_path())
     names = [session.add_adapter(path, warn=warn) for path in args.adapter]
     prepared = session.prepare_prompt(prompt)
     if prepared.truncated:

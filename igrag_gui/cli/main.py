@@ -11,7 +11,7 @@ import sys
 from typing import Callable, Sequence
 
 from .. import __version__
-from ..core.bounded import mask_secrets
+from ..core.files.bounded import mask_secrets
 from ..core.errors import UserError, as_user_error
 from ..core.logs import log_exception
 from . import (convert_cmd, data_cmd, estimate_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd,
@@ -58,7 +58,7 @@ def _quiet_libraries() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..core.allocator import keep_freed_memory
+    from ..core.training.allocator import keep_freed_memory
 
     keep_freed_memory()  # at process entry, before any tensor: every entry point, once
     from ..core.ranks import die_with_parent, launched_by_launcher

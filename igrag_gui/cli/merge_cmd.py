@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..core.playground import Session, merge_and_save
+    from ..resources import demo_model_path
     from ..core.playground.merge import check_out_dir
 
     out = Path(args.out).expanduser().resolve()
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     # before loading anything: never the adapter or base it reads, never files igrag did not write
     check_out_dir(out, args.overwrite, sources=[args.adapter, base if base.exists() else None],
                   ask=", or add --overwrite to replace it")
-    session = Session.load(args.base)
+    session = Session.load(args.base, demo_folder=demo_model_path())
     name = session.add_adapter(args.adapter, warn=warn)
     report = merge_and_save(session, name, args.out, overwrite=args.overwrite,
                             progress=lambda line: print(f"igrag: {line}", file=sys.stderr, flush=True))

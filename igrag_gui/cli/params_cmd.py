@@ -29,7 +29,7 @@ def method_summary(cfg: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.params import count_parameters
+    from ..core.methods.params import count_parameters
 
     from ..core.methods import METHODS
 

@@ -1,6 +1,6 @@
 """Training events as a terminal progress display (a live bar on a TTY, plain lines otherwise).
 
-Every line an event adds is ``core.run_history.describe``'s wording, the same as the window's log.
+Every line an event adds is ``core.training.run_history.describe``'s wording, the same as the window's log.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from ..core.events import Evaluated, Event, Failed, Finished, Logged, Message, Preparing, Progress
-from ..core.run_history import describe, duration, format_loss
+from ..core.training.events import Evaluated, Event, Failed, Finished, Logged, Message, Preparing, Progress
+from ..core.training.run_history import describe, duration, format_loss
 
 
 PLAIN_EVERY = 2.0  # seconds between preparation lines when the output is not a terminal

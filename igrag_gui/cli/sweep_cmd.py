@@ -94,20 +94,20 @@ def run(args: argparse.Namespace) -> int:
     control = SweepControl()
 
     def request_stop() -> None:
-        if not control.stop.is_set():
+        if not control.task.cancelled():
             print("\nigrag: stopping after the current trial saves a checkpoint (Ctrl+C again to abort; "
                   "--resume continues)", file=sys.stderr, flush=True)
         control.request_stop()
 
     def on_sigint(signum: int, frame: Any) -> None:
-        if control.stop.is_set():
+        if control.task.cancelled():
             if control.child is not None:
                 control.child.kill()
             raise KeyboardInterrupt
         request_stop()
 
     if args.events == "-":  # a child of the window: it says stop on stdin
-        from ..core.stop_line import watch_stdin
+        from ..core.training.stop_line import watch_stdin
 
         watch_stdin(request_stop)
 
@@ -130,6 +130,6 @@ def run(args: argparse.Namespace) -> int:
     best = next((r for r in rows if r["state"] == "complete"), None)
     print(f"\nRanking written to {sweep.folder / 'sweep.csv'}.")
     print(f"Best run: {best['run']}" if best else "No trial completed.")
-    if control.stop.is_set():
+    if control.task.cancelled():
         print("The sweep was stopped; 'igrag sweep SWEEP.yaml --resume' continues it.", file=sys.stderr)
     return 0

@@ -40,11 +40,11 @@ class _JsonLines:
 
 def run(args: argparse.Namespace) -> int:
     cfg, _ = load_checked(args, runs_model_code=True)
-    from ..core.events import Failed
-    from ..core.training import RunState, is_main_process, leave_process_group, train
+    from ..core.training.events import Failed
+    from ..core.training.train import RunState, is_main_process, leave_process_group, train
 
     if not args.resume and is_main_process():  # before torch loads; prepare checks again, and marks
-        from ..core.output_folders import fresh_run_refusal
+        from ..core.files.output_folders import fresh_run_refusal
 
         reason = fresh_run_refusal(cfg.output_path)
         if reason:
@@ -62,18 +62,18 @@ def run(args: argparse.Namespace) -> int:
     state = RunState()
 
     def request_stop() -> None:
-        if not state.stop.is_set() and is_main_process():
+        if not state.task.cancelled() and is_main_process():
             print("\nigrag: stopping at the next step and saving a checkpoint (Ctrl+C again to abort)",
                   file=sys.stderr, flush=True)
-        state.stop.set()
+        state.task.cancel()
 
     def on_sigint(signum: int, frame: Any) -> None:
-        if state.stop.is_set():
+        if state.task.cancelled():
             raise KeyboardInterrupt  # a second Ctrl+C: leave now, without saving
         request_stop()
 
     if args.events == "-":  # a child of the window or a sweep: its parent says stop on stdin
-        from ..core.stop_line import watch_stdin
+        from ..core.training.stop_line import watch_stdin
 
         watch_stdin(request_stop)
 

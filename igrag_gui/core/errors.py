@@ -7,6 +7,8 @@ logged with its traceback, reported by the log file's path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class UserError(Exception):
     """Something the user can fix: a bad file, a bad value, a missing model.
@@ -54,3 +56,16 @@ def as_user_error(exc: BaseException) -> UserError | None:
         return UserError(f"a .safetensors weights file is damaged or cut short ({first}); copy it again, or "
                          f"save it again (a checkpoint: resume from an earlier one)")
     return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config: the field (``lora.r``), a sentence saying what is wrong and
+    how to fix it, and whether it blocks a run (``error``) or only deserves a look (``warning``)."""
+
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"

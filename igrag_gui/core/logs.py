@@ -16,7 +16,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from . import user_dirs
-from .bounded import mask_secrets
+from .files.bounded import mask_secrets
 
 MAX_BYTES = 1024 * 1024  # one file; with the backups the log never holds more than ~4 MB
 BACKUPS = 3  # igrag.log.1 .. igrag.log.3

@@ -74,7 +74,7 @@ class ConvertPromptAction(QObject):
     @Slot()
     def convert(self) -> None:
         from ..core.adapters.igrag_convert import holds_adapter
-        from ..core.output_folders import marker
+        from ..core.files.output_folders import marker
 
         report = self._report()
         target = self.ask_target() if report is not None else None

@@ -71,7 +71,7 @@ ADAPTIVE_STEPS = {
 INT_DEFAULT_MAX = 1_000_000
 INT32_MAX = 2**31 - 1
 MAX_DECIMALS = 8
-REPORT_TO = ("none", "tensorboard", "mlflow", "tensorboard, mlflow")  # core/trackers.py TRACKERS
+REPORT_TO = ("none", "tensorboard", "mlflow", "tensorboard, mlflow")  # core/training/trackers.py TRACKERS
 DATA_FILTER = ("Data files (*.jsonl *.csv *.json);;JSON Lines (*.jsonl);;CSV (*.csv);;"
                "JSON (*.json);;All files (*)")
 
@@ -399,7 +399,7 @@ def yaml_editor() -> dict:
             return None
         import yaml  # when a value is read, not when the form is built
 
-        from ..core.bounded import yaml_load
+        from ..core.files.bounded import yaml_load
         from ..core.errors import UserError
 
         try:

@@ -31,7 +31,7 @@ def _version(dist: str) -> str:
 
 def _adapter_base(folder: Path) -> str | None:
     """The ``base_model_name_or_path`` an adapter names, when that base exists here."""
-    from ..core.bounded import json_loads
+    from ..core.files.bounded import json_loads
 
     try:
         base = json_loads((folder / "adapter_config.json").read_text(encoding="utf-8")).get("base_model_name_or_path")
@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         event.acceptProposedAction()
-        from ..core.adapter_files import looks_like_adapter
+        from ..core.adapters.files import looks_like_adapter
 
         configs = [p for p in paths if p.suffix.lower() in (".yaml", ".yml")]
         if configs and not any(looks_like_adapter(p) for p in paths):

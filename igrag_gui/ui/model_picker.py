@@ -1,7 +1,7 @@
 """``model.base_model_path``: a model folder or a Hugging Face id, typed or picked.
 
 The drop-down offers the bundled demo model and the models already in the local Hugging Face
-cache (``core.hub_cache``: never the network; scanned after the window's first frame, since
+cache (``core.models.hub_cache``: never the network; scanned after the window's first frame, since
 huggingface_hub takes 0.2 s to import); "Browse…" picks a local folder.
 Whatever the user types is kept as typed: ``RunConfig.validate`` judges it.
 """
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox, QCompleter, QFileDialog, QHBoxLayout, QPushButton, QSizePolicy, QWidget,
 )
 
-from ..core.hub_cache import cached_model_ids
+from ..core.models.hub_cache import cached_model_ids
 from .workers import after_first_paint
 
 DEMO_LABEL = "Demo model (bundled)"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from ..core.events import event_from_dict
+from ..core.training.events import event_from_dict
 from ..core.experiments.child import TrainChild, cli_command
 
 TAIL_LINES = 20  # stderr lines kept for the outcome's details

@@ -59,7 +59,7 @@ def test_a_config_with_a_bad_value_is_refused_before_any_probe(tmp_path):
 
 
 def test_suggestions_scale_the_measured_activations_to_fit(tmp_path):
-    from igrag_gui.core.estimate import _verdict, suggestions
+    from igrag_gui.core.training.estimate import _verdict, suggestions
 
     cfg, _ = load_config(tiny_run(tmp_path))  # batch 8, accumulation 1, max_source_length 128
     assert [_verdict(p, 1000) for p in (850, 851, 1000, 1001)] == ["fits", "tight", "tight", "exceeds"]

@@ -1,5 +1,5 @@
 """``igrag validate`` and ``igrag params`` answer without torch once a model's config.json has been
-seen: the model facts cache (``core/model_facts.py``), its hits and its invalidation."""
+seen: the model facts cache (``core/models/facts.py``), its hits and its invalidation."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def test_sigkill_mid_run_leaves_a_loadable_checkpoint_that_resume_continues(tmp_
     from peft import PeftModel
     from transformers import AutoModelForSeq2SeqLM
 
-    from igrag_gui.core.checkpoints import latest_checkpoint
+    from igrag_gui.core.training.checkpoints import latest_checkpoint
     from igrag_gui.resources import demo_model_path
 
     last = latest_checkpoint(out)

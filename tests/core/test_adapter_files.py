@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from igrag_gui.core.adapter_files import looks_like_adapter
+from igrag_gui.core.adapters.files import looks_like_adapter
 
 
 def test_adapter_paths_and_config_paths(tmp_path):
@@ -25,7 +25,7 @@ def test_adapter_paths_and_config_paths(tmp_path):
 
 
 def test_routing_a_path_does_not_import_the_inspector():
-    code = ("import sys; from igrag_gui.core.adapter_files import looks_like_adapter; "
+    code = ("import sys; from igrag_gui.core.adapters.files import looks_like_adapter; "
             "print('igrag_gui.core.adapters' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

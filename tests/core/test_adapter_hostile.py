@@ -13,7 +13,7 @@ import pytest
 
 from igrag_gui.core.adapters import inspect_path, weight_stats
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.safetensors_header import read_header
+from igrag_gui.core.files.safetensors_header import read_header
 
 FIX = "copy the file again, or save the adapter again with save_pretrained"
 CFG_FIX = "fix the field, or save the adapter again with save_pretrained"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
 
 PROBE = r"""
 import ctypes, json, sys
-from igrag_gui.core.allocator import keep_freed_memory
+from igrag_gui.core.training.allocator import keep_freed_memory
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in
@@ -62,7 +62,7 @@ def test_the_users_own_malloc_settings_and_the_opt_out_leave_glibc_as_it_is(env)
 
 
 def test_training_sets_them_before_the_model_loads(monkeypatch, tmp_path):
-    from igrag_gui.core import allocator, training
+    from igrag_gui.core.training import allocator, train as training
     from igrag_gui.core.config import load_config
     from igrag_gui.resources import demo_config_path
 
@@ -95,6 +95,6 @@ def test_every_entry_point_sets_them_first(entry):
 
 
 def allocator_user_settings() -> tuple[str, ...]:
-    from igrag_gui.core.allocator import USER_SETTINGS
+    from igrag_gui.core.training.allocator import USER_SETTINGS
 
     return USER_SETTINGS + ("IGRAG_KEEP_FREED_MEMORY",)

@@ -140,7 +140,7 @@ def test_gradients_reach_the_adapters_only_and_the_loss_falls(model):
 
 
 def test_resume_refuses_another_adapter_shape_naming_both(model, tmp_path):
-    from igrag_gui.core.checkpoints import check_resume_compatible
+    from igrag_gui.core.training.checkpoints import check_resume_compatible
     from igrag_gui.core.config import load_config
     from igrag_gui.resources import demo_config_path
 

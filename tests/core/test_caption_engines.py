@@ -36,7 +36,7 @@ def captions(result, label):
 
 def test_ct2_gives_transformers_greedy_captions_for_a_trained_lora(run, cache):
     run_dir, val = run
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     name = s.add_adapter(run_dir)
     plain = run_batch(s, val, None, GREEDY, batch_size=8, metrics=["cider"])
     said: list[str] = []
@@ -63,7 +63,7 @@ def test_prompt_tuning_falls_back_to_transformers_with_its_reason(cache, tmp_pat
 
     folder = save_peft(demo_model_path(), PromptTuningConfig(num_virtual_tokens=4, task_type="SEQ_2_SEQ_LM"),
                        tmp_path / "demo-prompt")
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     name = s.add_adapter(folder)
     val = demo_model_path().parent / "data" / "val.jsonl"
     plain = run_batch(s, val, [name], GREEDY, limit=6, batch_size=3, metrics=["cider"])
@@ -79,7 +79,7 @@ def test_a_conversion_failure_falls_back_with_its_reason(run, tmp_path, monkeypa
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("IGRAG_CT2_CACHE", str(blocker / "ct2"))
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     name = s.add_adapter(run[0])
     plain = run_batch(s, run[1], [name], GREEDY, limit=4, batch_size=4, metrics=["cider"])
     result = run_batch(s, run[1], [name], GREEDY, limit=4, batch_size=4, metrics=["cider"], engine="ct2")
@@ -93,7 +93,7 @@ def test_the_converted_model_is_rebuilt_when_the_adapter_changes(run, cache, tmp
     from safetensors.torch import load_file, save_file
 
     adapter = copy_adapter(run[0], tmp_path / "changing")
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     name = s.add_adapter(adapter)
     first = run_batch(s, run[1], [name], GREEDY, limit=8, batch_size=8, metrics=["cider"], engine="ct2")
     folders = [p for p in cache.iterdir() if not p.name.startswith(".")]
@@ -120,7 +120,7 @@ def test_the_converted_model_is_rebuilt_when_the_adapter_changes(run, cache, tmp
 
 
 def test_engine_requests_are_checked_before_anything_runs(run):
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     with pytest.raises(UserError) as caught:
         run_batch(s, run[1], None, GREEDY, engine="onnx")
     assert str(caught.value) == "engine must be one of auto, transformers, ct2, got 'onnx'"

@@ -12,7 +12,7 @@ from igrag_gui.core.data.checks import check_data
 from igrag_gui.core.data.coco_context import MAX_CAPTIONS_PER_IMAGE, POSTINGS_CAP, QUERY_TERMS, CaptionIndex
 from igrag_gui.core.data.importing import open_source, write_jsonl
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.prompts import build_prompt
+from igrag_gui.core.data.prompts import build_prompt
 
 CAPTIONS = [
     (1, "a dog lying on the green grass."), (1, "a brown dog resting on grass."), (1, "a puppy outside."),

@@ -10,7 +10,7 @@ from igrag_gui.core.data import read_examples
 from igrag_gui.core.data.importing import (Finding, Mapping, check_mapping, detect_kind, guess_mapping, open_source,
                                            write_jsonl)
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.prompts import build_prompt
+from igrag_gui.core.data.prompts import build_prompt
 
 ROWS = [{"id": 7, "question": "Similar images: a dog on grass. Objects: dog", "answer": "a dog lying on grass."},
         {"id": 8, "question": "Similar images: a red bus. Objects: bus", "answer": "a red bus on a street."}]

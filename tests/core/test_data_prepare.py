@@ -10,9 +10,10 @@ import pytest
 
 from igrag_gui.core.data import read_examples, tokenize_examples
 from igrag_gui.core.data import prepare as prepare_mod
-from igrag_gui.core.data.prepare import PreparationStopped, prepare_data, training_columns
+from igrag_gui.core.data.prepare import PrepareProgress, prepare_data, training_columns
+from igrag_gui.core.task_state import Cancelled, TaskState
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import Collect, Preparing
+from igrag_gui.core.training.events import Collect, Preparing
 from igrag_gui.resources import demo_model_path
 
 DEMO_TRAIN = demo_model_path().parent / "data" / "train.jsonl"
@@ -116,31 +117,32 @@ def test_progress_from_the_start_with_a_rate(tmp_path, tokenizer, monkeypatch):
     monkeypatch.setattr(prepare_mod, "BATCH", 100)
     monkeypatch.setattr(prepare_mod, "REPORT_EVERY", 0.0)
     events = Collect()
-    prep(rows_file(tmp_path, 450), tokenizer, tmp_path / "cache", report=events)
-    got = events.of(Preparing)
+    prep(rows_file(tmp_path, 450), tokenizer, tmp_path / "cache", state=TaskState(on_detail=events))
+    got = events.of(PrepareProgress)
     assert got[0].phase == "reading" and got[-1].phase == "done" and got[-1].done == 450
     tokenizing = [(e.done, e.total) for e in got if e.phase == "tokenizing"]
     assert tokenizing == [(0, 450), (100, 450), (200, 450), (300, 450), (400, 450), (450, 450)]
     assert all(e.rate and e.rate > 0 for e in got if e.phase == "tokenizing" and e.done)
     again = Collect()
-    prep(tmp_path / "train.jsonl", tokenizer, tmp_path / "cache", report=again)
-    assert [e.phase for e in again.of(Preparing)] == ["reading", "cached"]
+    prep(tmp_path / "train.jsonl", tokenizer, tmp_path / "cache", state=TaskState(on_detail=again))
+    assert [e.phase for e in again.of(PrepareProgress)] == ["reading", "cached"]
 
 
 def test_stop_during_tokenizing_leaves_no_entry(tmp_path, tokenizer, monkeypatch):
     monkeypatch.setattr(prepare_mod, "BATCH", 50)
     monkeypatch.setattr(prepare_mod, "REPORT_EVERY", 0.0)
-    stop = threading.Event()
     seen = []
 
-    def report(event):
-        seen.append(event)
-        if event.phase == "tokenizing" and event.done >= 100:
-            stop.set()
+    def report(step):
+        seen.append(step)
+        if step.phase == "tokenizing" and step.done >= 100:
+            state.cancel()
 
+    state = TaskState(on_detail=report)
     root = tmp_path / "cache"
-    with pytest.raises(PreparationStopped):
-        prep(rows_file(tmp_path, 400), tokenizer, root, report=report, cancelled=stop.is_set)
+    with pytest.raises(Cancelled):
+        state.run(lambda **kw: prep(rows_file(tmp_path, 400), tokenizer, root, **kw))
+    assert state.state == "cancelled"
     assert max(e.done for e in seen if e.phase == "tokenizing") == 100
     assert [p.name for p in root.iterdir() if not p.name.startswith(".")] == []
 
@@ -151,16 +153,16 @@ def test_other_ranks_wait_for_rank_0_instead_of_tokenizing(tmp_path, tokenizer, 
     waiter_events, results = Collect(), {}
 
     def rank1():
-        results[1] = prep(path, tokenizer, root, report=waiter_events, rank=1, world_size=2)
+        results[1] = prep(path, tokenizer, root, state=TaskState(on_detail=waiter_events), rank=1, world_size=2)
 
     thread = threading.Thread(target=rank1)
     thread.start()
-    while not waiter_events.of(Preparing) or waiter_events.of(Preparing)[-1].phase != "waiting":
+    while not waiter_events.of(PrepareProgress) or waiter_events.of(PrepareProgress)[-1].phase != "waiting":
         thread.join(0.01)
     results[0] = prep(path, tokenizer, root, rank=0, world_size=2)
     thread.join(30)
     assert results[1].folder == results[0].folder and len(results[1]) == 200
-    assert "tokenizing" not in {e.phase for e in waiter_events.of(Preparing)}
+    assert "tokenizing" not in {e.phase for e in waiter_events.of(PrepareProgress)}
     assert results[1].warnings == results[0].warnings
 
 
@@ -225,8 +227,8 @@ def test_non_utf8_csv_names_the_line(tmp_path):
 
 def test_a_stop_during_preparation_ends_the_run_before_the_first_step(tmp_path, monkeypatch):
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.events import Finished, Started
-    from igrag_gui.core.training import RunState, train
+    from igrag_gui.core.training.events import Finished, Started
+    from igrag_gui.core.training.train import RunState, train
     from igrag_gui.resources import demo_config_path
 
     monkeypatch.setattr(prepare_mod, "BATCH", 100)
@@ -239,7 +241,7 @@ def test_a_stop_during_preparation_ends_the_run_before_the_first_step(tmp_path, 
     def sink(event):
         events(event)
         if isinstance(event, Preparing) and event.phase == "tokenizing" and event.done >= 300:
-            state.stop.set()
+            state.task.cancel()
 
     closing = train(cfg, sink, state)
     assert isinstance(closing, Finished) and closing.stopped and closing.step == 0 and closing.checkpoint is None

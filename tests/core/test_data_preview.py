@@ -7,7 +7,7 @@ import json
 import pytest
 
 from igrag_gui.core.data import read_examples
-from igrag_gui.core.data_preview import preview_table, readable
+from igrag_gui.core.data.preview import preview_table, readable
 from igrag_gui.core.errors import UserError
 from tests.igrag_layout import IGRAG
 
@@ -60,7 +60,7 @@ def test_a_large_file_gives_its_first_rows_without_counting_images(tmp_path):
 
 def test_a_configs_preview_counts_examples_and_images(make_config, tmp_path):
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.data_preview import data_preview
+    from igrag_gui.core.data.preview import data_preview
 
     rows = [{"image_id": i // 2, "prompt": f"p{i}", "caption": f"c{i}."} for i in range(6)]
     (tmp_path / "data" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from igrag_gui.core.prompts import DEFAULT_TEMPLATE
+from igrag_gui.core.data.prompts import DEFAULT_TEMPLATE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO = REPO_ROOT / "resources" / "demo"
@@ -70,7 +70,7 @@ def test_data_rows_have_the_four_keys(split, size):
 
 
 def test_prompts_are_built_from_their_metadata():
-    from igrag_gui.core.prompts import DetectedObject, build_prompt, position_name
+    from igrag_gui.core.data.prompts import DetectedObject, build_prompt, position_name
 
     for row in _rows("val"):
         meta = row["metadata"]

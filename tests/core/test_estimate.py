@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from igrag_gui.core.config import load_config
-from igrag_gui.core.estimate import worst_batch
-from igrag_gui.core.events import Collect
+from igrag_gui.core.training.estimate import worst_batch
+from igrag_gui.core.training.events import Collect
 from igrag_gui.resources import demo_config_path
 
 
@@ -20,7 +20,7 @@ def test_the_worst_batch_holds_the_longest_prompt_and_the_longest_caption():
 
 @pytest.mark.slow
 def test_gradient_checkpointing_trains_with_the_checkpointed_model(tmp_path):
-    from igrag_gui.core.training import prepare
+    from igrag_gui.core.training.train import prepare
 
     cfg, _ = load_config(demo_config_path(), [f"training.output_dir={tmp_path}", "training.eval_strategy=no",
                                               "training.save_strategy=no", "training.gradient_checkpointing=true"])

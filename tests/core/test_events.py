@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from igrag_gui.core.events import (EVENT_TYPES, CheckpointSaved, Evaluated, Failed, Finished, Logged, Message,
+from igrag_gui.core.training.events import (EVENT_TYPES, CheckpointSaved, Evaluated, Failed, Finished, Logged, Message,
                                    Preparing, Progress, Started, event_from_json)
 
 

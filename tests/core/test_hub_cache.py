@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import try_to_load_from_cache
 
-from igrag_gui.core.hub_cache import cached_model_ids, hub_cache_dir
+from igrag_gui.core.models.hub_cache import cached_model_ids, hub_cache_dir
 from tests.hub_cache_layout import add_repo
 
 
@@ -62,7 +62,7 @@ def test_hub_cache_dir_agrees_with_huggingface_hub(env):
     a fresh huggingface_hub must find the same folder under the same variables."""
     clean = {k: v for k, v in os.environ.items()
              if k not in ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME")}
-    code = ("from huggingface_hub import constants; from igrag_gui.core.hub_cache import hub_cache_dir; "
+    code = ("from huggingface_hub import constants; from igrag_gui.core.models.hub_cache import hub_cache_dir; "
             "print(constants.HF_HUB_CACHE); print(hub_cache_dir())")
     out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
                          check=True).stdout.split("\n")

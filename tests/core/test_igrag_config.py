@@ -10,8 +10,8 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.config.path_base import find_base
-from igrag_gui.core.model_family import family_kind, type_warning
-from igrag_gui.core.models import describe_model
+from igrag_gui.core.models.family import family_kind, type_warning
+from igrag_gui.core.models.loading import describe_model
 from tests.conftest import FLAN_T5_BASE
 from tests.igrag_layout import LORA_CONFIG, hub_cache, igrag_copy, use_hub_cache
 
@@ -118,7 +118,7 @@ def test_an_unknown_word_warns_naming_what_config_json_says(make_config):
 
 def test_type_warning_is_none_for_our_words_and_matching_families(make_config):
     cfg, _ = load_config(make_config())
-    from igrag_gui.core.models import load_model_config, resolve_model_ref
+    from igrag_gui.core.models.loading import load_model_config, resolve_model_ref
 
     hf = load_model_config(resolve_model_ref(cfg))
     assert [type_warning(w, hf) for w in ("seq2seq", "auto", "flan-t5", "t5")] == [None] * 4

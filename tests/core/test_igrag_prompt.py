@@ -130,7 +130,7 @@ def test_convert_refuses_a_folder_holding_an_adapter_unless_forced(tmp_path, tra
     assert err.value.lines == [f"--out {out}: already holds an adapter (adapter_config.json); choose "
                                f"another folder, or pass --force to replace it"]
     convert_igrag_prompt(path, out, force=True)
-    # the folder igrag made, with its marker (core/output_folders.py): --force may replace it again
+    # the folder igrag made, with its marker (core/files/output_folders.py): --force may replace it again
     assert sorted(p.name for p in out.iterdir()) == [".igrag-output.json", "adapter_config.json",
                                                      "adapter_model.safetensors"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".adapter")]

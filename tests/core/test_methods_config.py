@@ -10,7 +10,7 @@ import pytest
 from igrag_gui.core.config import RunConfig, load_config
 from igrag_gui.core.methods import METHOD_SPECS, PEFT_METHODS
 from igrag_gui.core.methods.sections import SCHEMA_FILE
-from igrag_gui.core.models import describe_model
+from igrag_gui.core.models.loading import describe_model
 from igrag_gui.resources import demo_config_path
 
 
@@ -97,7 +97,7 @@ def test_count_from_config_equals_peft_on_real_weights(method):
     from transformers import AutoModelForSeq2SeqLM
 
     from igrag_gui.core.methods import build_peft_config
-    from igrag_gui.core.params import count_parameters
+    from igrag_gui.core.methods.params import count_parameters
 
     cfg, _ = load_config(demo_config_path(), [f"method={method}"])
     counted = count_parameters(cfg)
@@ -114,7 +114,7 @@ def test_causal_count_equals_peft_on_real_weights(method, make_config, tiny_llam
     from transformers import AutoConfig
 
     from igrag_gui.core.methods import build_peft_config
-    from igrag_gui.core.params import count_parameters
+    from igrag_gui.core.methods.params import count_parameters
 
     transformers.AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(tiny_llama)).save_pretrained(tiny_llama)
     extra = {"oft": {"oft_block_size": 8}, "lora": {"target_modules": ["q_proj", "v_proj"]}}.get(method, {})

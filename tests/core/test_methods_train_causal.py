@@ -11,7 +11,7 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import Collect, Finished, Logged
+from igrag_gui.core.training.events import Collect, Finished, Logged
 from igrag_gui.core.methods import PEFT_METHODS
 from igrag_gui.resources import demo_config_path, demo_model_path
 
@@ -45,8 +45,8 @@ def test_each_method_trains_a_causal_model(method, tiny_causal, one_batch, tmp_p
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from igrag_gui.core.adapters.build import inspect_path
-    from igrag_gui.core.generation import generate_texts
-    from igrag_gui.core.training import train
+    from igrag_gui.core.models.generation import generate_texts
+    from igrag_gui.core.training.train import train
 
     out = tmp_path / method
     cfg, _ = load_config(demo_config_path(), [

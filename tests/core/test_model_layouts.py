@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from igrag_gui.core.model_layouts import seq2seq_layout
+from igrag_gui.core.models.layouts import seq2seq_layout
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / "resources" / "demo" / "model" / "config.json").read_text())
@@ -32,7 +32,7 @@ CONFIGS = {
 
 def described(config: dict, tmp_path: Path):
     from igrag_gui.core.config import RunConfig
-    from igrag_gui.core.models import describe_model
+    from igrag_gui.core.models.loading import describe_model
 
     folder = tmp_path / "model"
     folder.mkdir()

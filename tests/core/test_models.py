@@ -6,7 +6,7 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.models import describe_model, resolve_model_ref
+from igrag_gui.core.models.loading import describe_model, resolve_model_ref
 
 from tests.conftest import FLAN_T5_BASE
 
@@ -66,7 +66,7 @@ def test_t5_names_on_a_llama_suggest_proj_names(make_config, tiny_llama):
 def test_hub_id_missing_offline_is_one_clear_message(make_config, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    from igrag_gui.core import models
+    from igrag_gui.core.models import loading as models
 
     models.hub_reachable.cache_clear()
     cfg, _ = load_config(make_config(model={"base_model_path": "someone/not-downloaded"}))

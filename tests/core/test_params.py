@@ -7,7 +7,7 @@ import json
 import pytest
 
 from igrag_gui.core.config import load_config
-from igrag_gui.core.params import count_parameters
+from igrag_gui.core.methods.params import count_parameters
 
 
 def test_flan_t5_base_igrag_default_exact_figures(make_config):
@@ -25,7 +25,7 @@ def _real_counts(model_dir, cfg, kind):
     from peft import get_peft_model
 
     from igrag_gui.core.methods import build_peft_config
-    from igrag_gui.core.models import load_model, resolve_model_ref
+    from igrag_gui.core.models.loading import load_model, resolve_model_ref
 
     model = load_model(resolve_model_ref(cfg), kind)
     return get_peft_model(model, build_peft_config(cfg, kind)).get_nb_trainable_parameters()

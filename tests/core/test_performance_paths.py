@@ -9,8 +9,8 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import Collect
-from igrag_gui.core.model_folder import folder_problem
+from igrag_gui.core.training.events import Collect
+from igrag_gui.core.models.folder import folder_problem
 from igrag_gui.resources import demo_config_path, demo_model_path, resource_path
 
 
@@ -26,7 +26,7 @@ def test_group_by_length_is_a_checked_config_field(tmp_path):
 def test_group_by_length_trains_with_transformers_length_grouped_sampler(tmp_path):
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    from igrag_gui.core.training import prepare
+    from igrag_gui.core.training.train import prepare
 
     cfg, _ = load_config(demo_config_path(), [f"training.output_dir={tmp_path}", "training.eval_strategy=no",
                                               "training.save_strategy=no", "training.group_by_length=true"])
@@ -42,7 +42,7 @@ def test_validation_generation_sorted_by_length_keeps_order_and_texts():
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    from igrag_gui.core.generation import generate_texts
+    from igrag_gui.core.models.generation import generate_texts
 
     model = AutoModelForSeq2SeqLM.from_pretrained(demo_model_path())
     tokenizer = AutoTokenizer.from_pretrained(demo_model_path())
@@ -55,7 +55,7 @@ def test_validation_generation_sorted_by_length_keeps_order_and_texts():
 
 
 def test_one_model_folder_sentence_for_config_models_and_playground(tmp_path, make_config):
-    from igrag_gui.core.models import ModelRef, load_model_config
+    from igrag_gui.core.models.loading import ModelRef, load_model_config
     from igrag_gui.core.playground.session import resolve_base
 
     empty = tmp_path / "empty-model"
@@ -74,7 +74,7 @@ def test_one_model_folder_sentence_for_config_models_and_playground(tmp_path, ma
 
 
 def test_a_config_json_that_is_not_json_is_one_sentence(tmp_path, make_config):
-    from igrag_gui.core.model_facts import model_info
+    from igrag_gui.core.models.facts import model_info
 
     folder = tmp_path / "broken"
     folder.mkdir()

@@ -36,8 +36,8 @@ def demo_run_dir(tmp_path_factory) -> tuple[Path, Path]:
     if (run_dir / "adapter_model.safetensors").is_file() and (run_dir / "metrics.jsonl").is_file():
         return run_dir, val
     from igrag_gui.core.config import load_config
-    from igrag_gui.core.events import Collect
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.events import Collect
+    from igrag_gui.core.training.train import train
 
     lines = (demo_config_path().parent / "../resources/demo/data/val.jsonl").resolve().read_text().splitlines()
     val.write_text("\n".join(lines[:VAL_ROWS]) + "\n")
@@ -66,7 +66,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def session(run):
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     assert s.add_adapter(run[0], name="demo") == "demo"
     return s
 
@@ -343,7 +343,7 @@ def test_removing_the_last_adapter_leaves_the_plain_base(run, prompts, tmp_path)
     from peft import PromptTuningConfig
     from peft.tuners.tuners_utils import BaseTunerLayer
 
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     plain = s.generate(prompts)
     name = s.add_adapter(run[0])
     assert name == "playground-run" and s.generate(prompts, adapter=name) != plain
@@ -408,7 +408,7 @@ def test_eval_scores_equal_what_training_reported(run):
 
     run_dir, val = run
     cfg, _ = load_config(demo_config_path(), [f"data.val_path={val}", "training.eval_batch_size=8"])
-    s = Session.load("demo", max_source_length=cfg.data.max_source_length)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=cfg.data.max_source_length)
     s.add_adapter(run_dir, name="adapter")
     settings, batch_size = training_eval_settings(cfg)
     assert (settings.max_new_tokens, batch_size) == (48, 8)

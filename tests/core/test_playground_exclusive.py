@@ -12,6 +12,7 @@ from igrag_gui.core.errors import UserError
 from igrag_gui.core.playground import GenerationSettings, Session, merge_and_save, run_batch
 from igrag_gui.core.playground.batch import BUSY_BATCH
 from tests.core.test_playground import demo_run_dir
+from igrag_gui.resources import demo_model_path
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def session(run):
-    s = Session.load("demo", max_source_length=256)
+    s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
     s.add_adapter(run[0], name="demo")
     return s
 

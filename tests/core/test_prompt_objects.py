@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from igrag_gui.core.prompts import DetectedObject, parse_objects
+from igrag_gui.core.data.prompts import DetectedObject, parse_objects
 
 
 def test_a_label_a_box_or_a_position_in_words():

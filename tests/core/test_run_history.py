@@ -12,10 +12,10 @@ import threading
 import pytest
 
 from igrag_gui.cli.progress import TerminalProgress
-from igrag_gui.core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
+from igrag_gui.core.training.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
                                    Started)
-from igrag_gui.core.run_history import MISSING, RunHistory, describe
-from igrag_gui.core.stop_line import STOP_LINE, send_stop, watch_stdin
+from igrag_gui.core.training.run_history import MISSING, RunHistory, describe
+from igrag_gui.core.training.stop_line import STOP_LINE, send_stop, watch_stdin
 
 NAN = float("nan")
 

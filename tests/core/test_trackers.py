@@ -13,9 +13,9 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import Collect, Finished, Message, Started
+from igrag_gui.core.training.events import Collect, Finished, Message, Started
 from igrag_gui.core.experiments.runs import load_run
-from igrag_gui.core.trackers import requested
+from igrag_gui.core.training.trackers import requested
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "fixtures" / "sweep" / "tiny.yaml"
@@ -44,7 +44,7 @@ def test_a_missing_tracker_package_is_named_with_the_extra_and_nothing_is_writte
     monkeypatch.setitem(sys.modules, "tensorboard", None)
     cfg = tiny(tmp_path / "run", "training.report_to=[tensorboard, mlflow]")
     assert [str(p) for p in cfg.errors()] == [f"training.report_to: tensorboard and mlflow are not installed; {INSTALL}"]
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
 
     with pytest.raises(UserError) as err:
         train(cfg, Collect())
@@ -66,7 +66,7 @@ def test_a_demo_run_reports_to_tensorboard_and_mlflow(tmp_path, monkeypatch):
     monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
     from tbparse import SummaryReader
 
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
 
     run = tmp_path / "runs" / "tiny"
     sink = Collect()
@@ -106,7 +106,7 @@ def test_an_mlflow_store_that_cannot_be_opened_is_refused_before_the_model_loads
     """MLflow 3 refuses a bare ./mlruns file store (unless MLFLOW_ALLOW_FILE_STORE=true)."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", str(tmp_path / "mlruns"))
     monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
 
     events = Collect()
     with pytest.raises(UserError) as err:

@@ -2,7 +2,7 @@
 them fails here, loudly, instead of silently skipping our atomic checkpoints.
 
 transformers 5 has no public hook for *where* a checkpoint is written (``on_save`` runs after the
-files are in place), so ``IgragTrainer._save_checkpoint`` (core/training.py) overrides the private
+files are in place), so ``IgragTrainer._save_checkpoint`` (core/training/train.py) overrides the private
 method and points ``_get_output_dir`` at ``.staging/`` while the parent writes.
 """
 
@@ -43,10 +43,10 @@ def test_public_methods_we_extend_keep_their_arguments():
 
 
 def test_the_fence_redirects_and_restores_the_output_dir(tmp_path):
-    """core/trainer_private.py is the only user of the private name: check its effect for real."""
+    """core/training/trainer_private.py is the only user of the private name: check its effect for real."""
     from transformers import TrainingArguments
 
-    from igrag_gui.core import trainer_private
+    from igrag_gui.core.training import trainer_private
 
     import torch
 
@@ -63,4 +63,4 @@ def test_no_other_module_names_the_private_trainer_methods():
 
     package = Path(__file__).resolve().parents[2] / "igrag_gui"
     users = sorted(str(p.relative_to(package)) for p in package.rglob("*.py") if "_get_output_dir" in p.read_text())
-    assert users == ["core/trainer_private.py"]
+    assert users == ["core/training/trainer_private.py"]

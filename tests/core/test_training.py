@@ -11,7 +11,7 @@ import yaml
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import (CheckpointSaved, Collect, Evaluated, Failed, Finished, Logged, Message,
+from igrag_gui.core.training.events import (CheckpointSaved, Collect, Evaluated, Failed, Finished, Logged, Message,
                                    Started)
 from igrag_gui.resources import demo_config_path, demo_model_path
 
@@ -46,7 +46,7 @@ def small_run(tmp_path):
 
 
 def run(cfg, **kwargs):
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
 
     sink = Collect()
     closing = train(cfg, sink, **kwargs)
@@ -59,7 +59,7 @@ def test_events_files_and_adapter_of_a_short_run(small_run):
     closing, sink = run(cfg, max_steps=6)
     assert isinstance(closing, Finished) and closing.step == 6 and not closing.stopped
     started = sink.of(Started)[0]
-    from igrag_gui.core.params import count_parameters
+    from igrag_gui.core.methods.params import count_parameters
     stats = count_parameters(cfg)
     assert (started.trainable, started.total) == (stats.trainable, stats.total)
     logs = sink.of(Logged)
@@ -93,7 +93,7 @@ def test_adapter_loads_in_plain_peft_and_generates_the_same(small_run):
     from peft import PeftModel
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    from igrag_gui.core.generation import generate_texts
+    from igrag_gui.core.models.generation import generate_texts
 
     cfg = small_run("training.eval_strategy=no", "training.save_strategy=no")
     closing, _ = run(cfg, max_steps=8)
@@ -115,7 +115,7 @@ def _first_step(cfg, quiet_model, batch: int, accumulation: int):
     """The first logged loss and the accumulated gradients just before the first optimizer step."""
     from transformers import TrainerCallback
 
-    from igrag_gui.core.training import prepare
+    from igrag_gui.core.training.train import prepare
 
     cfg.model.base_model_path = str(quiet_model)
     cfg.training.train_batch_size, cfg.training.gradient_accumulation_steps = batch, accumulation
@@ -157,16 +157,16 @@ def test_stop_then_resume_continues_the_same_curve(small_run, quiet_model):
                          max_steps=6)
     reference = {e.step: e.loss for e in sink.of(Logged)}
 
-    from igrag_gui.core.training import RunState
+    from igrag_gui.core.training.train import RunState
 
     state = RunState()
     cfg = small_run(*common)
 
     def stop_at_3(event):  # asked during step 3's log: honoured at the end of the next step
         if isinstance(event, Logged) and event.step == 3:
-            state.stop.set()
+            state.task.cancel()
     collected = Collect()
-    closing = __import__("igrag_gui.core.training", fromlist=["train"]).train(
+    closing = __import__("igrag_gui.core.training.train", fromlist=["train"]).train(
         cfg, lambda e: (collected(e), stop_at_3(e)), state, max_steps=6)
     assert isinstance(closing, Finished) and closing.stopped and closing.step == 4
     assert Path(closing.checkpoint).name == "checkpoint-4"
@@ -256,8 +256,8 @@ def test_bad_data_line_names_file_and_line(small_run, tmp_path):
 def test_stop_ends_within_a_step_without_the_epoch_s_evaluation(small_run, quiet_model):
     """Stop saves a resumable checkpoint at the next step and ends: no validation pass first, even
     where the epoch's end would evaluate (eval_strategy epoch)."""
-    from igrag_gui.core.events import CheckpointSaved, Evaluated
-    from igrag_gui.core.training import RunState, train
+    from igrag_gui.core.training.events import CheckpointSaved, Evaluated
+    from igrag_gui.core.training.train import RunState, train
 
     cfg = small_run("training.eval_strategy=epoch", "training.save_strategy=epoch", f"model.base_model_path={quiet_model}")
     state = RunState()
@@ -266,7 +266,7 @@ def test_stop_ends_within_a_step_without_the_epoch_s_evaluation(small_run, quiet
     def stop_at_2(event):
         collected(event)
         if isinstance(event, Logged) and event.step == 2:
-            state.stop.set()
+            state.task.cancel()
     closing = train(cfg, stop_at_2, state, max_steps=50)
     assert isinstance(closing, Finished) and closing.stopped and closing.step == 3
     assert collected.of(Evaluated) == []

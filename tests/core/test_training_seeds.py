@@ -8,7 +8,7 @@ import json
 import pytest
 
 from igrag_gui.core.config import load_config
-from igrag_gui.core.events import Collect, Finished, Logged
+from igrag_gui.core.training.events import Collect, Finished, Logged
 from igrag_gui.core.experiments.runs import load_run
 from igrag_gui.resources import demo_config_path
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def _run(tmp_path, name: str, seed: int):
     from safetensors.torch import load_file
 
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
 
     out = tmp_path / name
     # dropout stays on (the demo's lora.dropout 0.05 and the model's own): its masks follow the seed too

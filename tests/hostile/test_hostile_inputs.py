@@ -314,7 +314,7 @@ def test_a_model_config_json_nested_too_deeply_is_one_line(tmp_path, home, make_
 def test_an_event_line_nested_too_deeply_is_malformed_json_not_a_crash():
     import json
 
-    from igrag_gui.core.events import event_from_json
+    from igrag_gui.core.training.events import event_from_json
 
     with pytest.raises(json.JSONDecodeError):
         event_from_json('{"event": ' + DEEP + "}")
@@ -324,7 +324,7 @@ def test_resuming_from_a_truncated_checkpoint_is_refused_in_one_line(tmp_path):
     """A checkpoint cut short (a copy that stopped, a full disk) is refused before training starts."""
     import shutil
 
-    from igrag_gui.core.checkpoints import check_checkpoint_files
+    from igrag_gui.core.training.checkpoints import check_checkpoint_files
     from igrag_gui.core.errors import UserError
     from igrag_gui.resources import demo_model_path
 

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from igrag_gui.core.errors import UserError
+from igrag_gui.core.task_state import TaskState
 from igrag_gui.resources import demo_config_path
 from tests.cli.test_cli import assert_user_error, igrag
 from tests.cli.test_sweep_cli import TINY, env
@@ -99,7 +100,7 @@ def test_a_trial_requeued_before_its_first_checkpoint_starts_again_in_its_folder
 
     from igrag_gui.core.experiments.sweep import _requeue_stale, run_sweep
     from igrag_gui.core.experiments.sweep_spec import load_sweep
-    from igrag_gui.core.output_folders import mark
+    from igrag_gui.core.files.output_folders import mark
 
     path, _, study, _ = _study(tmp_path)
     folder = tmp_path / "s" / "trial-000"
@@ -208,14 +209,15 @@ def test_a_rank_waits_as_long_as_rank_0_makes_progress(tmp_path, tokenizer, monk
             shutil.rmtree(staging)
             rank0["data"] = prepare_mod.prepare_data(data, tokenizer, "seq2seq", 64, 12, root=root)
 
-    got = prepare_mod.prepare_data(data, tokenizer, "seq2seq", 64, 12, root=root, rank=1, world_size=2, report=look)
+    got = prepare_mod.prepare_data(data, tokenizer, "seq2seq", 64, 12, root=root, rank=1, world_size=2,
+                                 state=TaskState(on_detail=look))
     assert looks[-1] >= 12 and got.folder == rank0["data"].folder and len(got) == 10
 
 
 def _entry_key(data, tokenizer) -> str:
     from igrag_gui.core.data.cache import cache_key, file_digest
 
-    return cache_key(file_digest(data, lambda d, t: None, lambda: False), tokenizer, "seq2seq", "prompt", "caption",
+    return cache_key(file_digest(data, lambda d, t: None), tokenizer, "seq2seq", "prompt", "caption",
                      64, 12)
 
 

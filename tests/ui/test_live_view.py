@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
-from igrag_gui.core.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
+from igrag_gui.core.training.events import (CheckpointSaved, Evaluated, Failed, Finished, Logged, Message, Preparing, Progress,
                                    Started)
-from igrag_gui.core.run_history import describe
+from igrag_gui.core.training.run_history import describe
 from igrag_gui.ui.live import LOG_MAX_LINES, LiveView, format_params
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ def choose(tab, method: str) -> None:
 
 
 def test_choosing_a_method_shows_its_fields_and_counts_it(window, qtbot):
-    from igrag_gui.core.params import count_parameters
+    from igrag_gui.core.methods.params import count_parameters
 
     tab = window.train_tab
     qtbot.waitUntil(lambda: "/" in tab.stats_label.text(), timeout=60_000)

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt, QThreadPool
 
 from igrag_gui.core.config import load_config
-from igrag_gui.core.events import Collect
+from igrag_gui.core.training.events import Collect
 from igrag_gui.resources import demo_config_path, demo_model_path
 from igrag_gui.ui import ops
 from igrag_gui.ui.main_window import MainWindow
@@ -23,7 +23,7 @@ VAL = Path(__file__).resolve().parents[2] / "resources/demo/data/val.jsonl"
 @pytest.fixture(scope="module")
 def adapter(tmp_path_factory) -> Path:
     """A demo adapter trained for real (a few dozen steps: enough to change the outputs)."""
-    from igrag_gui.core.training import train
+    from igrag_gui.core.training.train import train
 
     out = tmp_path_factory.mktemp("adapter")
     cfg, _ = load_config(demo_config_path(), [f"training.output_dir={out}", "training.eval_strategy=no",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
 
-from igrag_gui.core.checkpoints import latest_checkpoint, list_checkpoints
+from igrag_gui.core.training.checkpoints import latest_checkpoint, list_checkpoints
 from igrag_gui.resources import demo_config_path
 from tests.ui.test_train_tab import LONG, set_output
 

@@ -15,8 +15,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from igrag_gui.core.events import Finished
-from igrag_gui.core.run_history import describe
+from igrag_gui.core.training.events import Finished
+from igrag_gui.core.training.run_history import describe
 from igrag_gui.resources import demo_config_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def set_output(tab, folder: Path, **fields) -> None:
 def test_demo_config_ready_to_train_with_live_parameter_counts(window, qtbot):
     tab = window.train_tab
     qtbot.waitUntil(lambda: "/" in tab.stats_label.text(), timeout=60_000)
-    from igrag_gui.core.params import count_parameters
+    from igrag_gui.core.methods.params import count_parameters
     stats = count_parameters(tab.config())
     assert tab.stats_label.text() == f"{stats.trainable:,} / {stats.total:,} ({stats.percent:.2f}%)"
     assert "q: " in tab.stats_detail.text() and "v: " in tab.stats_detail.text()
@@ -79,7 +79,7 @@ def test_stats_follow_an_edit_of_r(window, qtbot):
     before = tab.stats_label.text()
     tab.form.editor("lora.r").setValue(4)
     qtbot.waitUntil(lambda: tab.stats_label.text() not in (before, "—"), timeout=30_000)
-    from igrag_gui.core.params import count_parameters
+    from igrag_gui.core.methods.params import count_parameters
     assert tab.stats_label.text().startswith(f"{count_parameters(tab.config()).trainable:,} / ")
     assert window.windowTitle().startswith("demo.yaml[*]") and window.isWindowModified()
 

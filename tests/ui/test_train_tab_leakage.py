@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from igrag_gui.core.events import Message, event_from_json
+from igrag_gui.core.training.events import Message, event_from_json
 from igrag_gui.ui.live import LiveView
 
 ROOT = Path(__file__).resolve().parents[2]

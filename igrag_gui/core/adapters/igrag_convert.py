@@ -16,14 +16,14 @@ import shlex
 import shutil
 from pathlib import Path
 
-from ..adapter_files import CONFIG_NAME, SAFETENSORS_NAME
+from .files import CONFIG_NAME, SAFETENSORS_NAME
 from ..errors import UserError
 from .igrag_prompt import KEY, IgragPrompt, read_igrag_prompt
 
 
 def _check_base(prompt: IgragPrompt, base: str) -> None:
     """The base model's hidden size must be the prompt's embedding size (when its config is here)."""
-    from ..models import ModelRef, load_model_config
+    from ..models.loading import ModelRef, load_model_config
 
     ref = ModelRef(base, folder=Path(base).resolve()) if Path(base).expanduser().exists() else ModelRef(base, hub_id=base)
     try:
@@ -51,7 +51,7 @@ def holds_adapter(folder: Path) -> bool:
 def convert_igrag_prompt(path: str | os.PathLike, out: str | os.PathLike, base: str | None = None,
                          force: bool = False) -> tuple[Path, IgragPrompt]:
     """Write the PEFT adapter for IGRAG's prompt embeddings at ``path`` into folder ``out``."""
-    from ..output_folders import put_in_place, replace_refusal, staging_beside
+    from ..files.output_folders import put_in_place, replace_refusal, staging_beside
 
     out = Path(out)
     if out.exists() and not out.is_dir():

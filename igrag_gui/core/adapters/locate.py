@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import UserError
 
-from ..adapter_files import CONFIG_NAME, PICKLE_NAMES, PICKLE_SUFFIXES, SAFETENSORS_NAME
+from .files import CONFIG_NAME, PICKLE_NAMES, PICKLE_SUFFIXES, SAFETENSORS_NAME
 _DIGITS = re.compile(r"(\d+)")
 HUB_SAFETENSORS_NAME = "adapter.safetensors"  # AdapterHub's (bottleneck adapters)
 EXPECTED = (f"a folder with {CONFIG_NAME} and {SAFETENSORS_NAME} (as PEFT's save_pretrained "

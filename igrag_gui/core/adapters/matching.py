@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..bounded import regex_risk
+from ..files.bounded import regex_risk
 
 ALL_LINEAR = "all-linear"
 

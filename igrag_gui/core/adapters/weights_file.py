@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from ..safetensors_header import FIX_HINT, read_header
+from ..files.safetensors_header import FIX_HINT, read_header
 
 SAFETENSORS, PICKLE = "safetensors", "pickle"
 

@@ -10,7 +10,7 @@ others); it fails only when there is nothing to read: a missing file, broken YAM
 that is not a mapping. Unknown keys are kept, warned about, and written back on save.
 
 The package, by responsibility: ``fields`` (the sections and their metadata), ``field_checks``
-(judging one value), ``targets`` (target-module names), ``model_ref`` (folder or hub id),
+(judging one value),
 ``run_config`` (``RunConfig``), ``loading`` (YAML files and ``--set``), ``overrides``
 (the ``--set`` list that turns a saved config into an edited one), ``path_base`` (where relative
 paths start), ``yaml_round_trip`` (saving in the file's own words), ``disk_checks`` and ``judge``
@@ -18,12 +18,13 @@ paths start), ``yaml_round_trip`` (saving in the file's own words), ``disk_check
 """
 
 from .fields import (LORA_BIAS, MODEL_TYPES, SECTION_CLASSES, SECTIONS, STRATEGIES, LoraSection, ModelSection,
-                     DataSection, Problem, TrainingSection, canonical_name, field_help, field_specs)
+                     DataSection, TrainingSection, canonical_name, field_help, field_specs)
+from ..errors import Problem
 from .loading import apply_overrides, load_config
-from .model_ref import looks_like_local_path
+from ..models.ref import looks_like_local_path
 from .overrides import overrides_since, train_command
 from .run_config import RunConfig, format_problem, yaml_text
-from .targets import check_targets, suggest_module
+from ..methods.targets import check_targets, suggest_module
 
 __all__ = [
     "LORA_BIAS", "MODEL_TYPES", "SECTION_CLASSES", "SECTIONS", "STRATEGIES", "DataSection", "LoraSection",

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .field_checks import _check_field, _check_output_dir
-from .fields import Problem, field_specs
-from .model_ref import looks_like_local_path
+from ..errors import Problem
+from .fields import field_specs
+from ..models.ref import looks_like_local_path
 
 if TYPE_CHECKING:
     from .run_config import RunConfig
@@ -41,12 +42,12 @@ def file_problems(cfg: "RunConfig", ok: set[str] | None = None) -> list[Problem]
         if looks_like_local_path(value, cfg.base_dir):
             folder = cfg.resolve_path(value)
             if not folder.exists():
-                from ..model_stand_in import missing_folder_problem
+                from ..models.stand_in import missing_folder_problem
 
                 severity, message = missing_folder_problem(folder)
                 out.append(Problem("model.base_model_path", message, severity))
             else:
-                from ..model_folder import folder_problem
+                from ..models.folder import folder_problem
 
                 problem = folder_problem(folder)
                 if problem:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .fields import Problem
+from ..errors import Problem
 
 def _describe(value: Any) -> str:
     if isinstance(value, str):
@@ -93,7 +93,7 @@ def _check_field(key: str, value: Any, meta: dict) -> list[Problem]:
 
 def _type_notes(word: str, model: Any) -> list[Problem]:
     """A family name config.json contradicts, or a word we do not know: warnings, not errors."""
-    from ..model_family import family_kind
+    from ..models.family import family_kind
 
     note = getattr(model, "type_note", None) if model is not None else None
     if note is None and model is None and family_kind(word) is None:

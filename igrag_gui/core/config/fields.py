@@ -190,17 +190,6 @@ SECTION_CLASSES = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a config: the field (``lora.r``), a sentence saying what is wrong and
-    how to fix it, and whether it blocks a run (``error``) or only deserves a look (``warning``)."""
-
-    field: str
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
 
 
 def field_specs(section: str) -> list[dataclasses.Field]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Problem
+from ..files.output_folders import fresh_run_refusal, latest_checkpoint
 from .disk_checks import disk_inputs, file_problems
 
 if TYPE_CHECKING:
-    from .fields import Problem
     from .run_config import RunConfig
 
 _NOTHING = object()
@@ -42,10 +43,6 @@ class ConfigJudge:
     def look(self, cfg: "RunConfig") -> None:
         """Ask the disk: the files and folders ``cfg`` names, a checkpoint to resume from, and
         whether a new run may start in the output folder (``output_folders.fresh_run_refusal``)."""
-        from ..checkpoints import latest_checkpoint
-        from ..output_folders import fresh_run_refusal
-        from .fields import Problem
-
         self._disk_key = disk_inputs(cfg)
         self._disk = file_problems(cfg)
         self._resumable = latest_checkpoint(cfg.output_path) is not None

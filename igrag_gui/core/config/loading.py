@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..bounded import yaml_load, yaml_parse
+from ..files.bounded import yaml_load, yaml_parse
 from ..errors import UserError
 from .field_checks import _describe
 from .fields import SECTION_CLASSES, SECTIONS, _alias_map, field_specs
-from .model_ref import looks_like_local_path
+from ..models.ref import looks_like_local_path
 from .parse_cache import lookup as cached_parse, store as cache_parse
 from .run_config import RunConfig
 
@@ -161,7 +161,7 @@ def load_config(path: str | os.PathLike, overrides: Iterable[str] = ()) -> tuple
     if not isinstance(raw, dict):
         raise UserError(f"{path}: the top level must be a mapping with sections "
                         f"{', '.join(SECTIONS)}, got {_describe(raw)}")
-    from ..layouts import igrag_prompt_tuning as igrag_pt
+    from . import igrag_prompt_tuning as igrag_pt
 
     layout = None
     if igrag_pt.detect(raw):

@@ -13,11 +13,13 @@ from typing import Any, Iterator
 from .path_base import PathBase, find_base
 from ..methods.registry import METHODS
 from ..methods.sections import METHOD_SECTION_CLASSES
-from ..trackers import problems as tracker_problems
+from .report_to import problems as tracker_problems
 from .field_checks import _check_field, _coerce, _describe, _type_notes
-from .fields import (SECTION_CLASSES, SECTIONS, DataSection, LoraSection, ModelSection, Problem, TrainingSection,
+from ..errors import Problem
+from .yaml_round_trip import round_trip
+from .fields import (SECTION_CLASSES, SECTIONS, DataSection, LoraSection, ModelSection, TrainingSection,
                      _alias_map, field_specs)
-from .model_ref import looks_like_local_path
+from ..models.ref import looks_like_local_path
 
 
 @dataclass
@@ -145,8 +147,6 @@ class RunConfig:
 
         Saving over the file it came from keeps that file's comments, order, quoting and key
         spellings, and leaves its paths as written (``yaml_round_trip.round_trip``)."""
-        from .yaml_round_trip import round_trip
-
         path = Path(path)
         if self.layout is not None:  # IGRAG's prompt-tuning layout: written back in its own words
             root = self.layout.root_for(path)
@@ -155,7 +155,8 @@ class RunConfig:
         else:
             same = self.source is not None and path.resolve() == Path(self.source).resolve()
             rebased = self.copy() if same else self.rebased(path.parent)
-            text = round_trip(self.text, rebased.to_dict()) if self.text is not None else rebased.to_yaml()
+            kept = round_trip(self.text, rebased.to_dict(), RunConfig().to_dict()) if self.text is not None else None
+            text = kept if kept is not None else rebased.to_yaml()
         rebased.text = text
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")

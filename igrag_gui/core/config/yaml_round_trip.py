@@ -75,16 +75,13 @@ def _merge(doc: Any, new: dict, defaults: dict) -> None:
         del doc[key]
 
 
-def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None = None) -> str:
+def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any]) -> str | None:
     """``text`` (a YAML config) with the values of ``new`` (``RunConfig.to_dict()``), changing
-    only what differs. ``defaults`` (the layout's default values) decides which keys the file
-    lacks are worth adding; by default ``RunConfig()``'s."""
+    only what differs; ``None`` when ``text`` is not a mapping ruamel can read (the caller writes
+    the file afresh). ``defaults`` (the layout's default values) decides which keys the file
+    lacks are worth adding."""
     from ruamel.yaml.util import load_yaml_guess_indent
 
-    if defaults is None:
-        from .run_config import RunConfig
-
-        defaults = RunConfig().to_dict()
     try:
         _, indent, block_seq_indent = load_yaml_guess_indent(text)
         rt = round_trip_yaml(indent or 2, block_seq_indent)
@@ -92,9 +89,7 @@ def round_trip(text: str, new: dict[str, Any], defaults: dict[str, Any] | None =
     except Exception:  # noqa: BLE001 - a file ruamel cannot parse is written afresh
         doc = None
     if not isinstance(doc, dict):
-        from .run_config import yaml_text
-
-        return yaml_text(new)
+        return None
     _merge(doc, new, defaults)
     out = io.StringIO()
     rt.dump(doc, out)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..task_state import TaskState
 from ..user_dirs import cache_path
 
 FORMAT_VERSION = 1  # bump when the layout of an entry changes
@@ -41,10 +42,9 @@ def unwritable_reason(root: Path) -> str | None:
 
 
 def file_digest(path: Path, progress: Callable[[int, int], None] | None = None,
-                cancelled: Callable[[], bool] = lambda: False) -> str:
-    """BLAKE2b of a file's bytes, read in 1 MiB blocks (about 1 GB/s), reporting bytes read."""
-    from .prepare import PreparationStopped
-
+                state: TaskState | None = None) -> str:
+    """BLAKE2b of a file's bytes, read in 1 MiB blocks (about 1 GB/s), reporting bytes read;
+    ``state``'s cancel request stops it (``Cancelled``)."""
     stat = path.stat()
     seen = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if seen in _digests:  # the window asks again at every edit of the form: hash a file once
@@ -58,8 +58,8 @@ def file_digest(path: Path, progress: Callable[[int, int], None] | None = None,
             done += len(block)
             if time.monotonic() - last > 0.25:
                 last = time.monotonic()
-                if cancelled():
-                    raise PreparationStopped()
+                if state is not None:
+                    state.raise_if_cancelled()
                 if progress:
                     progress(done, total)
     _digests[seen] = h.hexdigest()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import UserError
-from ..bounded import json_loads
+from ..files.bounded import json_loads
 from .checks import words
 
 CONTEXT_CAPTIONS = 5  # captions of other images in each prompt (IGRAG retrieves 3-5)

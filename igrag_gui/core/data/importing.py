@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import UserError
-from ..bounded import json_loads
-from ..prompts import build_prompt
+from ..files.bounded import json_loads
+from ..task_state import TaskState
+from .prompts import build_prompt
 from .checks import caption_overlap, words
 from .coco_context import CONTEXT_CAPTIONS, MAX_CAPTIONS_PER_IMAGE, CaptionIndex, load_neighbours
-from .prepare import PreparationStopped
 from .records import iter_records
 
 KINDS = ("csv", "tsv", "jsonl", "json", "parquet", "hf", "coco")
@@ -351,7 +351,7 @@ class ImportResult:
 
 def write_jsonl(source: Source, mapping: Mapping, out: Path,
                 progress: Callable[[int, int | None], None] | None = None,
-                cancelled: Callable[[], bool] = lambda: False) -> ImportResult:
+                state: TaskState | None = None) -> ImportResult:
     """Every row as ``{"image_id", "prompt", "caption"}`` in ``out`` (written whole or not at all).
     Rows with an empty prompt or caption are skipped and counted."""
     problems = [f.text for f in check_mapping(source, mapping) if f.severity == "error"]
@@ -377,8 +377,8 @@ def write_jsonl(source: Source, mapping: Mapping, out: Path,
                 written += 1
                 if time.monotonic() - last > 0.25:
                     last = time.monotonic()
-                    if cancelled():
-                        raise PreparationStopped()
+                    if state is not None:
+                        state.raise_if_cancelled()
                     if progress:
                         progress(written + skipped, source.total)
         if not written:

@@ -19,10 +19,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UserError
-from ..events import Preparing
+from ..task_state import TaskState
 from .cache import cache_key, cache_root, file_digest, unwritable_reason
 from .cache_admin import human, mark_used, size_limit, trim
 from .records import iter_examples, estimate_rows
@@ -33,8 +33,18 @@ REPORT_EVERY = 0.25  # seconds between progress events
 DATA_FILE, META_FILE, ERROR_SUFFIX = "data.arrow", "meta.json", ".error"
 
 
-class PreparationStopped(Exception):
-    """A stop was requested while the data was being prepared."""
+@dataclass(frozen=True)
+class PrepareProgress:
+    """One step of preparing a data file, for ``TaskState.report`` (training turns it into a
+    ``Preparing`` event): ``phase`` is "reading" (done/total in bytes), "tokenizing" (rows, with a
+    rate in rows/s), "waiting" (for rank 0), "cached" or "done"."""
+
+    file: str
+    phase: str
+    done: int = 0
+    total: int = 0
+    rate: float | None = None
+    elapsed: float = 0.0
 
 
 @dataclass
@@ -60,13 +70,9 @@ class PreparedData:
         return (table.column("prompt_length").to_numpy(), table.column("caption_length").to_numpy())
 
 
-Report = Callable[[Preparing], None]
-
-
 @dataclass
 class _Reporter:
-    report: Report | None
-    cancelled: Callable[[], bool]
+    state: TaskState
     name: str
     start: float = field(default_factory=time.monotonic)
     last: float = 0.0
@@ -74,33 +80,34 @@ class _Reporter:
     def __call__(self, phase: str, done: int = 0, total: int = 0, force: bool = False,
                  rate: float | None = None) -> None:
         now = time.monotonic()
-        if self.cancelled():
-            raise PreparationStopped()
-        if self.report is None or (not force and now - self.last < REPORT_EVERY):
+        self.state.raise_if_cancelled()
+        if not self.state.watched or (not force and now - self.last < REPORT_EVERY):
             return
         self.last = now
-        self.report(Preparing(file=self.name, phase=phase, done=done, total=total,
+        self.state.report(PrepareProgress(file=self.name, phase=phase, done=done, total=total,
                               rate=None if rate is None else round(rate, 1), elapsed=round(now - self.start, 3)))
 
 
 def prepare_data(path: Path, tokenizer: Any, kind: str, max_source: int, max_target: int,
-                 prompt_field: str = "prompt", caption_field: str = "caption", report: Report | None = None,
-                 cancelled: Callable[[], bool] = lambda: False, rank: int = 0, world_size: int = 1,
+                 prompt_field: str = "prompt", caption_field: str = "caption", state: TaskState | None = None,
+                 rank: int = 0, world_size: int = 1,
                  root: Path | None = None, build: bool = True) -> PreparedData | None:
     """The prepared form of ``path``: from the cache when its key matches, else built (and cached).
 
     ``build=False`` only looks (the Data page's counts): it returns None when there is no entry.
-    Raises ``UserError`` for bad data (naming the line) and ``PreparationStopped`` on a stop.
+    ``state`` hears each step (``PrepareProgress``) and carries the stop request. Raises
+    ``UserError`` for bad data (naming the line) and ``task_state.Cancelled`` on a stop.
     """
     path = Path(path)
-    tell = _Reporter(report, cancelled, path.name)
+    state = state or TaskState()
+    tell = _Reporter(state, path.name)
     tell("reading", 0, 0, force=True)
     try:
         size = path.stat().st_size
     except OSError:
         estimate_rows(path)  # raises the one-line error (missing file, folder, unreadable)
         raise
-    digest = file_digest(path, lambda done, total: tell("reading", done, total), cancelled)
+    digest = file_digest(path, lambda done, total: tell("reading", done, total), state)
     key = cache_key(digest, tokenizer, kind, prompt_field, caption_field, max_source, max_target)
     root = Path(root) if root is not None else cache_root()
     entry = root / key

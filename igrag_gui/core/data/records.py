@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from ..bounded import json_loads
+from ..files.bounded import json_loads
 from ..errors import UserError
 
 

@@ -31,7 +31,7 @@ class DataSummary:
 
 def summarize(cfg: Any, rows: int = 50) -> DataSummary:
     """The first ``rows`` examples of ``cfg``'s training file, and counts as exact as the cache allows."""
-    from ..models import load_model_config, load_tokenizer, model_kind, resolve_model_ref
+    from ..models.loading import load_model_config, load_tokenizer, model_kind, resolve_model_ref
     from .prepare import prepare_data
 
     path, limit = cfg.train_file, cfg.data.max_source_length

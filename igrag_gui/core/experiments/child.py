@@ -2,7 +2,7 @@
 window's training run and sweep).
 
 The child runs in its own process group, so a Ctrl+C in the terminal reaches only its parent,
-which then decides: ``stop()`` writes the stop line on the child's stdin (``core.stop_line``: the
+which then decides: ``stop()`` writes the stop line on the child's stdin (``core.training.stop_line``: the
 engine's normal stop path, a checkpoint at the next step, exit 0), ``kill()`` is the last resort.
 """
 
@@ -15,8 +15,8 @@ import threading
 from collections import deque
 from typing import Any, Callable, Iterator
 
-from ..bounded import json_loads
-from ..stop_line import send_stop
+from ..files.bounded import json_loads
+from ..training.stop_line import send_stop
 
 
 def cli_command(*args: str) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..errors import UserError
-from ..estimate import Estimate
+from ..training.estimate import Estimate
 from ..task_state import TaskState
 from .child import cli_command
 

@@ -66,7 +66,7 @@ class Heartbeat:
         self.failures = 0  # failed tries so far (all streaks)
 
     def _beat(self) -> None:
-        from ..bounded import mask_secrets
+        from ..files.bounded import mask_secrets
 
         failing = False
         while True:

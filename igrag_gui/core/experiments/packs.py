@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from ..config.model_ref import looks_like_local_path
+from ..models.ref import looks_like_local_path
 from ..errors import UserError
 from .model_card import card_text
 from .runs import LABEL_FILE, METRICS_FILE, Run, load_run

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..bounded import json_loads, yaml_load
+from ..files.bounded import json_loads, yaml_load
 from ..errors import UserError
 
 LABEL_FILE = "label.txt"

@@ -13,7 +13,6 @@ import math
 import os
 import socket
 import statistics
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -22,8 +21,9 @@ from typing import Any, Callable
 
 from filelock import FileLock
 
-from ..bounded import mask_secrets
+from ..files.bounded import mask_secrets
 from ..errors import UserError
+from ..task_state import TaskState
 from .child import TrainChild, cli_command
 from .heartbeat import Heartbeat, fail_stale_trials, storage_options
 from .runs import better, load_run, metric_name
@@ -40,11 +40,11 @@ PRIMITIVE = (bool, int, float, str, type(None))
 class SweepControl:
     """Stop requests from the CLI's Ctrl+C handler or the window (any thread)."""
 
-    stop: threading.Event = field(default_factory=threading.Event)
+    task: TaskState = field(default_factory=TaskState)  # its cancel request is the sweep's stop
     child: TrainChild | None = None
 
     def request_stop(self) -> None:
-        self.stop.set()
+        self.task.cancel()
         if self.child is not None:
             self.child.stop()
 
@@ -266,7 +266,7 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
     child = TrainChild([*sweep.launcher, "-m", "igrag_gui", *args] if sweep.launcher else cli_command(*args),
                        env=env)
     control.child = child
-    if control.stop.is_set():
+    if control.task.cancelled():
         child.stop()
     best: float | None = None
     closing: dict[str, Any] | None = None
@@ -335,7 +335,7 @@ def run_setting(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path,
         if done is not None:
             got[seed] = done
             continue
-        if control.stop.is_set():
+        if control.task.cancelled():
             return TrialOutcome("interrupted", None, "stopped by the user")
         outcome = run_trial(sweep, trial, values, folder, resume and _continue_in(folder, trial.number, sink),
                             control, sink, seed=seed, report=number == 0, env=env)
@@ -356,8 +356,8 @@ def _continue_in(folder: Path, number: int, sink: Sink) -> bool:
     what that attempt wrote there (igrag's run folder, marked) goes to the trash and the trial
     starts clean in the same folder. A folder holding files igrag did not write is left as it is
     (the training child refuses it with its reason)."""
-    from ..checkpoints import latest_checkpoint
-    from ..output_folders import contents, marker, to_trash
+    from ..training.checkpoints import latest_checkpoint
+    from ..files.output_folders import contents, marker, to_trash
 
     if latest_checkpoint(folder) is not None:
         return True
@@ -400,7 +400,7 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
     sink({"event": "sweep_started", "study": sweep.study, "storage": mask_secrets(sweep.storage),
           "folder": str(sweep.folder),
           "trials": sweep.trials, "metric": sweep.metric, "direction": sweep.direction})
-    while not control.stop.is_set():
+    while not control.task.cancelled():
         if sweep.sampler == "grid" and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             break
         fail_stale_trials(study)  # a trial another machine left behind goes back into the queue
@@ -448,7 +448,7 @@ def run_sweep(sweep: Sweep, resume: bool = False, sink: Sink = lambda e: None,
     write_csv(rows, sweep.folder / "sweep.csv")
     best = next((r for r in rows if r["state"] == "complete"), None)
     if tracker:
-        tracker.finish(best, control.stop.is_set())
-    sink({"event": "sweep_finished", "stopped": control.stop.is_set(), "best_run": best["run"] if best else None,
+        tracker.finish(best, control.task.cancelled())
+    sink({"event": "sweep_finished", "stopped": control.task.cancelled(), "best_run": best["run"] if best else None,
           "best_value": best["value"] if best else None, "csv": str(sweep.folder / "sweep.csv")})
     return rows

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..config import SECTION_CLASSES, RunConfig, canonical_name, field_specs, load_config
-from ..bounded import yaml_load
+from ..files.bounded import yaml_load
 from ..errors import UserError
 from .runs import metric_name
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import load_config
 from ..errors import UserError
-from ..trackers import check, experiment_name, first_sentence, quiet_mlflow, store_uri
+from ..training.trackers import check, experiment_name, first_sentence, quiet_mlflow, store_uri
 from .sweep_spec import Sweep, flow
 
 SWEEP_TAG = "igrag.sweep"

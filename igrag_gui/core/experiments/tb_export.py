@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from ..trackers import TB_FOLDER, installed, missing_message, stats_text
+from ..training.trackers import TB_FOLDER, installed, missing_message, stats_text
 from .runs import Run
 
 TAGS = {"train_loss": "train/loss", "learning_rate": "train/learning_rate"}

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _task_type(kind: str) -> str:
-    from ..models import SEQ2SEQ  # models imports socket and json: not for the first frame
+    from ..models.loading import SEQ2SEQ  # models imports socket and json: not for the first frame
 
     return "SEQ_2_SEQ_LM" if kind == SEQ2SEQ else "CAUSAL_LM"
 

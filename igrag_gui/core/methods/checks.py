@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Problem
 from .registry import METHOD_SPECS
+from .targets import check_targets
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config import Problem, RunConfig
+    from ..config import RunConfig
 
 # What the installed transformers 5 / PEFT 0.21 cannot train usefully, by (method, family): the
 # reason is shown before Start. Prefix tuning trains (the forward pass uses PEFT's prefix), but
@@ -54,7 +56,6 @@ def unsupported_message(method: str, kind: str, reason: str) -> str:
 
 
 def method_checks(cfg: "RunConfig", ok: set[str], model: Any = None) -> list["Problem"]:
-    from ..config import Problem, check_targets
 
     out: list[Problem] = []
     if cfg.method not in METHOD_SPECS:
@@ -92,8 +93,7 @@ def _risky_patterns(cfg: "RunConfig", body: Any, ok: set[str]) -> list["Problem"
     """A module-name pattern (``target_modules: "...") that PEFT would match against every module
     name while counting or training, refused when it could take exponential time (``bounded``):
     the Inspect tab reports such a pattern; everywhere else it would hang."""
-    from ..bounded import regex_risk
-    from ..config import Problem
+    from ..files.bounded import regex_risk
 
     out: list[Problem] = []
     for name in ("target_modules", "feedforward_modules", "exclude_modules"):
@@ -110,7 +110,6 @@ def _risky_patterns(cfg: "RunConfig", body: Any, ok: set[str]) -> list["Problem"
 
 
 def _oft_blocks(body: Any, targets: list[str], model: Any) -> list["Problem"]:
-    from ..config import Problem
 
     size, r = body.oft_block_size, body.r
     for name in targets:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Hashable
 
-from ..bounded import json_loads
+from ..files.bounded import json_loads
 from ..errors import UserError
 
 RESULTS_SHAPE = 'a JSON list of {"image_id": ..., "caption": ...} objects (COCO results) or JSONL with one such object a line'

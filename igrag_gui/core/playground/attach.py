@@ -88,7 +88,7 @@ def read_adapter(path: str | Path) -> AdapterMeta:
     """The adapter's config (through PEFT's own config class) and its tensor shapes."""
     from ..adapters.config_file import read_adapter_config
     from ..adapters.locate import locate
-    from ..safetensors_header import read_header
+    from ..files.safetensors_header import read_header
 
     files = locate(path)
     if files.config is None:

@@ -50,7 +50,7 @@ def base_fingerprint(session: "Session") -> dict[str, Any]:
     """What identifies the session's base model on disk without reading its weights: the folder,
     and each file's name, size and modification time (a hub snapshot folder is named by its
     commit, so it is covered too)."""
-    from ..models import cached_file
+    from ..models.loading import cached_file
 
     folder = session.ref.folder
     if folder is None:
@@ -119,7 +119,7 @@ def converted_model(session: "Session", use: Any, adapter: str | None, quantizat
 
 def _build(session: "Session", info: Any, quantization: str | None, folder: Path, key: dict[str, Any]) -> None:
     """Merge, save, convert, rename into place (on the torch thread)."""
-    from ..models import load_model
+    from ..models.loading import load_model
 
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -107,14 +107,14 @@ class ModelUse:
     def generate(self, prompts: Sequence[str], settings: "GenerationSettings", adapter: str | None,
                  batch_size: int = 16, seed_offset: int = 0) -> list[str]:
         """Texts for ``prompts`` with ``adapter``: training evaluation's tokenisation and
-        ``generate`` call (``core.generation.generate_batched``), reseeded before each batch; run
+        ``generate`` call (``core.models.generation.generate_batched``), reseeded before each batch; run
         on the torch thread, whichever thread holds the model."""
         session = self._live()
         return call_on_torch_thread(self._generate, session, prompts, settings, adapter, batch_size, seed_offset)
 
     def _generate(self, session: "Session", prompts: Sequence[str], settings: "GenerationSettings",
                   adapter: str | None, batch_size: int, seed_offset: int) -> list[str]:
-        from ..generation import generate_batched
+        from ..models.generation import generate_batched
 
         with self.active(adapter) as model:
             return generate_batched(model, session.tokenizer, prompts, session.kind, session.max_source_length,

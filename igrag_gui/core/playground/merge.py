@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import UserError
 from ..methods.bottleneck_section import PEFT_TYPE as BOTTLENECK
-from ..prompts import DetectedObject, build_prompt
+from ..data.prompts import DetectedObject, build_prompt
 from ..torch_thread import call as call_on_torch_thread
 from .settings import GenerationSettings
 
@@ -82,7 +82,7 @@ def check_out_dir(out_dir: Path, overwrite: bool, sources: Sequence[Any] = (),
     """Refuse an ``out_dir`` that is a file, a source the merge reads (the adapter, the base
     model), a folder holding files igrag did not write, or a merged model igrag wrote when
     ``overwrite`` is not given (``ask``: how to give it)."""
-    from ..output_folders import replace_refusal
+    from ..files.output_folders import replace_refusal
 
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"'{out_dir}' is a file; give a folder for the merged model")
@@ -105,9 +105,9 @@ def merge_and_save(session: "Session", adapter: str, out_dir: str | os.PathLike,
     import torch
     from peft import PeftModel
 
-    from ..output_folders import MARKER, put_in_place, staging_beside
-    from ..generation import generate_batched
-    from ..models import ModelRef, load_model
+    from ..files.output_folders import MARKER, put_in_place, staging_beside
+    from ..models.generation import generate_batched
+    from ..models.loading import ModelRef, load_model
 
     say = progress or (lambda line: None)
     start = time.perf_counter()

@@ -66,26 +66,28 @@ class AdapterInfo:
     prompt_learning: bool = False  # virtual tokens (prompt tuning and kin): nothing to merge
 
 
-def resolve_base(base: str) -> Any:
+def resolve_base(base: str, demo_folder: Path | None = None) -> Any:
     """``base`` (a folder, a hub id or ``demo``) as a ``models.ModelRef``; a missing folder or an
-    uncached hub id offline is a ``UserError`` before anything loads."""
-    from ..config import looks_like_local_path
-    from ..models import ModelRef, cached_file, hub_reachable
+    uncached hub id offline is a ``UserError`` before anything loads. ``demo`` names
+    ``demo_folder``, which the app's clients pass (the core never reads the app's resources)."""
+    from ..models.ref import looks_like_local_path
+    from ..models.loading import ModelRef, cached_file, hub_reachable
 
     if not isinstance(base, str) or not base.strip():
         raise UserError("no base model given; give a model folder, a Hugging Face id or 'demo'")
     base = base.strip()
     if base == DEMO and not Path(base).exists():
-        from ...resources import demo_model_path
-
-        return ModelRef(base, folder=demo_model_path().resolve())
+        if demo_folder is None:
+            raise UserError(f"'{DEMO}' names the app's demo model, which is not offered here; give a model "
+                            f"folder or a Hugging Face id")
+        return ModelRef(base, folder=Path(demo_folder).resolve())
     if looks_like_local_path(base, Path.cwd()):
         folder = Path(base).expanduser().resolve()
         if not folder.exists():
             raise UserError(f"base model '{base}' not found: there is no folder '{folder}'; give a model "
                             f"folder (with config.json), a Hugging Face id from the local cache, or "
                             f"'{DEMO}' for the demo model")
-        from ..model_folder import check_folder
+        from ..models.folder import check_folder
 
         check_folder(folder)
         return ModelRef(base, folder=folder)
@@ -153,20 +155,20 @@ class Session:
     @classmethod
     @runs_on_torch_thread
     def load(cls, base: str, progress: Callable[[str], None] | None = None, *,
-             max_source_length: int | None = None, trust_remote_code: bool = False,
+             demo_folder: Path | None = None, max_source_length: int | None = None, trust_remote_code: bool = False,
              device: str | None = None, dtype: Any = None) -> "Session":
         """Load ``base`` (a model folder, a Hugging Face id in the local cache, or ``"demo"``).
 
-        ``progress`` gets a short line per stage. ``max_source_length`` overrides the prompt
+        ``progress`` gets a short line per stage; ``demo_folder`` is what ``"demo"`` opens. ``max_source_length`` overrides the prompt
         limit (default: the tokenizer's ``model_max_length``). Raises ``UserError``.
         """
-        from ..models import load_model, load_model_config, load_tokenizer, model_kind
+        from ..models.loading import load_model, load_model_config, load_tokenizer, model_kind
 
         say = progress or (lambda line: None)
         if max_source_length is not None and (isinstance(max_source_length, bool) or not isinstance(
                 max_source_length, int) or max_source_length < 1):
             raise UserError(f"max_source_length must be a positive whole number, got {max_source_length!r}")
-        ref = resolve_base(base)
+        ref = resolve_base(base, demo_folder)
         label = str(ref)
         say(f"reading the config of {label}")
         hf_config = load_model_config(ref, trust_remote_code)

@@ -35,7 +35,7 @@ def _load(src: str, kind: str | None, split: str | None) -> tuple[Any, list[dict
 
 def _lengths(cfg: RunConfig, prompts: list[str], captions: list[str]) -> Any:
     from ...core.data.lengths import length_histograms
-    from ...core.models import load_model_config, load_tokenizer, model_kind, resolve_model_ref
+    from ...core.models.loading import load_model_config, load_tokenizer, model_kind, resolve_model_ref
 
     ref = resolve_model_ref(cfg)
     # importing never runs a model's own code (only training and generation may): built-in classes
@@ -48,7 +48,7 @@ def _lengths(cfg: RunConfig, prompts: list[str], captions: list[str]) -> Any:
 def _write(source: Any, mapping: Mapping, out: Path, state: ops.TaskState) -> Any:
     """Write the JSONL, saying how far it is; None when stopped (then nothing was written)."""
     from ...core.data.importing import write_jsonl
-    from ...core.data.prepare import PreparationStopped
+    from ...core.task_state import Cancelled
 
     of = f" of {source.total:,}" if source.total else ""
 
@@ -56,8 +56,8 @@ def _write(source: Any, mapping: Mapping, out: Path, state: ops.TaskState) -> An
         state.set_status(f"Importing: {done:,}{of} rows …")
 
     try:
-        return write_jsonl(source, mapping, out, progress, state.cancelled)
-    except PreparationStopped:
+        return write_jsonl(source, mapping, out, progress, state)
+    except Cancelled:
         return None
 
 

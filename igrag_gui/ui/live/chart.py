@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.metrics.names import METRICS
 from ...core.metrics.names import label as metric_label
-from ...core.run_history import RunHistory
+from ...core.training.run_history import RunHistory
 
 # Antialiased lines cost most of a paint; past this many points the step curves draw without.
 ANTIALIAS_MAX_POINTS = 5000

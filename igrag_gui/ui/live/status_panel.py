@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
 
 from ...core.metrics.names import format_score
 from ...core.metrics.names import label as metric_label
-from ...core.run_history import MISSING, RunHistory, duration, format_loss
+from ...core.training.run_history import MISSING, RunHistory, duration, format_loss
 
 DASH = MISSING
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from ...core.run_history import DEFAULT_SMOOTHING, RunHistory
+from ...core.training.run_history import DEFAULT_SMOOTHING, RunHistory
 from ..theme import status_hex
 from ..workers import after_first_paint
 from .chart import RunChart, series_color
@@ -26,8 +26,8 @@ from .status_panel import StatusPanel
 if TYPE_CHECKING:
     import numpy as np
 
-    from ...core.events import Event
-    from ...core.run_history import Outcome
+    from ...core.training.events import Event
+    from ...core.training.run_history import Outcome
 
 # One redraw a second: a training curve needs no more, and each redraw (~30 ms of plots) is CPU
 # time the training child loses on a small machine. benchmarks/ui_latency.py, 2 cores: at 400 ms
@@ -105,7 +105,7 @@ class LiveView(QWidget):
     @Slot(object)
     def on_event(self, event: Event) -> None:
         """Take one engine event into the view (drawn at the next redraw tick)."""
-        from ...core.events import Failed
+        from ...core.training.events import Failed
 
         self.log.add(self._history.apply(event))
         if isinstance(event, Failed):

@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from ...core.prompts import DEFAULT_TEMPLATE, build_prompt, parse_objects
+from ...core.data.prompts import DEFAULT_TEMPLATE, build_prompt, parse_objects
 from ..theme import status_hex
 
 

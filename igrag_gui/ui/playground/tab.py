@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabW
 from ...core.errors import UserError
 from ...core.playground.session import BASE_LABEL as BASE
 from ...core.task_state import TaskState
+from ...resources import demo_model_path
 from .. import ops
 from ..theme import status_hex
 from .batch_panel import BatchPanel
@@ -198,7 +199,7 @@ class PlaygroundTab(QWidget):
         self.model_panel.say(f"Loading {base}…")
         state = ops.gui_state(on_status=self.model_panel.say)
         try:
-            session = await ops.run(Session.load, base, progress=state.set_status)
+            session = await ops.run(Session.load, base, progress=state.set_status, demo_folder=demo_model_path())
         except ops.TaskFailed as exc:
             self.queued, self.pending_adapters = None, []
             self.model_panel.say(exc.message, error=True)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from ...core.bounded import yaml_load
+from ...core.files.bounded import yaml_load
 from ...core.config import RunConfig
 from ...core.errors import UserError
 from ...core.experiments.sweep_spec import SAMPLERS, computed_metrics, load_sweep

@@ -11,14 +11,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButt
 from ...core.config import RunConfig
 
 if TYPE_CHECKING:  # the core module is read in the background task
-    from ...core.data_preview import DataPreview
+    from ...core.data.preview import DataPreview
 
 PREVIEW_ROWS = 50
 
 
 def read_preview(cfg: RunConfig) -> DataPreview:
     """The preview of ``cfg``'s training data (a background task: it reads the file)."""
-    from ...core.data_preview import data_preview
+    from ...core.data.preview import data_preview
 
     return data_preview(cfg, PREVIEW_ROWS)
 

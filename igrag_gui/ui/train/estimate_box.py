@@ -1,5 +1,5 @@
 """The Train tab's "Memory and time estimate" box: will the run as edited fit, and how long will it
-take (``core.estimate``, probed by an ``igrag estimate`` child through ``ops.run``).
+take (``core.training.estimate``, probed by an ``igrag estimate`` child through ``ops.run``).
 
 The probe trains the real model for a few steps, so it waits until the user pauses editing
 (``DELAY_MS`` after the last change that could move it) and a newer edit cancels the running one
@@ -36,7 +36,7 @@ def _key(cfg: RunConfig) -> str:
 
 
 class EstimateBox(QGroupBox):
-    estimated = Signal(object)  # a core.estimate.Estimate, shown
+    estimated = Signal(object)  # a core.training.estimate.Estimate, shown
 
     def __init__(self, running_changed: Any = None, parent: QWidget | None = None, delay_ms: int = DELAY_MS):
         """``running_changed``: the tab's signal (bool); a run starting holds the probe."""
@@ -136,7 +136,7 @@ class EstimateBox(QGroupBox):
         self.detail_label.setStyleSheet(f"color: {status_hex('error', self)};")
 
     def show_estimate(self, result: Any) -> None:
-        from ...core.estimate import summary
+        from ...core.training.estimate import summary
         from ..theme import status_hex
 
         self.result, self.failure = result, None

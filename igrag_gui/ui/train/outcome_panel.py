@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ...core.run_history import Outcome
+from ...core.training.run_history import Outcome
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox

@@ -1,5 +1,5 @@
 """The Train tab's "Trainable / total parameters" box: the counts for the config as edited (a
-``core.params`` result), or why there are none."""
+``core.methods.params`` result), or why there are none."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.run_history import MISSING, format_params
+from ...core.training.run_history import MISSING, format_params
 
 
 def count_parameters_of(cfg: Any) -> Any:
-    """The box's background read (``core.params``, imported on the worker: torch stays off the GUI thread)."""
-    from ...core.params import count_parameters
+    """The box's background read (``core.methods.params``, imported on the worker: torch stays off the GUI thread)."""
+    from ...core.methods.params import count_parameters
 
     return count_parameters(cfg)
 
@@ -49,7 +49,7 @@ class ParamStatsBox(QGroupBox):
         self.stats_detail.setStyleSheet(f"color: {status_hex('error', self)};")
 
     def show_stats(self, stats: Any) -> None:
-        """A ``core.params`` count: totals, and the adapted modules by type."""
+        """A ``core.methods.params`` count: totals, and the adapted modules by type."""
         self.stats_label.setText(format_params(stats.trainable, stats.total, stats.percent))
         self.stats_detail.setStyleSheet("")
         per = ", ".join(f"{name}: {v['modules']}" for name, v in stats.by_module.items())

@@ -35,9 +35,9 @@ from .param_stats import ParamStatsBox, count_parameters_of
 from .window_seams import WindowSeams
 
 if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
-    from ...core.data_preview import DataPreview
-    from ...core.events import Event
-    from ...core.run_history import Outcome
+    from ...core.data.preview import DataPreview
+    from ...core.training.events import Event
+    from ...core.training.run_history import Outcome
     from ..training_runner import TrainingRunner
 
 DEBOUNCE_MS = 250
@@ -46,8 +46,8 @@ DEBOUNCE_MS = 250
 def _describe(cfg: RunConfig) -> Any:
     """The model's ``ModelInfo``; for a model with its own code (never run here, only when training
     starts), the sentence saying so, shown as a warning that does not block the run."""
-    from ...core.model_facts import model_info
-    from ...core.models import ModelCodeNotRun
+    from ...core.models.facts import model_info
+    from ...core.models.loading import ModelCodeNotRun
 
     try:
         return model_info(cfg)
@@ -396,7 +396,7 @@ class TrainTab(LazyPages, WindowSeams, QWidget):
 
     @Slot(object)
     def _on_event(self, event: Event) -> None:
-        from ...core.events import Started
+        from ...core.training.events import Started
 
         self.live.on_event(event)
         if isinstance(event, Started):
@@ -408,7 +408,7 @@ class TrainTab(LazyPages, WindowSeams, QWidget):
         if runner is not None:
             runner.wait(5000)
             runner.deleteLater()
-        from ...core.checkpoints import latest_checkpoint
+        from ...core.training.checkpoints import latest_checkpoint
 
         last = latest_checkpoint(self.config().output_path)
         self.outcome = outcome = self.live.end_run(code, tail, str(last) if last else None)

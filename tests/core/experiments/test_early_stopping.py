@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from igrag_gui.core.config import load_config
-from igrag_gui.core.events import Collect, Evaluated, Finished, Message
-from igrag_gui.core.training import train
+from igrag_gui.core.training.events import Collect, Evaluated, Finished, Message
+from igrag_gui.core.training.train import train
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "sweep" / "tiny.yaml"
 pytestmark = pytest.mark.slow

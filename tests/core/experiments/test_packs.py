@@ -13,7 +13,7 @@ import pytest
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.errors import UserError
-from igrag_gui.core.events import Collect, Finished
+from igrag_gui.core.training.events import Collect, Finished
 from igrag_gui.core.experiments.packs import pack, pack_members, unpack
 from igrag_gui.core.experiments.runs import find_runs, load_run, set_label
 from igrag_gui.resources import demo_model_path
@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
-        from igrag_gui.core.training import train
+        from igrag_gui.core.training.train import train
 
         cfg, _ = load_config(TINY, [f"training.output_dir={home / 'runs' / 'tiny'}"])
         closing = train(cfg, Collect())

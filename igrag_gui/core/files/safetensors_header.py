@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 # The safetensors format caps the header at 100 MB; larger lengths are corrupt or hostile.
 MAX_HEADER_BYTES = 100 * 1024 * 1024

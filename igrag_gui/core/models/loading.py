@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import UserError
+from ..errors import UserError
+from .ref import looks_like_local_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import RunConfig
+    from ..config import RunConfig
 
 SEQ2SEQ, CAUSAL = "seq2seq", "causal"
 WEIGHT_FILES = ("model.safetensors.index.json", "model.safetensors")
@@ -62,13 +63,11 @@ class ModelInfo:
 
 
 def resolve_model_ref(cfg: "RunConfig") -> ModelRef:
-    from .config import looks_like_local_path
-
     value = cfg.model.base_model_path
     if looks_like_local_path(value, cfg.base_dir):
         folder = cfg.resolve_path(value).resolve()
         if not folder.exists():
-            from .model_stand_in import cached_stand_in
+            from .stand_in import cached_stand_in
 
             stand_in = cached_stand_in(folder.name)
             if stand_in:  # validate warns about it
@@ -121,7 +120,7 @@ def _local_only(ref: ModelRef) -> bool:
 def load_model_config(ref: ModelRef, trust_remote_code: bool = False) -> Any:
     """The model's ``PretrainedConfig`` from config.json alone."""
     if ref.folder:
-        from .model_folder import check_folder
+        from .folder import check_folder
 
         check_folder(ref.folder)
     from transformers import AutoConfig
@@ -156,7 +155,7 @@ def own_code(ref: ModelRef) -> bool:
     if path is None:
         return False
     try:
-        from .bounded import json_loads
+        from ..files.bounded import json_loads
 
         raw = json_loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -198,7 +197,7 @@ def checkpoint_stores_output_layer(ref: ModelRef, output_name: str | None) -> bo
     with tied embeddings whatever config.json says, while FLAN-T5's checkpoint stores a separate
     ``lm_head``: counting parameters from the config must follow the checkpoint.
     """
-    from .safetensors_header import tensor_names
+    from ..files.safetensors_header import tensor_names
 
     if output_name:
         for filename in WEIGHT_FILES:
@@ -279,7 +278,7 @@ def describe_model(cfg: "RunConfig") -> tuple[ModelInfo, Any]:
     model = build_empty_model(ref, hf_config, kind, False)
     modules, shapes, output = adaptable_modules(model)
     arch = type(model).__name__
-    from .model_family import type_warning
+    from .family import type_warning
 
     positions = next((getattr(hf_config, n) for n in ("n_positions", "max_position_embeddings")
                       if isinstance(getattr(hf_config, n, None), int)), None)

@@ -11,8 +11,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .bounded import json_loads
-from .errors import UserError
+from ..files.bounded import json_loads
+from ..errors import UserError
 
 
 def folder_problem(folder: Path) -> str | None:

@@ -182,7 +182,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     names = {f.name for f in fields(cls)}
     values = {k: v for k, v in data.items() if k in names}
     if cls is Evaluated and "scores" not in data:
-        from .metrics.names import scores_of
+        from ..metrics.names import scores_of
 
         values["scores"] = scores_of(data)
         if values.get("best_metric") is None and "eval_bleu" in data:
@@ -193,7 +193,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
 
 
 def event_from_json(line: str) -> Event:
-    from .bounded import json_loads
+    from ..files.bounded import json_loads
 
     return event_from_dict(json_loads(line))
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoints import STAGING, save_adapter
-from .config import RunConfig
-from .errors import UserError
+from ..config import RunConfig
+from ..errors import UserError
 
 
 def write_run_yaml(cfg: RunConfig, output_dir: Path) -> None:
@@ -21,7 +21,7 @@ def write_run_yaml(cfg: RunConfig, output_dir: Path) -> None:
     import transformers
     import yaml
 
-    from .. import __version__
+    from ... import __version__
 
     resolved = cfg.rebased(output_dir).to_dict()
     resolved["versions"] = {"igrag_gui": __version__, "torch": str(torch.__version__),
@@ -53,7 +53,7 @@ def claim_output_dir(output_dir: Path, resume_path: Path | None, scratch: bool) 
     output_dir holds an earlier run or anything else, unless this run resumes one of its
     checkpoints; a scratch run found there (the self-test's) goes to the trash. The folder is
     marked as igrag's run folder before anything else is written."""
-    from .output_folders import contents, fresh_run_refusal, mark, marker, to_trash
+    from ..files.output_folders import contents, fresh_run_refusal, mark, marker, to_trash
 
     if resume_path is None or output_dir not in resume_path.parents:
         reason = fresh_run_refusal(output_dir)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from .errors import UserError
+from ..errors import UserError
 
 MARKER = ".igrag-output.json"
 # what a run folder may hold without being "used": a marker, and a killed save's staging folder
@@ -33,7 +34,7 @@ _NOT_CONTENT = {MARKER, ".staging", ".write-test"}
 
 def mark(folder: Path, kind: str, scratch: bool = False) -> None:
     """Write the marker saying igrag made ``folder`` for a ``kind`` (run, merge, convert)."""
-    from .. import __version__
+    from ... import __version__
 
     data = {"written_by": "igrag", "kind": kind, "version": __version__}
     if scratch:
@@ -145,3 +146,21 @@ def put_in_place(staging: Path, out: Path, kind: str) -> None:
         else:
             out.rmdir()
     os.replace(staging, out)
+
+
+# A run folder's checkpoints, found by name: the config's judge asks whether a run would resume.
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+def list_checkpoints(output_dir: Path) -> list[Path]:
+    """Complete checkpoints in ``output_dir``, oldest step first (staging folders excluded)."""
+    if not output_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in output_dir.iterdir()
+             if (m := CHECKPOINT_RE.match(p.name)) and p.is_dir() and (p / "trainer_state.json").is_file()]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(output_dir: Path) -> Path | None:
+    found = list_checkpoints(output_dir)
+    return found[-1] if found else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from ..task_state import TaskState
 from .checkpoints import save_adapter
 from .trackers import stats_text
 from .events import CheckpointSaved, Evaluated, Event, Logged, Message, Progress, Sink, Started
@@ -55,7 +55,7 @@ def leave_process_group(finished: bool) -> None:
 class RunState:
     """What the callback learns during the run, read by ``train`` when it ends."""
 
-    stop: threading.Event = field(default_factory=threading.Event)
+    task: TaskState = field(default_factory=TaskState)  # its cancel request is the run's stop
     stopped: bool = False
     nan_step: int | None = None
     best_score: float | None = None  # the best value of the metric that decides best/
@@ -96,7 +96,7 @@ class EngineCallback(TrainerCallback):
         self._emit(Started(max_steps=state.max_steps, start_step=state.global_step, **self.started))
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        stop, nan = self.run.stop.is_set(), self.trainer is not None and self.trainer.nan_step is not None
+        stop, nan = self.run.task.cancelled(), self.trainer is not None and self.trainer.nan_step is not None
         stop, nan = _agree_across_processes(stop, nan)
         if nan:
             self.run.nan_step = self.run.nan_step or (self.trainer.nan_step if self.trainer else state.global_step)
@@ -141,7 +141,7 @@ class EngineCallback(TrainerCallback):
         metrics = metrics or {}
         if "eval_loss" not in metrics:
             return
-        from .metrics.names import METRICS, event_key
+        from ..metrics.names import METRICS, event_key
 
         scores = {m: float(metrics[event_key(m)]) for m in METRICS if event_key(m) in metrics}
         for reason in getattr(self.trainer, "caption_unavailable", {}).values():

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from .errors import UserError
+from ..errors import UserError
 
 MAX_YAML_BYTES = 1024 * 1024  # a config is a few kilobytes; a megabyte is not a config
 MAX_YAML_VALUES = 100_000  # values after aliases are expanded; a config holds a few hundred

@@ -22,13 +22,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .model_folder import check_folder, config_digest, parse_config, read_config_bytes
-from .models import ModelInfo, ModelRef, cached_file, model_kind, refuse_own_code, resolve_model_ref
-from .user_dirs import cache_path
+from .folder import check_folder, config_digest, parse_config, read_config_bytes
+from .loading import ModelInfo, ModelRef, cached_file, model_kind, refuse_own_code, resolve_model_ref
+from ..user_dirs import cache_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import RunConfig
-    from .params import ParamStats
+    from ..config import RunConfig
 
 FORMAT = 1  # bump when what an entry holds changes
 
@@ -88,7 +87,7 @@ def _info_key(raw: bytes, cfg: "RunConfig") -> str:
 
 
 def _info_from_entry(ref: ModelRef, cfg: "RunConfig", entry: dict) -> ModelInfo:
-    from .model_family import type_warning
+    from .family import type_warning
 
     seen = SimpleNamespace(is_encoder_decoder=entry["kind"] == "seq2seq", architectures=entry["architectures"],
                            model_type=entry["model_type"])
@@ -101,8 +100,8 @@ def _info_from_entry(ref: ModelRef, cfg: "RunConfig", entry: dict) -> ModelInfo:
 def _known_layout_info(ref: ModelRef, cfg: "RunConfig", config: dict) -> ModelInfo | None:
     """The ``ModelInfo`` of a T5-family config.json worked out from its numbers (``model_layouts``),
     or None (another family, or the model's own code)."""
-    from .model_family import type_warning
-    from .model_layouts import seq2seq_layout
+    from .family import type_warning
+    from .layouts import seq2seq_layout
 
     layout = None if cfg.model.trust_remote_code else seq2seq_layout(config)
     if layout is None:
@@ -129,7 +128,7 @@ def model_info(cfg: "RunConfig") -> ModelInfo:
         entry = _read("info", _info_key(raw, cfg))
         if entry is not None:
             return _info_from_entry(ref, cfg, entry)
-    from .models import describe_model
+    from .loading import describe_model
 
     info, _ = describe_model(cfg)
     remember_info(cfg, info, found)
@@ -159,7 +158,7 @@ def _method_settings(cfg: "RunConfig") -> dict[str, Any]:
 
 
 def _params_key(raw: bytes, cfg: "RunConfig", info: ModelInfo) -> str:
-    from .models import checkpoint_stores_output_layer
+    from .loading import checkpoint_stores_output_layer
 
     # the weights' header decides whether the output layer counts apart from the embedding
     stored = checkpoint_stores_output_layer(info.ref, info.output_layer)
@@ -167,9 +166,9 @@ def _params_key(raw: bytes, cfg: "RunConfig", info: ModelInfo) -> str:
                 stored, _version("transformers"), _version("peft"))
 
 
-def cached_params(cfg: "RunConfig", info: ModelInfo) -> "ParamStats | None":
-    from .params import ParamStats
-
+def cached_params(cfg: "RunConfig", info: ModelInfo) -> dict[str, Any] | None:
+    """The counts remembered for this config.json, method settings and library versions (the
+    fields of ``methods.params.ParamStats``, which builds itself from them), or ``None``."""
     found = config_json(info.ref)
     if found is None:
         return None
@@ -177,12 +176,13 @@ def cached_params(cfg: "RunConfig", info: ModelInfo) -> "ParamStats | None":
     if entry is None:
         return None
     entry.pop("percent", None)
-    return ParamStats(**entry)
+    return entry
 
 
-def remember_params(cfg: "RunConfig", info: ModelInfo, stats: "ParamStats") -> None:
+def remember_params(cfg: "RunConfig", info: ModelInfo, counts: dict[str, Any]) -> None:
+    """Keep ``counts`` (``ParamStats.to_json()``) for the next question about the same model and method."""
     found = config_json(info.ref)
     if found is not None:
-        data = stats.to_json()
+        data = dict(counts)
         data.pop("percent", None)
         _write("params", _params_key(found[1], cfg, info), data)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .metrics.names import METRICS, describe as describe_scores, format_score, label as metric_label
+from ..metrics.names import METRICS, describe as describe_scores, format_score, label as metric_label
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from .data import Example
+from . import Example
 
 if TYPE_CHECKING:
-    from .config import RunConfig
+    from ..config import RunConfig
 
 EXTRA_BEFORE, EXTRA_AFTER = ("image_id",), ("metadata",)
 
@@ -31,7 +31,7 @@ class PreviewTable:
 
 def _records(path: Path) -> Iterator[Any]:
     """The file's records, streamed (a file of any size is never held whole)."""
-    from .data.records import iter_records
+    from .records import iter_records
 
     for _, rec in iter_records(path):
         yield rec
@@ -108,7 +108,7 @@ class DataPreview:
 def data_preview(cfg: "RunConfig", limit: int = 50) -> DataPreview:
     """The preview of ``cfg``'s training file: its first ``limit`` rows (counts from the prepared
     data when there is any; a large file is not read to its end)."""
-    from .data.summary import READ_ALL_ROWS, summarize
+    from .summary import READ_ALL_ROWS, summarize
 
     got = summarize(cfg, limit)
     table = preview_table(cfg.train_file, got.rows, limit, count_images=got.count <= READ_ALL_ROWS)

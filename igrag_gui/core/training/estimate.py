@@ -33,9 +33,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .config import RunConfig
-from .errors import UserError
-from .task_state import TaskState
+from ..config import RunConfig
+from ..errors import UserError
+from ..task_state import TaskState
 
 TIGHT, FITS = 1.0, 0.85  # share of the device's memory: above TIGHT exceeds, above FITS tight
 # random steps timed after the worst batch and one warm-up step: at least MIN, then until they add up
@@ -198,7 +198,7 @@ def _estimate(cfg: RunConfig, state: TaskState | None, folder: str, budget_host:
     import torch
 
     from .events import Message
-    from .training import prepare
+    from .train import prepare
 
     def status(text: str, progress: float) -> None:
         if state is not None:
@@ -248,7 +248,7 @@ def _estimate(cfg: RunConfig, state: TaskState | None, folder: str, budget_host:
     host_peak = _rss_peak_mb()
     peak = max(train_peak, eval_peak or 0.0) if cuda else host_peak
 
-    from .training_callbacks import world
+    from .callbacks import world
 
     size = world()[1]
     total_steps = t.max_steps if t.max_steps and t.max_steps > 0 else math.ceil(

@@ -2,9 +2,9 @@
 
 The Trainer's own ``report_to`` integrations write the curves (transformers' TensorBoardCallback
 and MLflowCallback: loss, learning rate, grad norm, every eval metric, the Trainer's arguments);
-this module (light: the config's validation imports it) names the trackers, refuses one whose
-package is missing with one line before any model loads, and decides where they write; the
-trainable-parameter stats those callbacks do not log are ``training_callbacks.TrackerStats``.
+``config.report_to`` names the trackers and refuses one whose package is missing with one line
+before any model loads; this module decides where they write; the
+trainable-parameter stats those callbacks do not log are ``training.callbacks.TrackerStats``.
 Where things go, and why:
 
 - TensorBoard: ``RUN/tensorboard/`` (``TENSORBOARD_LOGGING_DIR`` wins, as transformers documents),
@@ -16,54 +16,17 @@ Where things go, and why:
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from ..config.report_to import INSTALL, TRACKERS, installed, missing_message, problems, requested  # noqa: F401 - re-exported
+from ..errors import UserError
 
-TRACKERS = ("tensorboard", "mlflow")
-INSTALL = 'pip install "igrag-gui[trackers]"'
 TB_FOLDER = "tensorboard"
 MLFLOW_DB = "mlflow.db"
 EXPERIMENT = "igrag"  # MLFLOW_EXPERIMENT_NAME wins
-
-
-def requested(value: Any) -> list[str]:
-    """``training.report_to`` as a list of names: ``[]``, ``none`` and ``""`` mean none; a text
-    may name several, separated by commas (``tensorboard, mlflow``)."""
-    if value is None:
-        return []
-    items = value.split(",") if isinstance(value, str) else list(value)
-    names = [str(v).strip().lower() for v in items]
-    return [n for n in dict.fromkeys(names) if n and n != "none"]
-
-
-def installed(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
-
-
-def missing_message(names: list[str]) -> str:
-    verb = "is" if len(names) == 1 else "are"
-    if getattr(sys, "frozen", False):  # the bundle leaves the trackers out (igrag.spec)
-        return (f"{' and '.join(names)} {verb} not part of the installed app; train from a pip install "
-                f"with {INSTALL} to record to it")
-    return f"{' and '.join(names)} {verb} not installed; install the trackers with {INSTALL}"
-
-
-def problems(value: Any) -> list[str]:
-    """What is wrong with ``training.report_to`` (the field's name not included): an unknown
-    tracker, or one whose package is not installed."""
-    names = requested(value)
-    unknown = [n for n in names if n not in TRACKERS]
-    if unknown:
-        return [f"'{unknown[0]}' is not a tracker igrag records to; use any of {', '.join(TRACKERS)} "
-                f"(or [] for none)"]
-    missing = [n for n in names if not installed(n)]
-    return [missing_message(missing)] if missing else []
 
 
 def store_uri(folder: Path) -> str:

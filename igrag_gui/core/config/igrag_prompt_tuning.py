@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..methods.registry import IGRAG_TEXT_INIT
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config import RunConfig
+    from . import RunConfig
 
 # (their section, their key) -> (our section, our key)
 KEYS: dict[tuple[str, str], tuple[str, str]] = {
@@ -94,7 +94,7 @@ class PromptTuningLayout:
 
     def render(self, cfg: "RunConfig") -> str:
         """The original text with the values that changed since loading written in their words."""
-        from ..config.yaml_round_trip import round_trip_yaml
+        from .yaml_round_trip import round_trip_yaml
 
         rt = round_trip_yaml()  # comments, order and quoting kept
         doc = rt.load(self.text)

@@ -7,31 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig
-from .bounded import json_loads
-from .errors import UserError
+from ..config import RunConfig
+from ..files.bounded import json_loads
+from ..errors import UserError
+from ..files.output_folders import CHECKPOINT_RE, latest_checkpoint, list_checkpoints  # noqa: F401 - re-exported
 
-CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 STAGING = ".staging"
-
-
-def list_checkpoints(output_dir: Path) -> list[Path]:
-    """Complete checkpoints in ``output_dir``, oldest step first (staging folders excluded)."""
-    if not output_dir.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in output_dir.iterdir()
-             if (m := CHECKPOINT_RE.match(p.name)) and p.is_dir() and (p / "trainer_state.json").is_file()]
-    return [p for _, p in sorted(found)]
-
-
-def latest_checkpoint(output_dir: Path) -> Path | None:
-    found = list_checkpoints(output_dir)
-    return found[-1] if found else None
 
 
 def replace_dir(src: Path, dst: Path) -> None:
@@ -67,7 +52,7 @@ def check_checkpoint_files(checkpoint: Path) -> None:
     torch's ``.pt``/``.pth``/``.bin`` archives must have their directory. Reads only headers."""
     import zipfile
 
-    from .safetensors_header import FIX_HINT, read_header
+    from ..files.safetensors_header import FIX_HINT, read_header
 
     for path in sorted(checkpoint.iterdir()) if checkpoint.is_dir() else []:
         why = None
@@ -90,7 +75,7 @@ def check_checkpoint_files(checkpoint: Path) -> None:
 
 def check_resume_compatible(checkpoint: Path, cfg: RunConfig) -> None:
     """Refuse to resume into another method or shape, naming both: the saved tensors would not fit."""
-    from .methods import METHOD_SPECS, build_peft_config
+    from ..methods import METHOD_SPECS, build_peft_config
 
     check_checkpoint_files(checkpoint)
     config_file = checkpoint / "adapter_config.json"
@@ -101,7 +86,7 @@ def check_resume_compatible(checkpoint: Path, cfg: RunConfig) -> None:
                         f"unreadable; choose another checkpoint") from None
     spec = METHOD_SPECS.get(cfg.method)
     want_type = spec.peft_type if spec else cfg.method
-    from .methods.bottleneck_section import PEFT_TYPE as BOTTLENECK
+    from ..methods.bottleneck_section import PEFT_TYPE as BOTTLENECK
 
     saved_type = BOTTLENECK if "config" in saved and "peft_type" not in saved else saved.get("peft_type")
     if saved_type == BOTTLENECK and want_type == BOTTLENECK:
@@ -132,7 +117,7 @@ _BOTTLENECK_SHAPE = ("mh_adapter", "output_adapter", "cross_adapter", "reduction
 
 
 def _check_bottleneck_resume(checkpoint: Path, cfg: RunConfig, saved: dict) -> None:
-    from .methods.bottleneck_section import to_adapterhub
+    from ..methods.bottleneck_section import to_adapterhub
 
     have = saved["config"]
     want = to_adapterhub(cfg.adapter, int(saved.get("hidden_size") or 0), 0, 0)
@@ -158,7 +143,7 @@ def save_adapter(model: Any, target: Path, extra: dict[str, Any] | None = None) 
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     if getattr(model, "igrag_bottleneck", None) is not None:  # ours, in AdapterHub's layout
-        from .methods import bottleneck
+        from ..methods import bottleneck
 
         bottleneck.save(model, staging)
     else:

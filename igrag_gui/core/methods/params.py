@@ -13,12 +13,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import UserError
-from .methods import build_peft_config
-from .models import ModelInfo, describe_model
+from ..errors import UserError
+from . import build_peft_config
+from ..models.loading import ModelInfo, describe_model
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import RunConfig
+    from ..config import RunConfig
 
 
 @dataclass
@@ -47,19 +47,20 @@ class ParamStats:
 def count_parameters(cfg: "RunConfig", info: tuple[ModelInfo, Any] | None = None) -> ParamStats:
     """Wrap the empty model with the config's PEFT method and count, on the meta device; a count
     made before for the same config.json, method settings and library versions is read from the
-    cache (``model_facts``) without importing torch. ``info`` is ``(ModelInfo, empty model or None)``."""
-    from .model_facts import cached_params, model_info, remember_params
+    cache (``models.facts``) without importing torch. ``info`` is ``(ModelInfo, empty model or None)``."""
+    from ..models.facts import cached_params, model_info, remember_params
 
     start = time.perf_counter()
     info_, model = info if info is not None else (model_info(cfg), None)
-    hit = cached_params(cfg, info_)
-    if hit is not None:
+    remembered = cached_params(cfg, info_)
+    if remembered is not None:
+        hit = ParamStats(**remembered)
         hit.seconds = time.perf_counter() - start
         return hit
     if model is None:
         info_, model = describe_model(cfg)
     stats = _count(cfg, info_, model, start)
-    remember_params(cfg, info_, stats)
+    remember_params(cfg, info_, stats.to_json())
     return stats
 
 
@@ -101,8 +102,8 @@ def _count_bottleneck(cfg: "RunConfig", info_: ModelInfo, model: Any, start: flo
 
     import torch
 
-    from .methods import bottleneck
-    from .methods.bottleneck_section import unsupported_reason
+    from . import bottleneck
+    from .bottleneck_section import unsupported_reason
 
     reason = unsupported_reason(info_.model_type)
     if reason:
@@ -125,7 +126,7 @@ LOCATION_WORDS = {"mh_adapter": "self-attention", "cross_adapter": "cross-attent
 
 def _field_of(cfg: "RunConfig", message: str) -> str:
     """The config field a PEFT error is about, for the form to mark."""
-    from .methods.checks import target_key
+    from .checks import target_key
 
     section = cfg.method_section
     for name in ("oft_block_size", "num_virtual_tokens", "init_r", "target_r", "r"):

@@ -22,7 +22,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +30,24 @@ from transformers.trainer_callback import PrinterCallback
 
 from .checkpoints import (CHECKPOINT_RE, STAGING, check_resume_compatible, fsync_tree, latest_checkpoint,
                           replace_dir, resolve_resume, rotate)
-from .config import RunConfig, check_targets
-from .data import make_collator, read_examples, tokenize_examples
-from .data.checks import leakage_warning
-from .data.prepare import PreparationStopped, prepare_data, training_columns
+from ..config import RunConfig, check_targets
+from ..data import make_collator, read_examples, tokenize_examples
+from ..data.checks import leakage_warning
+from ..data.prepare import prepare_data, training_columns
 from . import trainer_private
-from .errors import UserError
+from ..errors import UserError
+from ..task_state import Cancelled
 
-from .events import Event, Failed, Finished, Message, Sink
-from .methods import build_peft_config
-from .methods.builders import after_wrap
-from .methods.checks import target_key, unsupported, unsupported_message
-from .models import load_model, load_tokenizer, model_kind, load_model_config, resolve_model_ref
+from .events import Event, Failed, Finished, Message, Preparing, Sink
+from ..methods import build_peft_config
+from ..methods.builders import after_wrap
+from ..methods.checks import target_key, unsupported, unsupported_message
+from ..models.loading import load_model, load_tokenizer, model_kind, load_model_config, resolve_model_ref
 # RunState, is_main_process and leave_process_group are the CLI's too (cli/train_cmd.py)
 from . import trackers as tracking
-from .metrics.settings import caption_metric_plan
+from ..metrics.settings import caption_metric_plan
 from .run_folder import claim_output_dir, save_final, trim_metrics, write_run_yaml
-from .training_callbacks import (AdaLoraAllocation, EngineCallback, RunState, attach_trackers, is_main_process,  # noqa: F401
+from .callbacks import (AdaLoraAllocation, EngineCallback, RunState, attach_trackers, is_main_process,  # noqa: F401
                                  leave_process_group, world)  # noqa: F401 - re-exported
 
 
@@ -114,7 +115,7 @@ def _trainer_class(kind: str) -> type:
 
         def _save(self, output_dir=None, state_dict=None):
             """Bottleneck adapters are saved in AdapterHub's layout, not as the whole model."""
-            from .methods import bottleneck
+            from ..methods import bottleneck
 
             if bottleneck.state_of(self.model) is None:
                 return super()._save(output_dir, state_dict)
@@ -130,7 +131,7 @@ def _trainer_class(kind: str) -> type:
             return None
 
         def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
-            from .methods import bottleneck
+            from ..methods import bottleneck
 
             if bottleneck.state_of(model or self.model) is None:
                 return super()._load_from_checkpoint(resume_from_checkpoint, model)
@@ -149,8 +150,8 @@ def _trainer_class(kind: str) -> type:
         def _caption_scores(self) -> dict[str, float]:
             """One caption per validation image (each process generates a shard; all gather the
             captions), scored by pycocoevalcap against all of the image's references."""
-            from .generation import generate_texts
-            from .metrics import score
+            from ..models.generation import generate_texts
+            from ..metrics import score
 
             rank, size = world()
             images = self.caption_images
@@ -170,7 +171,7 @@ def _trainer_class(kind: str) -> type:
             references = {g.key: g.references for g in images}
             scores = score(captions, references, self.caption_metrics)
             if rank == 0:  # what the corpus scores came from, for intervals (igrag runs compare)
-                from .metrics.eval_captions import write_eval_captions
+                from ..metrics.eval_captions import write_eval_captions
 
                 write_eval_captions(self.args.output_dir, self.state.global_step, captions, references,
                                     self.caption_metrics)
@@ -264,8 +265,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     limits = (cfg.data.max_source_length, cfg.data.max_target_length)
     # Streamed into a memory-mapped Arrow file, cached; rank 0 prepares, the others wait for it.
     train_data = prepare_data(cfg.train_file, tokenizer, kind, *limits, cfg.data.prompt_field,
-                              cfg.data.caption_field, report=sink if main else None,
-                              cancelled=state.stop.is_set, rank=rank, world_size=size)
+                              cfg.data.caption_field, rank=rank, world_size=size,
+                              state=state.task.part(on_detail=(lambda step: sink(Preparing(**asdict(step)))) if main else None))
     evaluate = cfg.training.eval_strategy != "no"
     val_examples = (read_examples(cfg.val_file, cfg.data.prompt_field, cfg.data.caption_field)
                     if evaluate and cfg.val_file else [])
@@ -282,7 +283,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     # dropout (its own set_seed(seed)) and the data order (data_seed)
     set_seed(cfg.training.seed)
     base = load_model(ref, kind, cfg.model.trust_remote_code)
-    from .models import adaptable_modules
+    from ..models.loading import adaptable_modules
 
     key = target_key(cfg)
     targets = getattr(getattr(cfg, key.split(".")[0]), "target_modules") if key else None
@@ -294,8 +295,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     t = cfg.training
     caption_metrics, best_metric = caption_metric_plan(cfg)
     if main and val_data:
-        from .metrics.java import NO_JAVA
-        from .metrics.settings import metric_names
+        from ..metrics.java import NO_JAVA
+        from ..metrics.settings import metric_names
 
         for name in metric_names(t.metrics):
             if name not in caption_metrics:
@@ -305,7 +306,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     per_epoch = math.ceil(len(train_data) / (t.train_batch_size * size) / t.gradient_accumulation_steps)
     total_steps = steps if steps and steps > 0 else math.ceil(per_epoch * float(t.num_train_epochs))
     if cfg.method == "adapter":  # ours: the adapters join the model itself (no PEFT wrapper)
-        from .methods import bottleneck
+        from ..methods import bottleneck
 
         bottleneck.add_adapters(base, bottleneck.build(cfg.adapter, base))
         model = base
@@ -346,7 +347,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
         use_cpu=use_cpu,
         ddp_backend=("gloo" if use_cpu else "nccl") if size > 1 else None,
         ddp_find_unused_parameters=False if size > 1 else None,
-        report_to=trackers,  # the Trainer's own integrations (core/trackers.py places them)
+        report_to=trackers,  # the Trainer's own integrations (core/training/trackers.py places them)
         run_name=output_dir.name,
         disable_tqdm=True,
         log_level="error",
@@ -382,7 +383,7 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     if main:
         attach_trackers(trainer, trackers, output_dir, started)
     trainer.remove_callback(PrinterCallback)  # our events replace its raw dict prints
-    from .metrics.grouping import group_by_image
+    from ..metrics.grouping import group_by_image
 
     callback.best_metric = best_metric
     trainer.caption_images = group_by_image(val_examples) if val_data else []
@@ -431,7 +432,7 @@ def train(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: 
     start = time.monotonic()
     try:
         run = prepare(cfg, sink, state, max_steps, resume, scratch)
-    except PreparationStopped:
+    except Cancelled:
         closing_stop = Finished(step=0, output_dir=str(cfg.output_path.resolve()), stopped=True,
                                 seconds=round(time.monotonic() - start, 3))
         if is_main_process():
@@ -481,7 +482,7 @@ def _failure_from_exception(exc: Exception, trainer: Any, run: PreparedRun) -> F
                                f"data.max_source_length{where}"),
                       step=trainer.state.global_step, checkpoint=str(last) if last else None,
                       details=str(exc))
-    from .errors import as_user_error
+    from ..errors import as_user_error
 
     user = as_user_error(exc)  # a full disk while saving a checkpoint, a folder made read-only
     if user is not None:

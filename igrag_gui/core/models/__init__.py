@@ -1,0 +1,1 @@
+"""Models: references, families, folders, facts, loading, parameter layouts, generation, the HF cache."""

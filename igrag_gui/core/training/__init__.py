@@ -1,0 +1,1 @@
+"""Training: the Trainer seams, callbacks, events, RunHistory, checkpoints, the stop line, estimates."""
