@@ -4,6 +4,10 @@
 pyqtgraph (0.5 s to import, 0.2 s per chart to build) comes in after the window's first frame:
 until ``ensure_built`` the chart is an empty placeholder. Curves clip to the visible x range and
 downsample to the plot's pixel width, so 100k points draw as fast as 1k.
+
+The legends sit in their plot's title row, above the data, so they never cover a curve (the loss
+starts high at the top right, scores rise to the bottom right). The step axis belongs to the loss
+plot: the others follow it (``setXLink``) and auto-range only their values.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.metrics.names import METRICS
 from ...core.metrics.names import label as metric_label
@@ -69,6 +73,37 @@ def _lr_axis(pg: Any) -> Any:
     return _LrAxis("left")
 
 
+def _header_legend(pg: Any, plot: Any, columns: int) -> Any:
+    """A legend laid out in ``plot``'s title row, above its view box: it takes its own room
+    instead of floating over the data, and cannot be dragged back onto it. Named curves added to
+    ``plot`` join it (``plot.legend``). The row keeps its height while the legend is hidden, so
+    the plot does not jump when the first entry appears."""
+
+    class _HeaderLegend(pg.LegendItem):
+        def updateSize(self) -> None:  # noqa: N802 - pyqtgraph naming
+            self.updateGeometry()  # the plot's layout places it from its size hint (pyqtgraph sets a geometry at 0, 0)
+
+        def hoverEvent(self, ev) -> None:  # noqa: N802 - no drag to accept
+            pass
+
+        def mouseDragEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph would re-anchor it over the data
+            ev.ignore()
+
+    legend = _HeaderLegend(colCount=columns, frame=False, horSpacing=4)
+    legend.layout.setContentsMargins(4, 1, 2, 1)  # the style's default (9 px) would make the row twice as tall
+    layout = plot.layout
+    layout.removeItem(plot.titleLabel)  # the plots have no titles: the legend takes the title's cell
+    plot.titleLabel.setVisible(False)
+    policy = QSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    policy.setRetainSizeWhenHidden(True)
+    legend.setSizePolicy(policy)
+    layout.addItem(legend, 0, 1)
+    layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    layout.setRowMaximumHeight(0, 1e6)  # PlotItem fixes the empty title row at 0 px
+    plot.legend = legend
+    return legend
+
+
 class RunChart(QWidget):
     """Loss (raw, smoothed, eval), learning rate and caption metrics over the step axis."""
 
@@ -114,12 +149,12 @@ class RunChart(QWidget):
         self.metric_plot.setXLink(self.loss_plot)
         self.loss_plot.getViewBox().setMouseEnabled(x=True, y=True)
 
-        self.loss_legend = self.loss_plot.addLegend(offset=(-8, 6), colCount=3)
+        self.loss_legend = _header_legend(pg, self.loss_plot, columns=3)
         self.raw_loss_curve = self.loss_plot.plot(name="loss")
         self.smooth_loss_curve = self.loss_plot.plot(name="loss (smoothed)")
         self.eval_loss_curve = self.loss_plot.plot(name="eval loss", symbol="o", symbolSize=7, antialias=True)
         self.lr_curve = self.lr_plot.plot()
-        self.metric_legend = self.metric_plot.addLegend(offset=(-8, -6), colCount=3)  # bottom right: scores rise
+        self.metric_legend = _header_legend(pg, self.metric_plot, columns=4)  # 8 metrics: two rows at most
         # one curve per caption metric; each joins the legend when it first has a point
         self.metric_curves = {m: self.metric_plot.plot(symbol="o", symbolSize=6, antialias=True) for m in METRICS}
         self.best_marker = self.metric_plot.plot(pen=None, symbol="star", symbolSize=15)
@@ -130,6 +165,10 @@ class RunChart(QWidget):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method=method)
             curve.setData(autoDownsampleFactor=DOWNSAMPLE_PER_PIXEL)
+        # one legend row's height for both rows, so the metric plot keeps its size when its first entry comes
+        row = self.loss_legend.effectiveSizeHint(Qt.SizeHint.PreferredSize).height()
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.layout.setRowMinimumHeight(0, row)
         self.layout().addWidget(self.plots)
         self.apply_palette()
 
@@ -159,11 +198,18 @@ class RunChart(QWidget):
         self.best_marker.setData([], []) if best is None else self.best_marker.setData([best[0]], [best[1]])
 
     def reset(self) -> None:
-        """Forget the last run's ranges and legend (they must not frame the next one)."""
+        """Forget the last run's ranges and legend (they must not frame the next one).
+
+        Only the loss plot auto-ranges the step axis. The learning-rate and metric plots follow it
+        and auto-range their values only: with their own x auto-range back on, the metric plot
+        (whose points are the evaluations, 5..15 say) took the shared axis whenever a chart that
+        already held a run was given another (Resume reads the run's metrics.jsonl into the view):
+        the loss before the first evaluation, and every step after the last one, fell outside it."""
         if self.plots is None:
             return
-        for plot in (self.loss_plot, self.lr_plot, self.metric_plot):
-            plot.enableAutoRange()
+        self.loss_plot.enableAutoRange()
+        for plot in (self.lr_plot, self.metric_plot):
+            plot.enableAutoRange(x=False, y=True)
         self.metric_legend.clear()
         self._in_legend.clear()
 
@@ -196,11 +242,7 @@ class RunChart(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.18)
             for side in ("left", "bottom"):  # grid on major ticks only: minor lines cost a third of a paint
                 plot.getAxis(side).setStyle(maxTickLevel=0)
-        legend_brush = QColor(base)
-        legend_brush.setAlpha(210)
-        for legend in (self.loss_legend, self.metric_legend):
-            legend.setBrush(pg.mkBrush(legend_brush))
-            legend.setPen(pg.mkPen(QColor(muted.red(), muted.green(), muted.blue(), 90)))
+        for legend in (self.loss_legend, self.metric_legend):  # no frame: they sit above the data, on the background
             legend.setLabelTextColor(text)
             for _sample, label in legend.items:  # pyqtgraph re-colours a label only when it is set again
                 label.setText(label.text)
