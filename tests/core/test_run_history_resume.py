@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from igrag_gui.core.events import CheckpointSaved, Evaluated, Finished, Logged, Preparing, Started
-from igrag_gui.core.run_history import RunHistory
+from igrag_gui.core.training.events import CheckpointSaved, Evaluated, Finished, Logged, Preparing, Started
+from igrag_gui.core.training.run_history import RunHistory
 
 
 def started(**overrides) -> Started:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from igrag_gui.core.events import CheckpointSaved, Evaluated, Finished, Logged, Preparing, Started
+from igrag_gui.core.training.events import CheckpointSaved, Evaluated, Finished, Logged, Preparing, Started
 from igrag_gui.ui.live import LiveView
 
 MAX_STEPS = 40
