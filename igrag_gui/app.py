@@ -169,12 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result[0] if result else 1
     if args.screenshot:
         def shoot() -> None:
-            from PySide6.QtCore import QThreadPool
 
             from .ui import ops
 
             for _ in range(3):  # work done, then the flows that awaited it resume (and may run more)
-                QThreadPool.globalInstance().waitForDone(30_000)
                 ops.wait_idle(30)
                 app.processEvents()
             for path in render_screenshots(window, Path(args.screenshot)):
@@ -204,12 +202,9 @@ def _self_test_preflight(path: str | None) -> str:
 
 def _finish_background_work() -> None:
     """Let background readers finish before exit: cancel the UI's flows, wait for their work."""
-    from PySide6.QtCore import QThreadPool
-
     from .ui import ops
 
     ops.shutdown_event_loop(30)
-    QThreadPool.globalInstance().waitForDone(30_000)
 
 
 if __name__ == "__main__":

@@ -109,3 +109,23 @@ def test_the_core_never_reads_the_apps_resources():
     readers = [m for m in graph.modules if m.startswith("igrag_gui.core")
                and "igrag_gui.resources" in graph.find_modules_directly_imported_by(m)]
     assert readers == []
+
+
+def test_the_window_keeps_its_form_in_the_train_tab_and_its_small_widgets_together():
+    ui = ROOT / "igrag_gui" / "ui"
+    assert {p.stem for p in (ui / "train" / "form").glob("*.py")} >= {
+        "config_form", "editors", "log_scale_field", "method_panel", "model_picker", "target_picker"}
+    assert {p.stem for p in (ui / "widgets").glob("*.py")} >= {"lazy_page", "themed_plot"}
+    for gone in ("config_form.py", "form_editors.py", "log_scale_field.py", "method_panel.py", "model_picker.py",
+                 "target_picker.py", "lazy_page.py", "themed_plot.py", "training_runner.py", "train/commands.py",
+                 "sweep/sweep_runner.py"):
+        assert not (ui / gone).exists(), gone
+
+
+def test_one_vocabulary_for_background_work():
+    """One TaskState, one child runner, one ML thread: the words of the ways they replaced are gone."""
+    retired = ("PreparationStopped", "ml_lock", "_TabHost", "QThreadPool", "TrainChild", "TrainingRunner",
+               "SweepRunner", "stop: threading.Event")
+    sources = {p: p.read_text() for p in (ROOT / "igrag_gui").rglob("*.py")}
+    assert [(p.relative_to(ROOT).as_posix(), word) for p, text in sources.items() for word in retired
+            if word in text] == []

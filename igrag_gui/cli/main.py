@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from .. import __version__
 from ..core.files.bounded import mask_secrets
-from ..core.errors import UserError, as_user_error
+from ..core.errors import ERROR_PREFIX, UserError, as_user_error
 from ..core.logs import log_exception
 from . import (convert_cmd, data_cmd, estimate_cmd, eval_cmd, generate_cmd, inspect_cmd, merge_cmd, params_cmd,
                runs_cmd, score_cmd, sweep_cmd, train_cmd, validate_cmd)
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UserError as exc:
         for line in exc.lines:
-            print(f"igrag: error: {line}", file=sys.stderr)
+            print(f"{ERROR_PREFIX}{line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("igrag: interrupted", file=sys.stderr)
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         user = as_user_error(exc)  # a full disk, a read-only folder, a damaged weights file
         if user is not None:
             for line in user.lines:
-                print(f"igrag: error: {line}", file=sys.stderr)
+                print(f"{ERROR_PREFIX}{line}", file=sys.stderr)
             return 2
         path = log_exception(exc, context=f"igrag {' '.join(sys.argv[1:] if argv is None else argv)}")
         first = mask_secrets(str(exc).splitlines()[0]) if str(exc) else ""

@@ -8,6 +8,7 @@ logged with its traceback, reported by the log file's path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 class UserError(Exception):
@@ -69,3 +70,11 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+
+ERROR_PREFIX = "igrag: error: "  # how the CLI starts the line that says why it refused
+
+
+def error_lines(lines: Iterable[str]) -> list[str]:
+    """The messages of the ``igrag: error:`` lines among a child's stderr ``lines``."""
+    return [line[len(ERROR_PREFIX):] for line in lines if line.startswith(ERROR_PREFIX)]

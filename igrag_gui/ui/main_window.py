@@ -8,11 +8,12 @@ from typing import Any
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
 from .. import __version__
 from ..core.errors import UserError
 from ..resources import resource_path
+from .widgets.lazy_page import LazyPage
 from .train import TrainTab
 from .workers import hold_until_painted
 
@@ -44,18 +45,6 @@ def _adapter_base(folder: Path) -> str | None:
     return base
 
 
-class _TabHost(QWidget):
-    """A tab page whose content is built on first use."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-
-    def set_content(self, widget: QWidget) -> None:
-        self._layout.addWidget(widget)
-
-
 class MainWindow(QMainWindow):
     def __init__(self, config_path: Path | None = None, settings: QSettings | None = None,
                  confirm_close: bool = True):
@@ -79,12 +68,10 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.train_tab, "Train")
         # Tabs other than Train are built when first shown (or used): a faster first frame.
-        self._inspect_tab: Any = None
-        self._inspect_host = _TabHost()
-        self.tabs.addTab(self._inspect_host, "Inspect")
-        self._playground_tab: Any = None
-        self._playground_host = _TabHost()
-        self.tabs.addTab(self._playground_host, "Playground")
+        self._inspect_page = LazyPage(self._make_inspect_tab)
+        self.tabs.addTab(self._inspect_page, "Inspect")
+        self._playground_page = LazyPage(self._make_playground_tab)
+        self.tabs.addTab(self._playground_page, "Playground")
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self.resize(1280, 820)
@@ -92,7 +79,6 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         self.train_tab.restore_state(self.settings)
-        self.tabs.currentChanged.connect(self._build_shown_tab)
         if config_path is not None:
             self.open_config(Path(config_path))
         self._update_title()
@@ -100,34 +86,34 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ lazy tabs
     @property
     def inspect_tab(self) -> Any:
-        """The Inspect tab (an ``InspectTab``), built on first use."""
-        if self._inspect_tab is None:
-            from .inspect import InspectTab
-
-            tab = InspectTab(self.settings)
-            tab.status_message.connect(self.statusBar().showMessage)
-            tab.restore_state(self.settings)
-            tab.open_in_playground.connect(self.try_in_playground)
-            tab.offer_playground()
-            self._inspect_host.set_content(tab)
-            self._inspect_tab = tab
-        return self._inspect_tab
+        """The Inspect tab (an ``InspectTab``), built on first use (or when first shown)."""
+        return self._inspect_page.content()
 
     @property
     def playground_tab(self) -> Any:
-        """The Playground tab (a ``PlaygroundTab``), built on first use."""
-        if self._playground_tab is None:
-            from .playground import PlaygroundTab
+        """The Playground tab (a ``PlaygroundTab``), built on first use (or when first shown)."""
+        return self._playground_page.content()
 
-            tab = PlaygroundTab(self.settings)
-            tab.status_message.connect(self.statusBar().showMessage)
-            tab.merged.connect(self.train_tab.add_model_folder)
-            val = self._train_validation_file()
-            if val is not None:  # the data the user is working on, rather than the demo's
-                tab.offer_examples(val)
-            self._playground_host.set_content(tab)
-            self._playground_tab = tab
-        return self._playground_tab
+    def _make_inspect_tab(self) -> Any:
+        from .inspect import InspectTab
+
+        tab = InspectTab(self.settings)
+        tab.status_message.connect(self.statusBar().showMessage)
+        tab.restore_state(self.settings)
+        tab.open_in_playground.connect(self.try_in_playground)
+        tab.offer_playground()
+        return tab
+
+    def _make_playground_tab(self) -> Any:
+        from .playground import PlaygroundTab
+
+        tab = PlaygroundTab(self.settings)
+        tab.status_message.connect(self.statusBar().showMessage)
+        tab.merged.connect(self.train_tab.add_model_folder)
+        val = self._train_validation_file()
+        if val is not None:  # the data the user is working on, rather than the demo's
+            tab.offer_examples(val)
+        return tab
 
     def _train_validation_file(self) -> Path | None:
         cfg = self.train_tab.config()
@@ -141,17 +127,11 @@ class MainWindow(QMainWindow):
         """Show the Playground with ``adapter`` attached to its base model (the base it names, or
         the one in the Train tab's config), loading the base first if needed."""
         tab = self.playground_tab
-        self.tabs.setCurrentWidget(self._playground_host)
+        self.tabs.setCurrentWidget(self._playground_page)
         if not adapter:
             return
         tab.set_base_model(_adapter_base(Path(adapter)) or self.train_tab.config().model.base_model_path)
         tab.add_adapter(Path(adapter))
-
-    def _build_shown_tab(self, index: int) -> None:
-        if self.tabs.widget(index) is self._inspect_host:
-            self.inspect_tab  # noqa: B018 - builds it
-        elif self.tabs.widget(index) is self._playground_host:
-            self.playground_tab  # noqa: B018 - builds it
 
     # ------------------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -278,7 +258,7 @@ class MainWindow(QMainWindow):
         remember_recent(self.settings, adapter)
 
     def inspect(self, paths: list[Path]) -> None:
-        self.tabs.setCurrentWidget(self._inspect_host)
+        self.tabs.setCurrentWidget(self._inspect_page)
         self.inspect_tab.open_paths(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
@@ -324,7 +304,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             if self.train_tab.is_running():  # it may have ended while the question was open
-                self._quit_after_training()
+                self._quit_after(self.train_tab.running_changed, self.train_tab.stop, self.train_tab.kill_training,
+                                 "Stopping… saving a resumable checkpoint, then quitting")
                 event.ignore()
                 return
         if self.train_tab.is_sweeping():
@@ -335,31 +316,39 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.Yes:
                 event.ignore()
                 return
-            self.train_tab.stop_sweep_and_wait()
+            if self.train_tab.is_sweeping():  # it may have ended while the question was open
+                self._quit_after(self.train_tab.sweep_page.running_changed, self.train_tab.stop_sweep,
+                                 self.train_tab.kill_sweep, "Stopping… the sweep's current trial saves a "
+                                                            "checkpoint, then quitting")
+                event.ignore()
+                return
         if not self._may_discard():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.train_tab.save_state(self.settings)
-        if self._inspect_tab is not None:
-            self._inspect_tab.save_state(self.settings)
+        if self._inspect_page.is_built:
+            self.inspect_tab.save_state(self.settings)
         event.accept()
 
-    def _quit_after_training(self, kill_after_ms: int = 120_000) -> None:
-        """Stop the child (it saves a checkpoint at the next step) and close when it has ended; a
-        child that has not ended after ``kill_after_ms`` is killed (its last checkpoint stays)."""
+    def _quit_after(self, running_changed: Any, stop: Any, kill: Any, message: str,
+                    kill_after_ms: int = 120_000) -> None:
+        """Ask a child to stop (a training run saves a checkpoint at the next step; a sweep after its
+        trial does) and close when it has ended, the window painting meanwhile; a child that has not
+        ended after ``kill_after_ms`` is killed (its last checkpoint stays)."""
         self.quitting = True
-        self.statusBar().showMessage("Stopping… saving a resumable checkpoint, then quitting")
+        self.statusBar().showMessage(message)
         self.setWindowTitle(f"Stopping… — {self.windowTitle()}")
-        self.train_tab.running_changed.connect(self._close_when_stopped)
-        self.train_tab.stop()
-        QTimer.singleShot(kill_after_ms, self.train_tab.kill_training)
 
-    def _close_when_stopped(self, running: bool) -> None:
-        if not running:
-            self.quitting = False
-            self.train_tab.running_changed.disconnect(self._close_when_stopped)
-            self.close()
+        def close_when_stopped(running: bool) -> None:
+            if not running:
+                self.quitting = False
+                running_changed.disconnect(close_when_stopped)
+                self.close()
+
+        running_changed.connect(close_when_stopped)
+        stop()
+        QTimer.singleShot(kill_after_ms, kill)
 
     def stop_training_and_wait(self, timeout_ms: int = 120_000) -> None:
         """Stop the child (it saves a checkpoint) and wait for it; kill it if it will not end."""

@@ -132,11 +132,14 @@ def _submit(ml: bool, *job: Any) -> concurrent.futures.Future:
     return _light.submit(*job)
 
 
-def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, ml: bool) -> Any:
-    if not ml:
+def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, state: TaskState | None) -> Any:
+    """On the worker: the call, with ``state``'s lifecycle kept (running, then done, failed or
+    cancelled) when the function takes one. One ML call at a time needs no lock: all of them run
+    on the one torch thread."""
+    if state is None:
         return fn(*args, **kwargs)
-    with workers.ml_lock:  # one ML call at a time (transformers' lazy imports are not thread-safe)
-        return fn(*args, **kwargs)
+    kwargs.pop("state")
+    return state.run(fn, *args, **kwargs)
 
 
 async def _first_paint() -> None:
@@ -156,7 +159,7 @@ async def run(fn: Callable[..., Any], *args: Any, state: TaskState | None = None
     await _first_paint()
     if state is not None:
         kwargs["state"] = state
-    future = _submit(ml, _call, fn, args, kwargs, ml)
+    future = _submit(ml, _call, fn, args, kwargs, state)
     with _inflight_lock:
         _inflight.add(future)
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from . import ops
@@ -114,7 +114,6 @@ def run_self_test(window, steps: int = 3) -> int:
         stopped_early = _run_checks(window, steps, report, lambda: bool(dialogs))
     finally:
         guard.stop()
-    QThreadPool.globalInstance().waitForDone(60_000)
     ops.wait_idle(60)
     failed = failures or stopped_early
     print(f"self-test: {'all checks passed' if not failed else f'{failures} check(s) failed'}", flush=True)

@@ -1,23 +1,17 @@
-"""The window's first-paint hold and the ML lock, which ``ops`` (``ui/ops.py``) builds on.
+"""The window's first-paint hold, which ``ops`` (``ui/ops.py``) builds on.
 
 ``hold_until_painted``/``after_first_paint``: no background work before the first frame
-(``ops.run`` waits for it); ``ml_lock``: one ML call at a time. All background work itself runs
-through ``ops.run`` in coroutines.
+(``ops.run`` waits for it). All background work itself runs through ``ops.run`` in coroutines;
+ML work runs one call at a time on the core's torch thread.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
-
-# transformers resolves its names lazily and not thread-safely: two tasks importing it at once
-# failed with "cannot import name 'AutoModel' from 'transformers'". ML work (``ops.run`` with
-# ``ml=True``, the default) therefore runs one call at a time; other work runs freely.
-ml_lock = threading.Lock()
 
 _held: list[object] | None = None  # set while work waits for the window's first frame; None: run at once
 

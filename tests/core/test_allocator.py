@@ -86,7 +86,7 @@ def test_every_entry_point_sets_them_first(entry):
 
     from igrag_gui.resources import demo_config_path
 
-    code = entry.format(demo=str(demo_config_path())) + "\nfrom igrag_gui.core import allocator; print(allocator._applied)"
+    code = entry.format(demo=str(demo_config_path())) + "\nfrom igrag_gui.core.training import allocator; print(allocator._applied)"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
            and k not in allocator_user_settings()}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,

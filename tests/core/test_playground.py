@@ -18,6 +18,7 @@ from igrag_gui.core.errors import UserError
 from igrag_gui.core.playground import (BUSY_GENERATING, EMPTY_PROMPT, PRESETS, GenerationSettings, Session,
                                        merge_and_save, run_batch, training_eval_settings)
 from igrag_gui.resources import demo_config_path, demo_model_path
+from igrag_gui.core.task_state import TaskState
 
 pytestmark = pytest.mark.slow
 
@@ -177,8 +178,8 @@ def test_same_seed_same_sample_and_sampling_differs_from_greedy(session, prompts
 
 def test_stop_ends_a_stream_at_once_and_a_second_caller_is_refused(session, prompts):
     long = GenerationSettings(max_new_tokens=400, min_new_tokens=400)
-    stop = threading.Event()
-    stream = session.stream(prompts[0], long, "demo", stop=stop)
+    stop = TaskState()
+    stream = session.stream(prompts[0], long, "demo", state=stop)
     next(iter(stream))
     assert session.busy
     with pytest.raises(UserError) as caught:
@@ -188,7 +189,7 @@ def test_stop_ends_a_stream_at_once_and_a_second_caller_is_refused(session, prom
         session.stream(prompts[0])
     assert str(caught.value) == BUSY_GENERATING
     started = time.perf_counter()
-    stop.set()
+    stop.cancel()
     assert list(stream) == []  # the iteration ends at once
     assert time.perf_counter() - started < 1.0
     assert stream.stats.stopped and 1 <= stream.stats.new_tokens < 400

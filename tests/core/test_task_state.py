@@ -63,3 +63,54 @@ def test_raise_if_cancelled_is_quiet_until_cancelled_and_cancel_is_idempotent():
     state.cancel()
     with pytest.raises(Cancelled):
         state.raise_if_cancelled()
+
+
+def test_run_keeps_the_lifecycle_and_the_outcome():
+    seen = []
+    state = TaskState()
+    assert state.state == "pending" and not state.finished
+
+    def work(x: int, state: TaskState) -> int:
+        seen.append(state.state)
+        return x * 2
+
+    assert state.run(work, 21) == 42
+    assert seen == ["running"] and state.state == "done" and state.outcome == 42 and state.finished
+
+
+def test_a_cancel_while_running_is_cancelling_then_cancelled():
+    state = TaskState()
+
+    def work(state: TaskState) -> None:
+        state.cancel()
+        assert state.state == "cancelling"
+        state.raise_if_cancelled()
+
+    with pytest.raises(Cancelled):
+        state.run(work)
+    assert state.state == "cancelled"
+
+
+def test_a_failure_keeps_its_first_line_as_the_reason():
+    state = TaskState()
+
+    def work(state: TaskState) -> None:
+        raise ValueError("the file is damaged\n(details)")
+
+    with pytest.raises(ValueError):
+        state.run(work)
+    assert state.state == "failed" and state.error == "the file is damaged"
+
+
+def test_a_part_has_its_own_watchers_and_shares_the_cancel_request():
+    details: list[object] = []
+    whole = TaskState()
+    part = whole.part(on_detail=details.append)
+    assert part.watched and not whole.watched
+    part.report({"phase": "reading"})
+    whole.report({"phase": "nobody hears this"})
+    assert details == [{"phase": "reading"}]
+    whole.cancel()
+    assert part.cancelled()
+    with pytest.raises(Cancelled):
+        part.raise_if_cancelled()

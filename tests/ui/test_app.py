@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from igrag_gui.resources import demo_config_path
+from igrag_gui.ui import ops
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_window_opens_with_the_demo_config(qtbot, settings):
-    from PySide6.QtCore import QThreadPool
-
     from igrag_gui.ui.main_window import MainWindow
 
     window = MainWindow(demo_config_path(), settings=settings)
@@ -29,7 +28,7 @@ def test_window_opens_with_the_demo_config(qtbot, settings):
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Train", "Inspect", "Playground"]
     assert window.train_tab.reason_label.text() == "Ready to train."
     assert window.train_tab.start_button.isEnabled()
-    QThreadPool.globalInstance().waitForDone(60_000)
+    ops.wait_idle(60)
 
 
 def test_without_a_display_it_names_the_headless_command():
@@ -61,18 +60,16 @@ def test_the_window_is_built_without_torch_pyqtgraph_or_numpy(tmp_path):
 
 
 def test_background_work_and_plots_start_after_the_first_frame(qtbot, settings):
-    from PySide6.QtCore import QThreadPool
-
     from igrag_gui.ui.main_window import MainWindow
 
     window = MainWindow(demo_config_path(), settings=settings)
     qtbot.addWidget(window)
     assert window.train_tab.live.plots is None
-    assert QThreadPool.globalInstance().activeThreadCount() == 0  # counting waits for the frame
+    assert ops.wait_idle(0)  # nothing was submitted: counting waits for the frame
     window.show()
     qtbot.waitUntil(lambda: window.train_tab.live.plots is not None, timeout=10_000)
     qtbot.waitUntil(lambda: "/" in window.train_tab.stats_label.text(), timeout=120_000)
-    QThreadPool.globalInstance().waitForDone(60_000)
+    ops.wait_idle(60)
 
 
 def test_a_fresh_window_gets_its_counts_while_other_tasks_import_transformers(tmp_path):

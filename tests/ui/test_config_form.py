@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
 
 from igrag_gui.core.config import SECTION_CLASSES, Problem, RunConfig, field_help, field_specs, load_config
 from igrag_gui.resources import demo_config_path, demo_model_path
-from igrag_gui.ui.config_form import ConfigForm
-from igrag_gui.ui.log_scale_field import LogScaleField
-from igrag_gui.ui.model_picker import DEMO_LABEL, ModelPicker
-from igrag_gui.ui.target_picker import TargetPicker
+from igrag_gui.ui.train.form.config_form import ConfigForm
+from igrag_gui.ui.train.form.log_scale_field import LogScaleField
+from igrag_gui.ui.train.form.model_picker import DEMO_LABEL, ModelPicker
+from igrag_gui.ui.train.form.target_picker import TargetPicker
 
 T5 = {"q": 24, "k": 24, "v": 24, "o": 24, "wi_0": 12, "wi_1": 12, "wo": 12, "lm_head": 1}
 LLAMA = {"q_proj": 2, "k_proj": 2, "v_proj": 2, "o_proj": 2, "gate_proj": 2, "up_proj": 2,
@@ -284,7 +284,7 @@ def test_a_fresh_form_edits_the_defaults(qtbot):
 def test_decimals_needed_reads_the_shortest_repr_as_decimal_does(value):
     import decimal
 
-    from igrag_gui.ui.form_editors import _decimals_needed
+    from igrag_gui.ui.train.form.editors import _decimals_needed
 
     exponent = decimal.Decimal(repr(value)).normalize().as_tuple().exponent
     assert _decimals_needed(value) == max(0, -exponent)

@@ -154,8 +154,13 @@ def test_closing_during_a_sweep_asks_stops_it_and_reopening_resumes(window, qtbo
     window.close()
     assert asked == ["A sweep is running"] and page.is_running() and window.isVisible()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
-    window.close()
-    assert not page.is_running()
+    assert window.close() is False  # returns at once: the GUI thread never waits for the sweep
+    assert window.isVisible() and window.quitting and page.is_running()
+    assert window.windowTitle().startswith("Stopping… — ")
+    closed_at_end = []
+    page.running_changed.connect(lambda running: closed_at_end.append((running, window.isVisible())))
+    qtbot.waitUntil(lambda: not page.is_running(), timeout=LONG)  # the trial saves, the sweep exits
+    assert closed_at_end == [(False, False)]  # closed by the sweep's end, in the same turn of the loop
     folder = page.sweep_file.parent
     assert (folder / "trial-000" / "metrics.jsonl").is_file()
 

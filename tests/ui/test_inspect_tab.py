@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 
 from igrag_gui.resources import demo_config_path
 from igrag_gui.ui.inspect import EXPECTED, InspectTab
 from igrag_gui.ui.main_window import MainWindow
+from igrag_gui.ui import ops
 from tests.core.adapter_factory import copy_adapter, factory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def tab(qtbot, settings):
     widget.resize(1200, 800)
     widget.show()
     yield widget
-    QThreadPool.globalInstance().waitForDone(60_000)
+    ops.wait_idle(60)
 
 
 def drop(widget, paths: list[Path]) -> None:
@@ -144,7 +145,7 @@ def test_the_window_sends_dropped_adapters_to_inspect_and_yaml_to_train(qtbot, s
     assert window.tabs.tabText(window.tabs.currentIndex()) == "Inspect"
     qtbot.waitUntil(lambda: settled(window.inspect_tab) and window.inspect_tab.current is not None, timeout=60_000)
     assert window.inspect_tab.card.verdict_label.text() == "IA³"
-    QThreadPool.globalInstance().waitForDone(60_000)
+    ops.wait_idle(60)
 
 
 def test_igrag_gui_path_opens_an_adapter_in_inspect(tmp_path, adapters):

@@ -76,7 +76,7 @@ def test_a_method_s_group_is_built_when_first_shown_with_the_config_s_values(qtb
     """65 of the form's 105 fields sit in other methods' groups: start-up builds none of them,
     and a group built later shows the config's values and its problems as if it had been there."""
     from igrag_gui.core.config import Problem, load_config
-    from igrag_gui.ui.config_form import ConfigForm
+    from igrag_gui.ui.train.form.config_form import ConfigForm
 
     cfg, _ = load_config(make_config(raw="method: lora\nia3:\n  learning_rate: 0.05\n"
                                           "prefix_tuning:\n  num_virtual_tokens: 7\n"))

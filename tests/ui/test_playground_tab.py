@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 
 from igrag_gui.core.config import load_config
 from igrag_gui.core.training.events import Collect
@@ -195,7 +195,6 @@ def test_inspect_and_train_send_adapters_to_the_playground(qtbot, settings, adap
     tab = window.playground_tab
     qtbot.waitUntil(lambda: ready(tab) and tab.adapter_list.count() == 1, timeout=LONG)
     ops.wait_idle(60)
-    QThreadPool.globalInstance().waitForDone(60_000)
 
 
 def test_the_prompt_box_starts_with_a_validation_example(tab, qtbot):

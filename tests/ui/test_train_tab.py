@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
@@ -129,7 +130,7 @@ def test_train_from_the_tab_for_real(window, qtbot, tmp_path):
     with qtbot.waitSignal(tab.inspect_adapter, timeout=5000) as inspected:
         qtbot.mouseClick(tab.inspect_button, Qt.LeftButton)
     assert inspected.args == [str(tmp_path / "run")]
-    assert window.tabs.currentWidget() is window._inspect_host
+    assert window.tabs.currentWidget() is window._inspect_page
 
 
 def test_stop_then_resume_from_the_tab(window, qtbot, tmp_path):
@@ -247,9 +248,19 @@ def test_quitting_during_a_run_stops_it_and_leaves_no_child(window, qtbot, tmp_p
     assert window.isVisible() and window.quitting and tab.is_running()
     assert window.statusBar().currentMessage() == "Stopping… saving a resumable checkpoint, then quitting"
     assert window.windowTitle().startswith("Stopping… — ")
+    turns, times = [], {}
+    alive = QTimer(window)  # the GUI thread keeps turning its loop (painting) while the child stops
+    alive.timeout.connect(lambda: turns.append(window.isVisible()))
+    alive.start(20)
+    tab.runner.ended.connect(lambda *_: times.setdefault("child_ended", time.monotonic()), Qt.DirectConnection)
+    tab.running_changed.connect(lambda running: times.setdefault("closed", (time.monotonic(), window.isVisible())))
     with qtbot.waitSignal(tab.running_changed, timeout=120_000):
         pass  # the step in flight ends, the child saves and exits
+    alive.stop()
     assert not window.isVisible()  # closed by the run's end, in the same turn of the event loop
+    assert turns and all(turns)  # the loop ran while stopping, with the window up
+    closed_at, visible = times["closed"]
+    assert not visible and closed_at - times["child_ended"] < 2.0  # the bound: within 2 s of the end
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert any(p.name.startswith("checkpoint-") for p in (tmp_path / "run").iterdir())

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from igrag_gui.core.config import RunConfig
 from igrag_gui.core.config.judge import ConfigJudge
-from igrag_gui.ui.config_form import ConfigForm
+from igrag_gui.ui.train.form.config_form import ConfigForm
 
 
 @pytest.fixture

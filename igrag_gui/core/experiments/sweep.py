@@ -24,7 +24,7 @@ from filelock import FileLock
 from ..files.bounded import mask_secrets
 from ..errors import UserError
 from ..task_state import TaskState
-from .child import TrainChild, cli_command
+from .child import Child, child_argv
 from .heartbeat import Heartbeat, fail_stale_trials, storage_options
 from .runs import better, load_run, metric_name
 from .sweep_ranking import counts, ranking, replaced, write_csv
@@ -41,7 +41,7 @@ class SweepControl:
     """Stop requests from the CLI's Ctrl+C handler or the window (any thread)."""
 
     task: TaskState = field(default_factory=TaskState)  # its cancel request is the sweep's stop
-    child: TrainChild | None = None
+    child: Child | None = None
 
     def request_stop(self) -> None:
         self.task.cancel()
@@ -259,12 +259,8 @@ def run_trial(sweep: Sweep, trial: Any, values: dict[str, Any], run_dir: Path, r
     sets = list(sweep.overrides) + [f"{k}={flow(v)}" for k, v in values.items()] + [f"training.output_dir={run_dir}"]
     if seed is not None:
         sets.append(f"training.seed={seed}")
-    args = ["train", str(sweep.config), "--events", "-"] + [a for s in sets for a in ("--set", s)]
-    if resume:
-        args.append("--resume")
     # a launcher (torchrun, accelerate launch) runs the trial on several processes; rank 0 writes the events
-    child = TrainChild([*sweep.launcher, "-m", "igrag_gui", *args] if sweep.launcher else cli_command(*args),
-                       env=env)
+    child = Child(child_argv("train", sweep.config, sets=sets, resume=resume, launcher=sweep.launcher), env=env)
     control.child = child
     if control.task.cancelled():
         child.stop()

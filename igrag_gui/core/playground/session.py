@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from ..errors import UserError
+from ..task_state import TaskState
 from ..torch_thread import call as call_on_torch_thread, runs_on_torch_thread
 from .attach import (AdapterMeta, ModuleTable, base_name_warning, check_fits, check_task, default_name,
                      read_adapter)
@@ -434,9 +435,9 @@ class Session:
         return settings
 
     def stream(self, prompt: str, settings: GenerationSettings | None = None, adapter: str | None = None,
-               stop: threading.Event | None = None) -> TextStream:
+               state: TaskState | None = None) -> TextStream:
         """Start generating from ``prompt`` with ``adapter`` (None: the base model) and return the
-        ``TextStream``: iterate it for text pieces, ``stop()`` it (or set ``stop``) to end it at
+        ``TextStream``: iterate it for text pieces, ``stop()`` it (or cancel ``state``) to end it at
         once, read ``.stats`` (``StreamStats``) at the end. Beam search cannot stream: its text
         arrives whole. Raises ``UserError`` (empty prompt, bad settings, busy model) before
         anything runs. (The GUI's asyncio twin is ``stream.AsyncTextStream``.)"""
@@ -446,7 +447,7 @@ class Session:
         use = self.begin_exclusive(BUSY_GENERATING)
         try:
             return TextStream(lambda streamer, criteria: use.stream(prepared, settings, adapter, streamer, criteria),
-                              self.tokenizer, self._tok_lock, use.end, stop, prepared.truncated,
+                              self.tokenizer, self._tok_lock, use.end, state, prepared.truncated,
                               prepared.n_tokens, adapter, settings.streams)
         except BaseException:
             use.end()

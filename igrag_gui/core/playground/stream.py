@@ -3,9 +3,9 @@
 ``TextStream`` (the CLI's, headless) runs ``model.generate`` on the torch thread (``torch_thread``:
 one long-lived thread keeps PyTorch's OpenMP helpers spinning) with a transformers
 ``TextIteratorStreamer`` (subclassed to count tokens and time the first one) and a
-``StoppingCriteria`` that reads a ``threading.Event``. Iterating yields text pieces; ``stop()``
-(or setting the event) ends the iteration at once and the generation thread after its current
-step; ``stats`` holds the figures.
+``StoppingCriteria`` that reads a ``TaskState``'s cancel request. Iterating yields text pieces;
+``stop()`` (or cancelling the state) ends the iteration at once and the generation thread after its
+current step; ``stats`` holds the figures.
 
 ``AsyncTextStream`` (the GUI's) is its asyncio twin: transformers' ``AsyncTextIteratorStreamer``
 read with ``async for`` on the event loop's thread, while ``run(state)`` generates on a worker
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .. import torch_thread
+from ..task_state import TaskState
 
 POLL_SECONDS = 0.02  # how often a waiting iterator looks at the stop event
 FLUSH_SECONDS = 0.03  # text reaches the reader at most ~33 times a second (a screen shows 60)
@@ -124,13 +125,10 @@ def _make_streamer(tokenizer: Any, tokenizer_lock: Any, on_token: Callable[[int]
     return CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
 
-def make_stop_criteria(stop: threading.Event | Callable[[], bool]) -> Any:
-    """Criteria that end generation once ``stop`` is set (an event) or returns True (a callable,
-    e.g. ``TaskState.cancelled``)."""
+def make_stop_criteria(is_set: Callable[[], bool]) -> Any:
+    """Criteria that end generation once ``is_set`` (``TaskState.cancelled``) returns True."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
-
-    is_set = stop.is_set if isinstance(stop, threading.Event) else stop
 
     class EventStop(StoppingCriteria):
         """Stops every sequence once ``stop`` says so (checked after each generated token; the
@@ -154,17 +152,17 @@ class TextStream:
 
     Made by ``Session.stream``; the session's model lock is already held and is released by the
     generation thread when it ends. Iterate it from one thread. To stop it from another thread
-    (a GUI's Stop button), set the ``stop`` event given to ``Session.stream``: that never blocks,
+    (a GUI's Stop button), cancel the ``state`` given to ``Session.stream``: that never blocks,
     and the iterating thread ends within ``POLL_SECONDS``; ``stop()`` also waits for the
     generation thread to finish its current step (milliseconds to a forward pass), after which
     the model is free. ``stats`` is live while it runs and final once iteration has ended;
-    ``text`` is everything yielded so far. An event that is already set ends it at once.
+    ``text`` is everything yielded so far. A state already cancelled ends it at once.
     """
 
     def __init__(self, run: Callable[[Any, Any], None], tokenizer: Any, tokenizer_lock: Any,
-                 release: Callable[[], None], stop: threading.Event | None, truncated: bool,
+                 release: Callable[[], None], state: TaskState | None, truncated: bool,
                  prompt_tokens: int, adapter: str | None, streaming: bool):
-        self._stop = stop if stop is not None else threading.Event()
+        self._state = state if state is not None else TaskState()
         self._clock = StreamClock()
         self._truncated, self._prompt_tokens, self._adapter = truncated, prompt_tokens, adapter
         self._error: BaseException | None = None
@@ -186,7 +184,7 @@ class TextStream:
     # ----------------------------------------------------------------------- generation thread
     def _work(self, run: Callable[[Any, Any], None]) -> None:
         try:
-            whole = run(self._streamer, make_stop_criteria(self._stop))
+            whole = run(self._streamer, make_stop_criteria(self._state.cancelled))
             if self._streamer is None:  # beam search: no streaming, the text arrives whole
                 text, n = whole
                 self._clock.on_token(n)
@@ -195,7 +193,7 @@ class TextStream:
             self._error = exc
         finally:
             self._clock.finish()
-            self._stopped = self._stop.is_set()
+            self._stopped = self._state.cancelled()
             self._release()
             self._queue.put(self._stop_signal)
 
@@ -207,7 +205,7 @@ class TextStream:
         while True:
             if self._finished:
                 raise StopIteration
-            if self._stop.is_set():
+            if self._state.cancelled():
                 self._finish()
                 raise StopIteration
             try:
@@ -231,7 +229,7 @@ class TextStream:
     def stop(self) -> None:
         """End the generation now: iteration stops at once, the thread after its current step.
         Returns when the thread has ended (the session's lock is then free)."""
-        self._stop.set()
+        self._state.cancel()
         if not self._finished:
             self._join()
             self._finished = True
@@ -251,7 +249,7 @@ class TextStream:
     @property
     def stats(self) -> StreamStats:
         return self._clock.stats(truncated=self._truncated, prompt_tokens=self._prompt_tokens,
-                                 stopped=self._stopped or (self._clock.end is None and self._stop.is_set()),
+                                 stopped=self._stopped or (self._clock.end is None and self._state.cancelled()),
                                  adapter=self._adapter)
 
 

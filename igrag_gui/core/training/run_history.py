@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import error_lines
 from ..metrics.names import METRICS, describe as describe_scores, format_score, label as metric_label
 
 if TYPE_CHECKING:
@@ -294,7 +295,7 @@ class RunHistory:
         if isinstance(closing, Failed):
             return Outcome("failed", describe(closing) or "",
                            details=(closing.details + "\n\n" + tail).strip())
-        errors = [line[len("igrag: error: "):] for line in tail.splitlines() if line.startswith("igrag: error: ")]
+        errors = error_lines(tail.splitlines())
         if errors:
             text = "Training could not start: " + " ".join(errors)
         else:

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.metrics.names import METRICS
 from ...core.metrics.names import label as metric_label
@@ -73,37 +73,6 @@ def _lr_axis(pg: Any) -> Any:
     return _LrAxis("left")
 
 
-def _header_legend(pg: Any, plot: Any, columns: int) -> Any:
-    """A legend laid out in ``plot``'s title row, above its view box: it takes its own room
-    instead of floating over the data, and cannot be dragged back onto it. Named curves added to
-    ``plot`` join it (``plot.legend``). The row keeps its height while the legend is hidden, so
-    the plot does not jump when the first entry appears."""
-
-    class _HeaderLegend(pg.LegendItem):
-        def updateSize(self) -> None:  # noqa: N802 - pyqtgraph naming
-            self.updateGeometry()  # the plot's layout places it from its size hint (pyqtgraph sets a geometry at 0, 0)
-
-        def hoverEvent(self, ev) -> None:  # noqa: N802 - no drag to accept
-            pass
-
-        def mouseDragEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph would re-anchor it over the data
-            ev.ignore()
-
-    legend = _HeaderLegend(colCount=columns, frame=False, horSpacing=4)
-    legend.layout.setContentsMargins(4, 1, 2, 1)  # the style's default (9 px) would make the row twice as tall
-    layout = plot.layout
-    layout.removeItem(plot.titleLabel)  # the plots have no titles: the legend takes the title's cell
-    plot.titleLabel.setVisible(False)
-    policy = QSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-    policy.setRetainSizeWhenHidden(True)
-    legend.setSizePolicy(policy)
-    layout.addItem(legend, 0, 1)
-    layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    layout.setRowMaximumHeight(0, 1e6)  # PlotItem fixes the empty title row at 0 px
-    plot.legend = legend
-    return legend
-
-
 class RunChart(QWidget):
     """Loss (raw, smoothed, eval), learning rate and caption metrics over the step axis."""
 
@@ -124,6 +93,8 @@ class RunChart(QWidget):
         if self.plots is not None:
             return
         import pyqtgraph as pg
+
+        from ..widgets.themed_plot import header_legend
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumHeight(240)
@@ -149,12 +120,12 @@ class RunChart(QWidget):
         self.metric_plot.setXLink(self.loss_plot)
         self.loss_plot.getViewBox().setMouseEnabled(x=True, y=True)
 
-        self.loss_legend = _header_legend(pg, self.loss_plot, columns=3)
+        self.loss_legend = header_legend(self.loss_plot, columns=3)
         self.raw_loss_curve = self.loss_plot.plot(name="loss")
         self.smooth_loss_curve = self.loss_plot.plot(name="loss (smoothed)")
         self.eval_loss_curve = self.loss_plot.plot(name="eval loss", symbol="o", symbolSize=7, antialias=True)
         self.lr_curve = self.lr_plot.plot()
-        self.metric_legend = _header_legend(pg, self.metric_plot, columns=4)  # 8 metrics: two rows at most
+        self.metric_legend = header_legend(self.metric_plot, columns=4)  # 8 metrics: two rows at most
         # one curve per caption metric; each joins the legend when it first has a point
         self.metric_curves = {m: self.metric_plot.plot(symbol="o", symbolSize=6, antialias=True) for m in METRICS}
         self.best_marker = self.metric_plot.plot(pen=None, symbol="star", symbolSize=15)

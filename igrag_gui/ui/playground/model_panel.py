@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLis
                                QPushButton, QVBoxLayout, QWidget)
 
 from ...resources import demo_model_path
-from ..model_picker import ModelPicker
+from ..train.form.model_picker import ModelPicker
 from ..theme import status_hex
 
 NAME_ROLE = Qt.ItemDataRole.UserRole

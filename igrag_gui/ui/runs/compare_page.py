@@ -57,7 +57,7 @@ class ComparePage(QWidget):
 
     # ------------------------------------------------------------------------------ building
     def _build(self) -> None:
-        from ..themed_plot import ThemedPlot  # pyqtgraph, imported as the page is built
+        from ..widgets.themed_plot import ThemedPlot, header_legend  # pyqtgraph, imported as the page is built
 
         self.run_list = QListWidget()
         self.run_list.setSelectionMode(QAbstractItemView.ExtendedSelection)
@@ -95,7 +95,7 @@ class ComparePage(QWidget):
         self.x_box.addItems(list(X_AXES))
         self.x_box.currentIndexChanged.connect(lambda _i: self.redraw())
         self.plot = ThemedPlot()
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = header_legend(self.plot.getPlotItem(), columns=3)  # above the data, never over a curve
         self.plot.apply_palette()  # the legend too
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Curve:"))

@@ -21,7 +21,7 @@ HINT = ("Tick runs that evaluated on validation data: each metric is drawn with 
 class IntervalsView(QWidget):
     def __init__(self, colors: tuple[str, ...], parent: QWidget | None = None):
         super().__init__(parent)
-        from ..themed_plot import ThemedPlot
+        from ..widgets.themed_plot import ThemedPlot
 
         self.colors = colors
         self.runs: list[Run] = []

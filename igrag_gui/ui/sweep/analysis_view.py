@@ -13,7 +13,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from ..themed_plot import ThemedPlot
+from ..widgets.themed_plot import ThemedPlot
 
 
 def _positions(values: list[Any]) -> tuple[list[float], list[tuple[float, str]]]:

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from ...core.files.bounded import yaml_load
 from ...core.config import RunConfig
-from ...core.errors import UserError
+from ...core.errors import UserError, error_lines
 from ...core.experiments.sweep_spec import SAMPLERS, computed_metrics, load_sweep
 from ...core.experiments.tables import cell
 
@@ -59,6 +59,7 @@ class SweepPage(QWidget):
     open_inspect = Signal(str)
     open_playground = Signal(str)
     status_message = Signal(str)
+    running_changed = Signal(bool)  # a sweep child started (True) or ended (False)
 
     def __init__(self, config: Callable[[], RunConfig], settings: QSettings | None = None,
                  parent: QWidget | None = None):
@@ -80,7 +81,7 @@ class SweepPage(QWidget):
     def _build(self) -> None:
         import pyqtgraph as pg
 
-        from ..themed_plot import ThemedPlot
+        from ..widgets.themed_plot import ThemedPlot
 
         self.space_table = QTableWidget(len(FIELDS) + 1, 2)
         self.space_table.setHorizontalHeaderLabels(["field (tick to vary)", "values: 4, 8, 16  or  1e-4 .. 3e-3 log"])
@@ -237,7 +238,8 @@ class SweepPage(QWidget):
         path = self.sweep_file if resume else self.write_sweep()
         if path is None:
             return False
-        from .sweep_runner import SweepRunner, sweep_command
+        from ...core.experiments.child import child_argv
+        from ..child_runner import ChildRunner
 
         self.sweep_file = path
         self.settings.setValue(LAST_KEY, str(path))
@@ -245,10 +247,11 @@ class SweepPage(QWidget):
             self.queue_table.setRowCount(0)
             self.rows = {}
             self.best_run = None
-        self.runner = SweepRunner(sweep_command(path, resume), self)
+        self.runner = ChildRunner(child_argv("sweep", path, resume=resume), "sweep", parent=self)
         self.runner.event_received.connect(self._on_event)
         self.runner.ended.connect(self._on_ended)
         self.runner.start()
+        self.running_changed.emit(True)
         self._update_buttons()
         self.status_message.emit("Sweep resumed" if resume else "Sweep started")
         return True
@@ -260,15 +263,10 @@ class SweepPage(QWidget):
             self.stop_button.setEnabled(False)
             self.status_message.emit("Stopping the sweep after the current trial saves a checkpoint…")
 
-    def stop_and_wait(self, timeout_ms: int = 120_000) -> None:
-        runner = self.runner
-        if runner is None:
-            return
-        runner.request_stop()
-        if not runner.wait(timeout_ms):
-            runner.kill()
-            runner.wait(10_000)
-        QCoreApplication.processEvents()  # deliver the runner's ended signal: the page settles now
+    def kill(self) -> None:
+        """End a sweep child that did not stop when asked (its trials' checkpoints stay)."""
+        if self.runner is not None:
+            self.runner.kill()
 
     def _row(self, number: int) -> int:
         if number not in self.rows:
@@ -310,9 +308,11 @@ class SweepPage(QWidget):
             runner.wait(5000)
             runner.deleteLater()
         if code != 0:
-            self.problems_label.setText(tail or f"The sweep process exited with code {code}.")
+            why = error_lines(tail.splitlines()) or tail.splitlines()[-5:]
+            self.problems_label.setText("\n".join(why) or f"The sweep process exited with code {code}.")
         self._show_csv()
         self._update_buttons()
+        self.running_changed.emit(False)
         self.status_message.emit("Sweep finished" if code == 0 else "Sweep ended with an error")
 
     def ranking(self) -> list[dict[str, str]]:

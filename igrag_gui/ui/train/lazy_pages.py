@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QListWidget, QPushButton, QTableWidget, QWidget
 
-from .commands import run_folders
+from ...core.experiments.runs import config_run_folders
 from .data_page import DataPage
 
 
@@ -48,13 +48,13 @@ class LazyPages:
     def _build_runs_page(self) -> QWidget:
         from ..runs.runs_page import RunsPage
 
-        self._runs = RunsPage(lambda: run_folders(self.config()))
+        self._runs = RunsPage(lambda: config_run_folders(self.config()))
         return self._runs
 
     def _build_compare_page(self) -> QWidget:
         from ..runs.compare_page import ComparePage
 
-        self._compare = ComparePage(lambda: run_folders(self.config()), self.settings)
+        self._compare = ComparePage(lambda: config_run_folders(self.config()), self.settings)
         self._compare.open_inspect.connect(self.inspect_adapter)
         self._compare.open_playground.connect(self.try_adapter)
         self._compare.status_message.connect(self.status_message)

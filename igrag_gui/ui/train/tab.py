@@ -2,7 +2,7 @@
 preview, and runs. Data flows one way: the form edits a ``RunConfig``; ``RunConfig.validate()``
 judges it (the tab paints the problems and disables Start with the reason); background tasks read
 the model's config.json (module names, parameter counts), the data file (preview) and probe the
-run (``EstimateBox``); a ``TrainingRunner`` runs ``igrag train`` in a child process and streams
+run (``EstimateBox``); a ``ChildRunner`` runs ``igrag train`` in a child process and streams
 its events into the live view, whose ``RunHistory`` says how the run ended (``OutcomePanel``). The
 tab's busy state is its fields (``runner``); the widgets only show it."""
 
@@ -18,15 +18,14 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ...core.config import Problem, RunConfig, load_config
+from ...core.config import Problem, RunConfig, load_config, train_command
 from ...core.config.judge import ConfigJudge
 from ...core.errors import UserError
-from ..config_form import ConfigForm
-from ..lazy_page import LazyPage
+from .form.config_form import ConfigForm
+from ..widgets.lazy_page import LazyPage
 from ..live import LiveView
 from ..theme import status_hex
 from ..workers import after_first_paint, painted
-from .commands import command_line
 from .data_page import read_preview
 from .estimate_box import EstimateBox
 from .lazy_pages import LazyPages
@@ -38,7 +37,7 @@ if TYPE_CHECKING:  # imported when a run starts: not needed for the first frame
     from ...core.data.preview import DataPreview
     from ...core.training.events import Event
     from ...core.training.run_history import Outcome
-    from ..training_runner import TrainingRunner
+    from ..child_runner import ChildRunner
 
 DEBOUNCE_MS = 250
 
@@ -74,7 +73,7 @@ class TrainTab(LazyPages, WindowSeams, QWidget):
         self.model_note: str | None = None  # a model whose own code is not run to describe it
         self.stats_problem: str | None = None  # why the last parameter count failed, shown in the box
         self.model_key: tuple | None = None
-        self.runner: TrainingRunner | None = None  # a run is going: the tab's busy state
+        self.runner: ChildRunner | None = None  # a run is going: the tab's busy state
         self.run_config_file: Path | None = None
         self.outcome: Outcome | None = None  # how the last run ended
         self.stopping = False  # Stop was asked; the child is saving its checkpoint
@@ -363,9 +362,12 @@ class TrainTab(LazyPages, WindowSeams, QWidget):
         self.outcome, self.stopping = None, False
         self._show_past(cfg.output_path / "metrics.jsonl" if resume else None)
         self.outcome_panel.show_outcome(None)
-        from ..training_runner import TrainingRunner, training_command
+        from ...core.experiments.child import child_argv
+        from ...core.training.events import event_from_dict
+        from ..child_runner import ChildRunner
 
-        self.runner = TrainingRunner(training_command(self.run_config_file, resume, max_steps, scratch), self)
+        self.runner = ChildRunner(child_argv("train", self.run_config_file, resume=resume, max_steps=max_steps,
+                                             scratch=scratch), "training", parse=event_from_dict, parent=self)
         self.runner.event_received.connect(self._on_event)
         self.runner.line_received.connect(self.live.append_log)
         self.runner.ended.connect(self._on_ended)
@@ -430,7 +432,7 @@ class TrainTab(LazyPages, WindowSeams, QWidget):
         return self._sweep_page.is_built and self._sweep.is_running()
 
     def copy_command(self, launcher: str) -> str:
-        text = command_line(self.config(), self.saved, launcher)
+        text = train_command(self.config(), self.saved, launcher)
         QGuiApplication.clipboard().setText(text)
         self.status_message.emit(f"Copied: {text}")
         return text

@@ -49,6 +49,11 @@ class WindowSeams:
         if self.runner is not None:
             self.runner.kill()
 
-    def stop_sweep_and_wait(self) -> None:
+    def stop_sweep(self) -> None:
+        """Ask the sweep to stop after its current trial saves a checkpoint (returns at once)."""
         if self._sweep_page.is_built:
-            self.sweep_page.stop_and_wait()
+            self.sweep_page.stop()
+
+    def kill_sweep(self) -> None:
+        if self._sweep_page.is_built:
+            self.sweep_page.kill()

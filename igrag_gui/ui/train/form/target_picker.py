@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
 )
 
-from .theme import status_color
+from ...theme import status_color
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 VISIBLE_ROWS = 8

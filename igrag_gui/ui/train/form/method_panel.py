@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ..core.methods.registry import METHOD_SPECS, METHODS
+from ....core.methods.registry import METHOD_SPECS, METHODS
 
 
 class MethodPanel(QWidget):

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QSizePolicy
 
 
 class ThemedPlot(pg.PlotWidget):
@@ -49,3 +50,34 @@ class ThemedPlot(pg.PlotWidget):
     def line_color(self) -> QColor:
         """A neutral line colour that reads on this background."""
         return self.palette().color(QPalette.ColorRole.Text)
+
+
+def header_legend(plot: Any, columns: int) -> Any:
+    """A legend laid out in ``plot``'s (a ``PlotItem``'s) title row, above its view box: it takes its own room
+    instead of floating over the data, and cannot be dragged back onto it. Named curves added to
+    ``plot`` join it (``plot.legend``). The row keeps its height while the legend is hidden, so
+    the plot does not jump when the first entry appears."""
+
+    class _HeaderLegend(pg.LegendItem):
+        def updateSize(self) -> None:  # noqa: N802 - pyqtgraph naming
+            self.updateGeometry()  # the plot's layout places it from its size hint (pyqtgraph sets a geometry at 0, 0)
+
+        def hoverEvent(self, ev) -> None:  # noqa: N802 - no drag to accept
+            pass
+
+        def mouseDragEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph would re-anchor it over the data
+            ev.ignore()
+
+    legend = _HeaderLegend(colCount=columns, frame=False, horSpacing=4)
+    legend.layout.setContentsMargins(4, 1, 2, 1)  # the style's default (9 px) would make the row twice as tall
+    layout = plot.layout
+    layout.removeItem(plot.titleLabel)  # the plots have no titles: the legend takes the title's cell
+    plot.titleLabel.setVisible(False)
+    policy = QSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    policy.setRetainSizeWhenHidden(True)
+    legend.setSizePolicy(policy)
+    layout.addItem(legend, 0, 1)
+    layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    layout.setRowMaximumHeight(0, 1e6)  # PlotItem fixes the empty title row at 0 px
+    plot.legend = legend
+    return legend

@@ -194,7 +194,7 @@ def editor_parts(key: str, meta: dict, base_dir: Callable[[], Path]) -> dict:
     elif key == "training.metrics":
         return names_editor("bleu4, cider (any of: bleu1-4, meteor, rouge_l, cider, spice)")
     elif key == "training.metric_for_best_model":
-        from ..core.metrics.names import METRICS
+        from ....core.metrics.names import METRICS
 
         return choice_editor(METRICS)
     elif "choices" in meta:
@@ -399,8 +399,8 @@ def yaml_editor() -> dict:
             return None
         import yaml  # when a value is read, not when the form is built
 
-        from ..core.files.bounded import yaml_load
-        from ..core.errors import UserError
+        from ....core.files.bounded import yaml_load
+        from ....core.errors import UserError
 
         try:
             return yaml_load(text, "the value")

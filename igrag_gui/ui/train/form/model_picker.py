@@ -16,14 +16,14 @@ from PySide6.QtWidgets import (
     QComboBox, QCompleter, QFileDialog, QHBoxLayout, QPushButton, QSizePolicy, QWidget,
 )
 
-from ..core.models.hub_cache import cached_model_ids
-from .workers import after_first_paint
+from ....core.models.hub_cache import cached_model_ids
+from ...workers import after_first_paint
 
 DEMO_LABEL = "Demo model (bundled)"
 
 
 def _demo_model_path() -> str:
-    from ..resources import demo_model_path
+    from ....resources import demo_model_path
 
     return str(demo_model_path())
 

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QScrollArea, QSizePolicy, QSlider, QVBoxLayout, QWidget,
 )
 
-from ..core.config import SECTION_CLASSES, Problem, RunConfig, field_specs
-from ..core.methods.registry import METHOD_SPECS, METHODS
-from .form_editors import FieldWidgets, editor_parts, field_label
+from ....core.config import SECTION_CLASSES, Problem, RunConfig, field_specs
+from ....core.methods.registry import METHOD_SPECS, METHODS
+from .editors import FieldWidgets, editor_parts, field_label
 from .method_panel import MethodPanel
-from .theme import status_hex
+from ...theme import status_hex
 
 SECTION_TITLES = {"model": "Model", "data": "Data", "training": "Training", "lora": "LoRA",
                   **{m: METHOD_SPECS[m].title[:1].upper() + METHOD_SPECS[m].title[1:]

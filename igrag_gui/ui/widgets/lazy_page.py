@@ -16,6 +16,7 @@ class LazyPage(QWidget):
     def __init__(self, build: Callable[[], QWidget], parent: QWidget | None = None):
         super().__init__(parent)
         self._build: Callable[[], QWidget] | None = build
+        self._content: QWidget | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -26,7 +27,14 @@ class LazyPage(QWidget):
     def ensure_built(self) -> None:
         if self._build is not None:
             build, self._build = self._build, None  # a build that asks for itself must not recurse
-            self.layout().addWidget(build())
+            self._content = build()
+            self.layout().addWidget(self._content)
+
+    def content(self) -> QWidget:
+        """The page's widget, built now if it has not been."""
+        self.ensure_built()
+        assert self._content is not None
+        return self._content
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         self.ensure_built()

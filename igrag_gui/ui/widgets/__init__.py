@@ -1,0 +1,1 @@
+"""Small widgets the tabs share: a page built on first show, a plot in the palette."""
