@@ -76,7 +76,7 @@ def serve(side: str, base: str, adapter: str, tokens: int) -> None:
     prompt = json.loads(resource_path("demo", "data", "val.jsonl").read_text().splitlines()[0])["prompt"]
     n = tokens
     if side == "ours":
-        session = Session.load(base)
+        session = Session.load(base, demo_folder=demo_model_path())
         name = session.add_adapter(adapter, name="fresh")
         settings = GenerationSettings(max_new_tokens=n, min_new_tokens=n)
 

@@ -515,3 +515,13 @@ def test_streams_generate_on_the_torch_thread_and_arrive_in_fewer_longer_pieces(
     # a stream read on the torch thread itself generates beside it instead of waiting for itself
     beside = torch_thread.call(lambda: "".join(session.stream(prompts[0], settings, "demo")))
     assert beside.strip() == whole and threads[-1] == "igrag-generate"
+
+
+def test_demo_names_the_folder_its_client_passes_and_nothing_without_one(tmp_path):
+    from igrag_gui.core.playground.session import resolve_base
+
+    assert resolve_base("demo", demo_model_path()).folder == demo_model_path().resolve()
+    with pytest.raises(UserError) as caught:
+        resolve_base("demo")
+    assert str(caught.value) == ("'demo' names the app's demo model, which is not offered here; give a model "
+                                 "folder or a Hugging Face id")

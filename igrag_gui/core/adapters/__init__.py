@@ -12,10 +12,30 @@ Every problem with the user's files is a ``UserError``; nothing here imports tor
 
 from __future__ import annotations
 
-from .build import inspect_path
-from .compare import Comparison, compare
-from .report import AdapterReport, TensorInfo
-from .weight_stats import ModuleStats, WeightStats, weight_stats
+from typing import TYPE_CHECKING, Any
+
+# Lazy (PEP 562): routing a path (``adapters.files``) or reading a header must not load the
+# inspector, and nothing here may import torch at import time.
+_NAMES = {"inspect_path": "build", "Comparison": "compare", "compare": "compare", "AdapterReport": "report",
+          "TensorInfo": "report", "ModuleStats": "weight_stats", "WeightStats": "weight_stats",
+          "weight_stats": "weight_stats"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import inspect_path
+    from .compare import Comparison, compare
+    from .report import AdapterReport, TensorInfo
+    from .weight_stats import ModuleStats, WeightStats, weight_stats
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["AdapterReport", "Comparison", "ModuleStats", "TensorInfo", "WeightStats", "compare",
            "inspect_path", "weight_stats"]

@@ -39,7 +39,7 @@ from .exclusive import BUSY_GENERATING, ModelLock, ModelUse
 from .settings import GenerationSettings
 from .stream import AsyncTextStream, TextStream
 
-DEMO = "demo"  # Session.load("demo") opens the bundled demo model
+DEMO = "demo"  # Session.load("demo", demo_folder=...) opens the demo model its client names
 BASE_LABEL = "base"  # the base model's label in side-by-side and batch results
 EMPTY_PROMPT = ("the prompt is empty; type the text the model should answer (an IGRAG prompt lists "
                 "the captions of similar images and the detected objects)")
