@@ -129,3 +129,10 @@ def test_one_vocabulary_for_background_work():
     sources = {p: p.read_text() for p in (ROOT / "igrag_gui").rglob("*.py")}
     assert [(p.relative_to(ROOT).as_posix(), word) for p, text in sources.items() for word in retired
             if word in text] == []
+
+
+def test_no_module_is_over_500_lines():
+    tracked = [p for folder in ("igrag_gui", "tests", "tools", "benchmarks", "scripts", "packaging")
+               for p in (ROOT / folder).rglob("*.py")]
+    long = {p.relative_to(ROOT).as_posix(): n for p in tracked if (n := len(p.read_text().splitlines())) > 500}
+    assert long == {}

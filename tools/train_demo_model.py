@@ -396,59 +396,8 @@ def pretrain(model, objectives: Objectives, held_out: dict, settings: TrainSetti
 # Saving
 # --------------------------------------------------------------------------------------------
 
-MODEL_CARD = """\
----
-language: en
-library_name: transformers
-pipeline_tag: text2text-generation
-tags: [t5, flan-t5-style, demo, igrag, image-captioning]
----
-
-# igrag-gui demo model (tiny FLAN-T5-style T5)
-
-A miniature `T5ForConditionalGeneration` made from scratch for igrag-gui's offline demo. It is
-**not** a captioning model yet: it only knows how to read IGRAG-style text and write fluent
-COCO-style caption sentences. Fine-tuning a LoRA adapter on `resources/demo/data/train.jsonl`
-(about a minute on a laptop CPU) teaches it the IGRAG task: retrieved captions of similar images
-plus detected objects -> one caption.
-
-## How it was made
-
-`python tools/train_demo_model.py --seed {seed}` (deterministic; {steps} steps, batch {batch},
-AdamW lr {lr}, warmup {warmup} then cosine decay, {threads} CPU threads, a few minutes).
-
-* **Tokenizer**: Unigram over `▁`-prefixed words (SentencePiece/T5 style), trained with the
-  `tokenizers` library on the training split's prompts and captions; {vocab} ids: `<pad>`=0,
-  `</s>`=1, `<unk>`=2, then the pieces, then `<extra_id_{last}>` ... `<extra_id_0>` as the last ids.
-  Loads as `T5Tokenizer` and appends `</s>` like T5.
-* **Model**: T5 with gated-GELU feed-forward like FLAN-T5 (Linear modules `q`, `k`, `v`, `o`,
-  `wi_0`, `wi_1`, `wo`): d_model {d_model}, d_kv {d_kv}, {heads} heads, d_ff {d_ff}, {enc} encoder
-  and {dec} decoder layers, {buckets} relative-attention buckets, tied input/output embeddings
-  (transformers 5 always ties T5's), {params:,} parameters, float32.
-* **Objective** (generic; the prompt -> caption task is never trained), share of batches:
-  {mix}.
-  "prompt spans" and "caption spans" are T5 span corruption (prompts with 2-15% noise, captions
-  with 15%); "denoise" rebuilds a caption from a copy with words dropped, replaced or swapped and
-  sometimes a span masked by a sentinel (`Denoise: ...`, BART-style); "unshuffle" rebuilds it
-  from its shuffled words (`Reorder: ...`); "continuation" continues it from its first words
-  (`Continue: ...`). Text: the training split only (prompts, reference captions and normalised
-  retrieved captions). No dropout while pretraining; the saved config has dropout 0.1.
-* **What to expect**: given a raw IGRAG prompt the base model answers like T5 span corruption
-  (a word or two), not with a caption. A LoRA adapter (r 16 on all of `q k v o wi_0 wi_1 wo`)
-  trained for two epochs of the demo data learns the task in about a minute on a laptop CPU;
-  see `tools/README.md` for measured BLEU-4.
-* **Final held-out losses** (validation split text, per objective): {losses}.
-
-## Use
-
-```python
-from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-tok = AutoTokenizer.from_pretrained("resources/demo/model")
-model = AutoModelForSeq2SeqLM.from_pretrained("resources/demo/model")
-```
-
-Generation defaults (`generation_config.json`): greedy, `max_new_tokens` 40.
-"""
+# The model card is a template beside this script ({seed}, {steps}, ... filled by main).
+MODEL_CARD = (Path(__file__).resolve().parent / "demo_model_card.md").read_text(encoding="utf-8")
 
 
 def save(model, tokenizer, out: Path, card: str) -> None:
