@@ -7,6 +7,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -68,3 +69,18 @@ def make_flan_t5_small(folder: Path) -> Path:
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(demo / name, folder / name)
     return folder
+
+
+def gemm_peak(n: int = 2048, calls: int = 8, repeats: int = 5) -> float:
+    """The best fp32 matmul rate in GFLOP/s."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            torch.mm(a, b)
+        best = max(best, 2 * n ** 3 * calls / (time.perf_counter() - start) / 1e9)
+    return best

@@ -2,7 +2,7 @@
 (the adapter merged and converted, ``core/playground/engines.py``) on the same images.
 
     .venv/bin/python benchmarks/caption_speed.py [--rounds 9] [--size demo|small] [--images 48]
-        [--batch 16] [--tokens 24] [--threads N]
+        [--batch 16] [--tokens 24] [--threads N] [--quantization int8]
 
 Sizes: the demo model (1.5M parameters) or a FLAN-T5-small-shaped model with random weights (77M;
 built into a temporary folder, nothing downloaded), each with a fresh LoRA (r 16 on q and v,
@@ -13,7 +13,9 @@ split; greedy decoding with ``max_new_tokens = --tokens`` (24: IGRAG's target le
 Both sides run in this process through the code ``igrag eval`` uses (``ModelUse.generate`` and
 ``Ct2Captioner.generate``), rounds alternating which side goes first. Printed: each round's
 seconds per side with medians and min-max, images/s, the conversion time (done once, cached
-after), the share of identical captions, and last ``caption speed ratio: X (greedy, float32,
+after), the share of identical captions, a roofline (the FLOPs of the base model's linear layers in
+one pass, counted with forward hooks, against the fp32 GEMM peak measured in the same run: the
+most any engine doing that work could gain), and last ``caption speed ratio: X (greedy, float32,
 SIZE)``: the median of the per-round ratios transformers/ct2 (above 1: CTranslate2 is faster).
 """
 
@@ -44,6 +46,28 @@ def fresh_lora(folder: Path, base: Path) -> Path:
     return folder
 
 
+def linear_flops(model, run) -> float:
+    """Multiply-add FLOPs (2 per multiply-add) of the base model's linear layers in ``run()``, as
+    the model computes them (padding included): what an engine with the adapter merged must do at
+    least. LoRA's own small matrices (``lora_*``) and attention scores are not counted, so this is
+    a lower bound of the work."""
+    import torch
+
+    total = [0.0]
+
+    def hook(module, inputs, _output):
+        total[0] += 2.0 * (inputs[0].numel() // module.in_features) * module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(hook) for name, m in model.named_modules()
+               if isinstance(m, torch.nn.Linear) and "lora_" not in name]
+    try:
+        run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return total[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -52,13 +76,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--tokens", type=int, default=24)
     parser.add_argument("--threads", type=int, default=None, help="torch and CTranslate2 threads (default: torch's)")
+    parser.add_argument("--quantization", default=None, help="CTranslate2's weights (int8, int8_float32, ...; "
+                                                             "default float32, as transformers)")
     args = parser.parse_args()
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
     import torch
 
-    from benchmarks._common import make_flan_t5_small, spread
+    from benchmarks._common import gemm_peak, make_flan_t5_small, spread
     from igrag_gui.core.playground import GenerationSettings, Session
     from igrag_gui.core.playground.engines import prepare
     from igrag_gui.resources import demo_model_path, resource_path
@@ -88,13 +114,15 @@ def main() -> None:
         name = session.add_adapter(fresh_lora(Path(tmp) / "lora", base), name="lora")
         with session.exclusive("the benchmark is using the model") as use:
             started = time.perf_counter()
-            engine = prepare(session, use, [name], settings, "ct2", None)[0]
+            engine = prepare(session, use, [name], settings, "ct2", args.quantization)[0]
             convert_s = time.perf_counter() - started
             if engine.captioner is None:
                 raise SystemExit(f"CTranslate2 cannot run here: {engine.reason}")
             sides = {"transformers": lambda: use.generate(prompts, settings, name, args.batch),
                      "ct2": lambda: engine.captioner.generate(prompts, args.tokens, args.batch)}
             outputs = {side: run() for side, run in sides.items()}  # warm-up, and the captions compared
+            flops = linear_flops(session.model, sides["transformers"])  # counted apart, not timed
+            peak_before = gemm_peak()
             times: dict[str, list[float]] = {"transformers": [], "ct2": []}
             for r in range(args.rounds):
                 for side in (("transformers", "ct2") if r % 2 == 0 else ("ct2", "transformers")):
@@ -102,19 +130,30 @@ def main() -> None:
                     texts = sides[side]()
                     times[side].append(time.perf_counter() - start)
                     assert texts == outputs[side], f"{side} changed its captions between rounds"
+            peak = max(peak_before, gemm_peak())
     same = sum(a == b for a, b in zip(outputs["transformers"], outputs["ct2"]))
     ratios = [t / c for t, c in zip(times["transformers"], times["ct2"])]
+    kind = args.quantization or "float32"
     n = len(prompts)
     print(f"{n} images of the demo validation split, {label} + LoRA r16 (q, v), greedy, max_new_tokens "
-          f"{args.tokens}, batch {args.batch}, float32, {args.rounds} rounds alternating:")
+          f"{args.tokens}, batch {args.batch}, transformers float32, CTranslate2 {kind}, {args.rounds} rounds "
+          f"alternating:")
     print(f"  CTranslate2 conversion (merge + convert, once; cached after): {convert_s:.1f} s")
     for side in ("transformers", "ct2"):
         print(f"  {side:<12} seconds: {spread(times[side], '{:.2f}')}; "
               f"{n / statistics.median(times[side]):.1f} images/s")
     print(f"  identical greedy captions: {same} of {n} ({100 * same / n:.1f}%)")
     print(f"  ratio per round: {spread(ratios, '{:.2f}')}")
+    at_peak = flops / (peak * 1e9)
+    print(f"  roofline: the base's linear layers do {flops / 1e9:.1f} GFLOP per pass; the fp32 GEMM peak "
+          f"(torch.mm 2048^2) is {peak:.1f} GFLOP/s, so no engine doing that work can take less than "
+          f"{at_peak:.2f} s")
+    for side in ("transformers", "ct2"):
+        print(f"  {side:<12} runs at {100 * at_peak / statistics.median(times[side]):.1f}% of that peak")
+    print(f"  the most any engine doing the same work could gain over transformers here: "
+          f"{statistics.median(times['transformers']) / at_peak:.2f}x")
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    print(f"caption speed ratio: {statistics.median(ratios):.2f} (greedy, float32, {args.size})")
+    print(f"caption speed ratio: {statistics.median(ratios):.2f} (greedy, {kind}, {args.size})")
 
 
 if __name__ == "__main__":

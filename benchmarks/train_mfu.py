@@ -44,21 +44,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def gemm_peak(n: int = 2048, calls: int = 8, repeats: int = 5) -> float:
-    """The best fp32 matmul rate in GFLOP/s."""
-    import torch
-
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            torch.mm(a, b)
-        best = max(best, 2 * n ** 3 * calls / (time.perf_counter() - start) / 1e9)
-    return best
-
-
 def step_flops(model, batch, config) -> tuple[float, dict[str, float]]:
     """FLOPs of one training step, and the share of each part (see the module docstring)."""
     import torch
@@ -122,7 +107,7 @@ def main() -> None:
 
     import torch
 
-    from benchmarks._common import make_flan_t5_small, spread
+    from benchmarks._common import gemm_peak, make_flan_t5_small, spread
     from igrag_gui.resources import demo_model_path
 
     default_threads = torch.get_num_threads()

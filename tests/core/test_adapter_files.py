@@ -24,8 +24,18 @@ def test_adapter_paths_and_config_paths(tmp_path):
         assert not looks_like_adapter(tmp_path / name), name
 
 
-def test_routing_a_path_does_not_import_the_inspector():
+def test_routing_a_path_or_reading_a_header_loads_neither_the_inspector_nor_torch():
     code = ("import sys; from igrag_gui.core.adapters.files import looks_like_adapter; "
-            "print(sorted(m for m in sys.modules if m.startswith('igrag_gui.core.adapters.') or m == 'torch'))")
+            "from igrag_gui.core.files.safetensors_header import read_header; "
+            "print(sorted(m for m in sys.modules if m.startswith('igrag_gui.core.adapters.') "
+            "or m in ('torch', 'transformers', 'peft')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['igrag_gui.core.adapters.files']"
+
+
+def test_the_inspectors_names_load_on_first_use_whatever_was_imported_before():
+    code = ("import igrag_gui.core.adapters.comparison, igrag_gui.core.adapters.update_stats\n"
+            "from igrag_gui.core.adapters import compare, weight_stats, inspect_path\n"
+            "print(callable(compare), callable(weight_stats), callable(inspect_path))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True True True"

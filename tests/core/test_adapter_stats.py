@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from igrag_gui.core.adapters import compare, inspect_path, weight_stats
-from igrag_gui.core.adapters.weight_stats import effective_rank
+from igrag_gui.core.adapters.update_stats import effective_rank
 from igrag_gui.core.task_state import TaskState
 from tests.conftest import ROOT
 from tests.core.adapter_factory import copy_adapter, factory

@@ -3,9 +3,9 @@
 - ``inspect_path(path) -> AdapterReport``: the method and its evidence, key figures, tensors,
   modules by layer and type, and consistency warnings, from ``adapter_config.json`` and the
   safetensors header alone (milliseconds, no torch).
-- ``weight_stats(report, state=None) -> WeightStats`` (``state``: a ``core.task_state.TaskState``): per-module update norms,
+- ``weight_stats(report, state=None) -> WeightStats`` (update_stats.py) (``state``: a ``core.task_state.TaskState``): per-module update norms,
   singular values and effective ranks, read tensor by tensor (for a background thread).
-- ``compare(report_a, report_b, stats_a=None, stats_b=None) -> Comparison``.
+- ``compare(report_a, report_b, stats_a=None, stats_b=None) -> Comparison`` (comparison.py).
 
 Every problem with the user's files is a ``UserError``; nothing here imports torch at import time.
 """
@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# Lazy (PEP 562): routing a path (``adapters.files``) or reading a header must not load the
-# inspector, and nothing here may import torch at import time.
-_NAMES = {"inspect_path": "build", "Comparison": "compare", "compare": "compare", "AdapterReport": "report",
-          "TensorInfo": "report", "ModuleStats": "weight_stats", "WeightStats": "weight_stats",
-          "weight_stats": "weight_stats"}
+# Lazy (PEP 562): routing a path (``adapters.files``) or reading a header loads none of the
+# inspector (the window asks at start-up); no submodule shares a name below, so none shadows it.
+_NAMES = {"inspect_path": "build", "Comparison": "comparison", "compare": "comparison", "AdapterReport": "report",
+          "TensorInfo": "report", "ModuleStats": "update_stats", "WeightStats": "update_stats",
+          "weight_stats": "update_stats"}
 
 if TYPE_CHECKING:  # pragma: no cover
     from .build import inspect_path
-    from .compare import Comparison, compare
+    from .comparison import Comparison, compare
     from .report import AdapterReport, TensorInfo
-    from .weight_stats import ModuleStats, WeightStats, weight_stats
+    from .update_stats import ModuleStats, WeightStats, weight_stats
 
 
 def __getattr__(name: str) -> Any:

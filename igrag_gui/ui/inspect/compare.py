@@ -1,6 +1,6 @@
 """The Inspect tab's Compare page: two adapters' config and per-module update norms side by side.
 
-``core.adapters.compare`` does the work off the GUI thread (reading weights the tab has not
+``core.adapters.compare`` (comparison.py) does the work off the GUI thread (reading weights the tab has not
 measured yet); a new comparison replaces one still running.
 """
 

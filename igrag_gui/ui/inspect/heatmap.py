@@ -1,6 +1,6 @@
 """The Inspect tab's Update norms page: a layer × module heatmap of ‖scaling·B·A‖.
 
-Computed off the GUI thread by ``core.adapters.weight_stats`` (memory-mapped, one module at a
+Computed off the GUI thread by ``core.adapters.weight_stats`` (update_stats.py; memory-mapped, one module at a
 time) through ``ops.run``; Cancel stops it at the next module and keeps what was measured.
 """
 

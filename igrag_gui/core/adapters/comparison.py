@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .report import AdapterReport, format_value
-from .weight_stats import WeightStats
+from .update_stats import WeightStats
 
 ABSENT = "(absent)"
 # PEFT keeps these as sets and writes them in arbitrary order: ["q", "v"] and ["v", "q"] are equal.
