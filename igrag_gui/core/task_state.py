@@ -47,8 +47,8 @@ class TaskState:
         self.progress = 0.0
         self.status = ""
         self.state = PENDING
-        self.outcome: Any = None  # the result when done; the reason (one line) when failed
-        self.error: str | None = None
+        self.outcome: Any = None  # the result, once done
+        self.error: str | None = None  # why it failed (one line), once failed
 
     # ------------------------------------------------------------------------------ progress
     def set_progress(self, fraction: float) -> None:

@@ -138,8 +138,7 @@ def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, state: TaskState | 
     on the one torch thread."""
     if state is None:
         return fn(*args, **kwargs)
-    kwargs.pop("state")
-    return state.run(fn, *args, **kwargs)
+    return state.run(fn, *args, **kwargs)  # passes state=state
 
 
 async def _first_paint() -> None:
@@ -157,8 +156,6 @@ async def run(fn: Callable[..., Any], *args: Any, state: TaskState | None = None
     Raises ``TaskFailed`` for a failure; cancelling the awaiting task cancels ``state``.
     """
     await _first_paint()
-    if state is not None:
-        kwargs["state"] = state
     future = _submit(ml, _call, fn, args, kwargs, state)
     with _inflight_lock:
         _inflight.add(future)

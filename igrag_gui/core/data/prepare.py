@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task_state import TaskState
+from .progress import PrepareProgress
 from .cache import cache_key, cache_root, file_digest, unwritable_reason
 from .cache_admin import human, mark_used, size_limit, trim
 from .records import iter_examples, estimate_rows
@@ -31,20 +32,6 @@ from .tokenize import tokenize_batch, truncation_warnings
 BATCH = 2000
 REPORT_EVERY = 0.25  # seconds between progress events
 DATA_FILE, META_FILE, ERROR_SUFFIX = "data.arrow", "meta.json", ".error"
-
-
-@dataclass(frozen=True)
-class PrepareProgress:
-    """One step of preparing a data file, for ``TaskState.report`` (training turns it into a
-    ``Preparing`` event): ``phase`` is "reading" (done/total in bytes), "tokenizing" (rows, with a
-    rate in rows/s), "waiting" (for rank 0), "cached" or "done"."""
-
-    file: str
-    phase: str
-    done: int = 0
-    total: int = 0
-    rate: float | None = None
-    elapsed: float = 0.0
 
 
 @dataclass

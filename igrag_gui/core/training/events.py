@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, ClassVar
 
+from ..data.progress import PrepareProgress
+
 
 @dataclass
 class Event:
@@ -73,17 +75,11 @@ class Progress(Event):
 
 
 @dataclass
-class Preparing(Event):
-    """Data preparation before the first step: ``phase`` is "reading" (done/total in bytes),
-    "tokenizing" (rows, with a rate in rows/s), "waiting" (for rank 0), "cached" or "done"."""
+class Preparing(PrepareProgress, Event):
+    """Data preparation before the first step: a ``data.progress.PrepareProgress`` step (its fields)
+    as an event."""
 
     kind: ClassVar[str] = "preparing"
-    file: str
-    phase: str
-    done: int = 0
-    total: int = 0
-    rate: float | None = None
-    elapsed: float = 0.0
 
     def describe(self) -> str:
         """The one wording of this event, for the terminal and the window alike."""

@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QListWidget, QPushButton, QTableWidget, QWidget
 
-from ...core.experiments.runs import config_run_folders
 from .data_page import DataPage
 
 
@@ -45,16 +44,22 @@ class LazyPages:
         self.import_dialog = dialog
         return dialog
 
+    def _run_folders(self) -> list:
+        """Where the config's runs live (imported on first use: not needed for the first frame)."""
+        from ...core.experiments.runs import config_run_folders
+
+        return config_run_folders(self.config())
+
     def _build_runs_page(self) -> QWidget:
         from ..runs.runs_page import RunsPage
 
-        self._runs = RunsPage(lambda: config_run_folders(self.config()))
+        self._runs = RunsPage(self._run_folders)
         return self._runs
 
     def _build_compare_page(self) -> QWidget:
         from ..runs.compare_page import ComparePage
 
-        self._compare = ComparePage(lambda: config_run_folders(self.config()), self.settings)
+        self._compare = ComparePage(self._run_folders, self.settings)
         self._compare.open_inspect.connect(self.inspect_adapter)
         self._compare.open_playground.connect(self.try_adapter)
         self._compare.status_message.connect(self.status_message)
