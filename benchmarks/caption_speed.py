@@ -11,7 +11,9 @@ split; greedy decoding with ``max_new_tokens = --tokens`` (24: IGRAG's target le
 ``--batch``, float32 on both sides, the same torch thread count for both.
 
 Both sides run in this process through the code ``igrag eval`` uses (``ModelUse.generate`` and
-``Ct2Captioner.generate``), rounds alternating which side goes first. Printed: each round's
+the label's engine, ``LabelEngine.generate``, handed ``batch x workers`` prompts a step as
+``run_batch`` hands them: CTranslate2 runs one batch per worker thread at once, no batch above
+``--batch``), rounds alternating which side goes first. Printed: each round's
 seconds per side with medians and min-max, images/s, the conversion time (done once, cached
 after), the share of identical captions, a roofline (the FLOPs of the base model's linear layers in
 one pass, counted with forward hooks, against the fp32 GEMM peak measured in the same run: the
@@ -113,13 +115,20 @@ def main() -> None:
         session = Session.load(str(base), max_source_length=512)
         name = session.add_adapter(fresh_lora(Path(tmp) / "lora", base), name="lora")
         with session.exclusive("the benchmark is using the model") as use:
+            threads = torch.get_num_threads()
             started = time.perf_counter()
             engine = prepare(session, use, [name], settings, "ct2", args.quantization)[0]
             convert_s = time.perf_counter() - started
+            torch_after = torch.get_num_threads()
             if engine.captioner is None:
                 raise SystemExit(f"CTranslate2 cannot run here: {engine.reason}")
-            sides = {"transformers": lambda: use.generate(prompts, settings, name, args.batch),
-                     "ct2": lambda: engine.captioner.generate(prompts, args.tokens, args.batch)}
+            step = args.batch * engine.workers  # as run_batch hands prompts to CTranslate2's workers
+
+            def fast() -> list[str]:
+                return [text for start in range(0, len(prompts), step)
+                        for text in engine.generate(use, prompts[start:start + step], settings, args.batch, start)]
+
+            sides = {"transformers": lambda: use.generate(prompts, settings, name, args.batch), "ct2": fast}
             outputs = {side: run() for side, run in sides.items()}  # warm-up, and the captions compared
             flops = linear_flops(session.model, sides["transformers"])  # counted apart, not timed
             peak_before = gemm_peak()
@@ -139,6 +148,8 @@ def main() -> None:
           f"{args.tokens}, batch {args.batch}, transformers float32, CTranslate2 {kind}, {args.rounds} rounds "
           f"alternating:")
     print(f"  CTranslate2 conversion (merge + convert, once; cached after): {convert_s:.1f} s")
+    print(f"  CTranslate2: {engine.workers} worker(s) of {max(1, threads // engine.workers)} thread(s), batches of "
+          f"at most {args.batch}; torch threads after loading it: {torch_after} (before: {threads})")
     for side in ("transformers", "ct2"):
         print(f"  {side:<12} seconds: {spread(times[side], '{:.2f}')}; "
               f"{n / statistics.median(times[side]):.1f} images/s")

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=("auto", "transformers", "ct2"), default="auto",
                    help="what writes the captions: transformers (the adapter on the base, as training "
                         "evaluates), ct2 (the adapter merged into the base and converted with CTranslate2, "
-                        "cached), or auto (default: ct2 where its greedy captions of the first batch are "
+                        "cached), or auto (default: ct2 where its greedy captions of the first images are "
                         "identical to transformers', else transformers); a label ct2 cannot run (prompt "
                         "tuning, a failed conversion) uses transformers and says why on stderr")
     p.add_argument("--quantization", metavar="TYPE",

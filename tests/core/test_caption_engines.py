@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from igrag_gui.core.errors import UserError
 from igrag_gui.core.playground import GenerationSettings, Session, run_batch
+from igrag_gui.core.playground.engines import even_batch_size, prepare
 from igrag_gui.resources import demo_model_path
 from tests.core.test_playground import copy_adapter, demo_run_dir, save_peft
 
@@ -54,8 +56,9 @@ def test_ct2_gives_transformers_greedy_captions_for_a_trained_lora(run, cache):
     again = run_batch(s, val, [name], GREEDY, batch_size=8, metrics=["cider"], engine="auto", say=said.append)
     assert len(said) == 2 and captions(again, name) == captions(fast, name)
     engine, why = again.engines[name]
-    assert engine == "ct2" and why.endswith("from the cache, checked on the first batch; 8 of 8 greedy captions of "
-                                            "the first batch identical to transformers'")
+    first = 8 * torch.get_num_threads()  # one batch of 8 per CTranslate2 worker, one worker per thread
+    assert engine == "ct2" and why.endswith(f"from the cache, checked on the first images; {first} of {first} greedy "
+                                            f"captions of the first images identical to transformers'")
 
 
 def test_prompt_tuning_falls_back_to_transformers_with_its_reason(cache, tmp_path):
@@ -133,3 +136,43 @@ def test_engine_requests_are_checked_before_anything_runs(run):
     assert sampled.engines["base"] == ("transformers", "the CTranslate2 engine is used for plain greedy decoding only "
                                                        "(these settings sample, use beams, a repetition penalty or "
                                                        "a minimum length); using transformers")
+
+
+@pytest.mark.parametrize("count, most, workers, size", [(48, 16, 2, 12), (100, 16, 2, 13), (32, 16, 2, 16),
+                                                         (5, 16, 2, 3), (1, 16, 2, 1), (16, 16, 1, 16),
+                                                         (17, 16, 1, 9), (48, 16, 4, 12), (0, 16, 2, 16)])
+def test_ct2_batches_are_even_across_workers_and_never_above_the_batch_size(count, most, workers, size):
+    assert even_batch_size(count, most, workers) == size
+
+
+def test_even_batches_hold_for_every_small_case():
+    for count in range(1, 70):
+        for most in range(1, 20):
+            for workers in range(1, 5):
+                size = even_batch_size(count, most, workers)
+                batches = -(-count // size)
+                least = -(-(-(-count // most)) // workers) * workers  # the fewest batches, rounded to the workers
+                assert 1 <= size <= most and batches <= least, (count, most, workers, size)
+
+
+def test_two_workers_caption_as_transformers_and_leave_torch_its_threads(run, cache):
+    """CTranslate2 runs one batch per thread; building its Translator sets the process's OpenMP
+    thread count to one, which would leave torch (training, the Playground) on one core."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        s = Session.load("demo", demo_folder=demo_model_path(), max_source_length=256)
+        name = s.add_adapter(run[0])
+        with s.exclusive("the test is using the model") as use:
+            engine = prepare(s, use, [name], GREEDY, "ct2", None)[0]
+        assert engine.engine == "ct2" and engine.workers == 2 and engine.captioner.workers == 2
+        assert torch.get_num_threads() == 2
+        plain = run_batch(s, run[1], [name], GREEDY, limit=20, batch_size=4, metrics=["cider"])
+        seen: list[tuple[int, int]] = []
+        fast = run_batch(s, run[1], [name], GREEDY, limit=20, batch_size=4, metrics=["cider"], engine="ct2",
+                         progress=lambda done, total: seen.append((done, total)))
+        assert captions(fast, name) == captions(plain, name)
+        assert seen == [(8, 20), (16, 20), (20, 20)]  # two batches of 4 at a time, one per worker
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

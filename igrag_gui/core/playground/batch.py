@@ -171,16 +171,18 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
         if state is not None and engine != "transformers":
             state.set_status("preparing the caption engine…")
         runners = prepare(session, use, wanted, settings, engine, quantization, say)
-        for start in range(0, len(rows), batch_size):
+        start = 0
+        while start < len(rows):
             if state is not None and state.cancelled():
                 stopped = True
                 break
-            chunk = rows[start:start + batch_size]
+            # CTranslate2 runs one batch per worker at once: hand it that many batches per step
+            chunk = rows[start:start + batch_size * max((r.workers for r in runners), default=1)]
             for runner, label in zip(runners, labels):
                 texts = runner.generate(use, [r.prompt for r in chunk], settings, batch_size, start)
                 for row, text in zip(chunk, texts):
                     row.outputs[label] = text
-            done = start + len(chunk)
+            done = start = start + len(chunk)
             if progress is not None:
                 progress(done, len(rows))
             if state is not None:

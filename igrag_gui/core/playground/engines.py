@@ -7,11 +7,11 @@
   run; where it cannot (not installed, a causal model, sampling or beams, a prompt-learning
   adapter, a failed conversion or an engine error), that label falls back to transformers with
   a one-line reason, and its captions are transformers'.
-- ``auto``: CTranslate2 only where it gives the same greedy captions: the first batch is captioned
-  by both, and CTranslate2 takes the rest only if every caption of that batch is identical
-  (the first batch's captions are transformers' either way). With ``quantization`` other than
+- ``auto``: CTranslate2 only where it gives the same greedy captions: the first images (one batch
+  per CTranslate2 worker) are captioned by both, and CTranslate2 takes the rest only if every
+  caption of those is identical (their captions are transformers' either way). With ``quantization`` other than
   float32 identical captions are not expected, so ``auto`` then takes CTranslate2 once it runs
-  and reports the share of identical captions on the first batch.
+  and reports the share of identical captions on the first images.
 
 Why merge-then-convert: a merged LoRA is the same function as base + adapter up to float
 rounding (``merge.py`` checks logits to 1e-3), and CTranslate2 runs a plain Transformer faster
@@ -75,7 +75,13 @@ def unavailable(session: "Session", adapter: str | None, settings: "GenerationSe
 
 
 class Ct2Captioner:
-    """A converted model that captions prompts as the session would (same token ids in, greedy)."""
+    """A converted model that captions prompts as the session would (same token ids in, greedy).
+
+    On CPU it runs ``workers`` batches at once, one thread each (CTranslate2's ``inter_threads``),
+    instead of one batch over all threads: decoding a caption batch is bound by reading the
+    weights at every step, and two one-thread workers keep both cores reading where one two-thread
+    GEMM leaves them waiting on each other (``docs/performance.md`` has the figures). No batch is
+    larger than the ``batch_size`` asked for, so memory stays what the user set."""
 
     def __init__(self, session: "Session", folder: Any):
         import ctranslate2
@@ -83,8 +89,14 @@ class Ct2Captioner:
 
         device = getattr(session.device, "type", str(session.device))
         self._session = session
+        threads = torch.get_num_threads()
+        self.workers = max(1, threads) if device == "cpu" else 1
         self.translator = ctranslate2.Translator(str(folder), device=device, compute_type="default",
-                                                 inter_threads=1, intra_threads=torch.get_num_threads())
+                                                 inter_threads=self.workers,
+                                                 intra_threads=max(1, threads // self.workers))
+        # Building a Translator sets the process's OpenMP thread count (which torch shares) to its
+        # intra_threads: give torch back its own, or training and the Playground run on one core.
+        torch.set_num_threads(threads)
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int, batch_size: int) -> list[str]:
         session = self._session
@@ -94,8 +106,9 @@ class Ct2Captioner:
             ids = session.prepare_prompt(prompt).input_ids
             with session.tokenizer_lock:
                 sources.append(tokenizer.convert_ids_to_tokens(ids))
-        results = self.translator.translate_batch(sources, max_batch_size=batch_size, beam_size=1,
-                                                  max_decoding_length=max_new_tokens, num_hypotheses=1)
+        results = self.translator.translate_batch(sources, max_batch_size=even_batch_size(len(sources), batch_size, self.workers),
+                                                  beam_size=1, max_decoding_length=max_new_tokens,
+                                                  num_hypotheses=1)
         texts = []
         with session.tokenizer_lock:
             for result in results:
@@ -104,13 +117,24 @@ class Ct2Captioner:
         return texts
 
 
+def even_batch_size(count: int, most: int, workers: int) -> int:
+    """The size of CTranslate2's batches for ``count`` prompts: at most ``most``, in a number of
+    batches that is a multiple of ``workers`` and as even as can be, so no worker waits for
+    another's extra batch (48 prompts at 16 on 2 workers: 4 batches of 12, not 16, 16 and 16)."""
+    if count <= 0:
+        return max(1, most)
+    batches = -(-count // most)
+    batches = -(-batches // workers) * workers
+    return max(1, -(-count // batches))
+
+
 @dataclass
 class LabelEngine:
     """The engine of one label for one batch run; ``generate`` may move it from trying
     CTranslate2 (``verify``) to ``ct2`` or back to ``transformers``, and says why in ``reason``."""
 
     adapter: str | None
-    mode: str  # "transformers", "ct2" or "verify" (auto, until the first batch is compared)
+    mode: str  # "transformers", "ct2" or "verify" (auto, until the first images are compared)
     reason: str
     captioner: Ct2Captioner | None = None
     exact: bool = True  # float32: auto needs identical captions
@@ -118,6 +142,11 @@ class LabelEngine:
     @property
     def engine(self) -> str:
         return "ct2" if self.mode == "ct2" else "transformers"
+
+    @property
+    def workers(self) -> int:
+        """How many batches this engine captions at once (CTranslate2's workers; 1 for transformers)."""
+        return self.captioner.workers if self.captioner is not None and self.mode != "transformers" else 1
 
     def generate(self, use: Any, prompts: Sequence[str], settings: "GenerationSettings", batch_size: int,
                  seed_offset: int) -> list[str]:
@@ -136,11 +165,11 @@ class LabelEngine:
             same = sum(a == b for a, b in zip(texts, fast))
             if same == len(texts) or not self.exact:
                 self.mode = "ct2"
-                self.reason += (f"; {same} of {len(texts)} greedy captions of the first batch identical to "
+                self.reason += (f"; {same} of {len(texts)} greedy captions of the first images identical to "
                                 f"transformers'")
             else:
                 self._fall_back(f"CTranslate2's greedy captions differed from transformers' on "
-                                f"{len(texts) - same} of {len(texts)} images of the first batch")
+                                f"{len(texts) - same} of the first {len(texts)} images")
         return texts
 
     def _fall_back(self, reason: str) -> None:
@@ -179,7 +208,7 @@ def prepare(session: "Session", use: Any, adapters: Sequence[str | None], settin
                + ("from the cache" if converted.cached else f"converted in {converted.seconds:.1f} s"))
         exact = converted.quantization == "float32"
         out.append(LabelEngine(adapter, "ct2" if engine == "ct2" else "verify",
-                               how if engine == "ct2" else f"{how}, checked on the first batch", captioner, exact))
+                               how if engine == "ct2" else f"{how}, checked on the first images", captioner, exact))
     return out
 
 

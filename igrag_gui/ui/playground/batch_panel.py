@@ -32,7 +32,7 @@ class BatchPanel(QWidget):
         self.limit.setSpecialValueText("all images")
         self.limit.setValue(20)
         self.engine = QComboBox()  # core.playground.engines.ENGINES, without importing the core's torch side
-        for engine, tip in (("auto", "CTranslate2 where its greedy captions of the first batch are identical to "
+        for engine, tip in (("auto", "CTranslate2 where its greedy captions of the first images are identical to "
                                      "transformers' (LoRA merged into the base, converted once and cached), "
                                      "else transformers"),
                             ("transformers", "The adapter on the base model, exactly as training evaluates"),
