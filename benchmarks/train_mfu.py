@@ -3,7 +3,7 @@ the step time, the machine's fp32 GEMM peak measured in the same run, and the MF
 (fused AdamW, the other attention path, a thread count) side by side against plain PyTorch + PEFT.
 
     .venv/bin/python benchmarks/train_mfu.py [--size small|demo] [--batch 8] [--source 128]
-        [--target 24] [--rounds 5] [--steps 3] [--threads N]
+        [--target 24] [--rounds 5] [--steps 3] [--threads N] [--profile STEPS]
 
 The model: a FLAN-T5-small-shaped T5 with random weights (77M, ``_common.FLAN_T5_SMALL``) or the
 demo model, LoRA r 8 on q and v (IGRAG's), AdamW lr 1e-4; every step is ``loss = model(**batch).loss;
@@ -93,6 +93,60 @@ def make_variant(base: Path, attn: str | None, fused: bool, seed: int = 0):
     return model, opt
 
 
+# torch operators by kind (self time): the matrix products MFU counts, and what it does not
+KINDS = (
+    ("matrix products (mm, addmm, bmm)", ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")),
+    ("attention kernels (sdpa, softmax)", ("aten::_scaled_dot_product", "aten::_softmax", "aten::softmax",
+                                           "aten::_softmax_backward_data", "aten::_flash_attention")),
+    ("optimizer (AdamW)", ("aten::_foreach", "aten::_fused_adam", "Optimizer.")),
+    ("copies and layout (copy, cat, transpose, contiguous)", ("aten::copy_", "aten::cat", "aten::clone",
+                                                              "aten::contiguous", "aten::t", "aten::transpose",
+                                                              "aten::view", "aten::reshape", "aten::permute",
+                                                              "aten::expand", "aten::as_strided", "aten::_unsafe_view")),
+    ("embedding, loss", ("aten::embedding", "aten::nll_loss", "aten::_log_softmax", "aten::log_softmax",
+                         "aten::cross_entropy", "aten::embedding_dense_backward", "aten::_log_softmax_backward")),
+)
+OTHER = "elementwise and norms (mul, add, pow, mean, rsqrt, relu, dropout, the rest)"
+
+
+def profile_steps(step, count: int) -> tuple[dict[str, float], float, dict[str, float]]:
+    """``count`` steps under torch.profiler: (self seconds per step of each kind, wall seconds per
+    step, self seconds per step of each operator of the last kind). Self times add up across the
+    main and the autograd thread, which take turns."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        for _ in range(count):
+            step()
+        wall = (time.perf_counter() - start) / count
+    per_kind = {name: 0.0 for name, _ in KINDS} | {OTHER: 0.0}
+    others: dict[str, float] = {}
+    for event in prof.key_averages():
+        if event.key.startswith(("ProfilerStep", "autograd::engine", "Optimizer.zero_grad")):
+            continue
+        kind = next((name for name, prefixes in KINDS if event.key.startswith(prefixes)), OTHER)
+        per_kind[kind] += event.self_cpu_time_total / 1e6 / count
+        if kind == OTHER:
+            others[event.key] = others.get(event.key, 0.0) + event.self_cpu_time_total / 1e6 / count
+    return per_kind, wall, others
+
+
+def print_profile(profiled: tuple[dict[str, float], float, dict[str, float]], flops: float, peak: float) -> None:
+    per_kind, wall, others = profiled
+    total = sum(per_kind.values())
+    print(f"where a plain step's time goes (torch.profiler, self time by kind; {wall:.3f} s a step profiled, "
+          f"{total:.3f} s of operator time):")
+    for name, seconds in sorted(per_kind.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<56} {seconds:7.3f} s  {100 * seconds / total:5.1f}%")
+    top = sorted(others.items(), key=lambda kv: -kv[1])[:6]
+    print("  the largest of the elementwise rest: " + ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in top))
+    products = per_kind[KINDS[0][0]] + per_kind[KINDS[1][0]]
+    print(f"  the matrix products and attention kernels do the step's {flops / 1e9:.1f} GFLOP in {products:.3f} s: "
+          f"{flops / products / 1e9:.1f} GFLOP/s, {100 * flops / products / 1e9 / peak:.1f}% of the GEMM peak; "
+          f"everything else is {100 * (total - products) / total:.1f}% of the step")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("small", "demo"), default="small")
@@ -103,6 +157,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps of each variant per round")
     parser.add_argument("--threads", type=int, default=None,
                         help="also a variant with this many torch threads (default: none)")
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="after the rounds, profile this many plain steps (torch.profiler) and print where "
+                             "the time goes, by kind of operator")
     args = parser.parse_args()
 
     import torch
@@ -131,7 +188,7 @@ def main() -> None:
             variants[f"{args.threads} threads"] = {"attn": None, "fused": False, "threads": args.threads}
         g = torch.Generator().manual_seed(1)
         vocab = config.vocab_size
-        steps = args.rounds * args.steps + 1
+        steps = args.rounds * args.steps + 1 + args.profile
         batches = [{"input_ids": torch.randint(2, vocab, (args.batch, args.source), generator=g),
                     "attention_mask": torch.ones(args.batch, args.source, dtype=torch.long),
                     "labels": torch.randint(2, vocab, (args.batch, args.target), generator=g)} for _ in range(steps)]
@@ -167,6 +224,7 @@ def main() -> None:
                     per.append(time.perf_counter() - start)
                 times[name].append(statistics.median(per))
         torch.set_num_threads(default_threads)
+        profiled = profile_steps(lambda: one_step("plain"), args.profile) if args.profile else None
         peak = max(peak_before, gemm_peak())
     print(f"{args.size} T5 + LoRA r8 (q, v), batch {args.batch}, source/target {args.source}/{args.target} tokens, "
           f"float32, AdamW; {args.rounds} rounds x {args.steps} steps per variant, alternating; "
@@ -184,6 +242,8 @@ def main() -> None:
         print(f"  {name:<20} {med:6.3f} ({min(times[name]):.3f}-{max(times[name]):.3f}){'':<10} "
               f"{flops / med / 1e9:8.1f} {100 * flops / med / 1e9 / peak:6.1f}% {plain / med:9.3f} {rel:19.1e}")
     print(f"  rounds, plain: {spread(times['plain'], '{:.3f}')}")
+    if profiled:
+        print_profile(profiled, flops, peak)
     best = min(variants, key=lambda n: statistics.median(times[n]))
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print(f"train step ratio: {plain / statistics.median(times[best]):.3f} (best: {best}; plain PyTorch + PEFT "

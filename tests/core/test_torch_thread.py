@@ -130,7 +130,16 @@ def test_ctrl_c_during_the_wait_at_exit_ends_the_process_with_130():
     import signal
     import subprocess
 
-    proc = _python(_LONG_JOB + "import atexit\natexit.register(lambda: print('exiting', flush=True))\n")
+    # A person's Ctrl+C reaches a program with Python's own handler. A child inherits an ignored or
+    # blocked SIGINT from its parent (a test worker a library left that way), so the program says
+    # what it found and starts from Python's default, as a shell would start it.
+    reset = ("import signal, sys\n"
+             "found = (signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, []))\n"
+             "if found != (signal.default_int_handler, set()):\n"
+             "    print('SIGINT at start:', found, file=sys.stderr, flush=True)\n"
+             "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+             "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n")
+    proc = _python(reset + _LONG_JOB + "import atexit\natexit.register(lambda: print('exiting', flush=True))\n")
     assert proc.stdout.readline() == "exiting\n"
     code = None
     for _ in range(240):  # the first signal may land before the wait starts: send until it ends
