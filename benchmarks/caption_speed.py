@@ -88,7 +88,7 @@ def main() -> None:
 
     from benchmarks._common import gemm_peak, make_flan_t5_small, spread
     from igrag_gui.core.playground import GenerationSettings, Session
-    from igrag_gui.core.playground.engines import prepare
+    from igrag_gui.core.playground.engines import images_per_step, prepare
     from igrag_gui.resources import demo_model_path, resource_path
 
     if args.threads:
@@ -122,7 +122,7 @@ def main() -> None:
             torch_after = torch.get_num_threads()
             if engine.captioner is None:
                 raise SystemExit(f"CTranslate2 cannot run here: {engine.reason}")
-            step = args.batch * engine.workers  # as run_batch hands prompts to CTranslate2's workers
+            step = images_per_step([engine], args.batch)  # as run_batch hands them
 
             def fast() -> list[str]:
                 return [text for start in range(0, len(prompts), step)

@@ -148,7 +148,7 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
         raise UserError("nothing to run: choose the base model or an adapter")
     for a in wanted:
         session.check_adapter(a)
-    from .engines import check_request, prepare
+    from .engines import check_request, images_per_step, prepare
 
     check_request(engine, quantization)
     if limit is not None and (not isinstance(limit, int) or limit < 1):
@@ -176,8 +176,7 @@ def run_batch(session: "Session", path: str | os.PathLike, adapters: Sequence[st
             if state is not None and state.cancelled():
                 stopped = True
                 break
-            # CTranslate2 runs one batch per worker at once: hand it that many batches per step
-            chunk = rows[start:start + batch_size * max((r.workers for r in runners), default=1)]
+            chunk = rows[start:start + images_per_step(runners, batch_size)]
             for runner, label in zip(runners, labels):
                 texts = runner.generate(use, [r.prompt for r in chunk], settings, batch_size, start)
                 for row, text in zip(chunk, texts):

@@ -9,9 +9,9 @@
   a one-line reason, and its captions are transformers'.
 - ``auto``: CTranslate2 only where it gives the same greedy captions: the first images (one batch
   per CTranslate2 worker) are captioned by both, and CTranslate2 takes the rest only if every
-  caption of those is identical (their captions are transformers' either way). With ``quantization`` other than
-  float32 identical captions are not expected, so ``auto`` then takes CTranslate2 once it runs
-  and reports the share of identical captions on the first images.
+  caption of those is identical (their captions are transformers' either way). With
+  ``quantization`` other than float32 identical captions are not expected, so ``auto`` then takes
+  CTranslate2 once it runs and reports the share of identical captions on the first images.
 
 Why merge-then-convert: a merged LoRA is the same function as base + adapter up to float
 rounding (``merge.py`` checks logits to 1e-3), and CTranslate2 runs a plain Transformer faster
@@ -106,9 +106,9 @@ class Ct2Captioner:
             ids = session.prepare_prompt(prompt).input_ids
             with session.tokenizer_lock:
                 sources.append(tokenizer.convert_ids_to_tokens(ids))
-        results = self.translator.translate_batch(sources, max_batch_size=even_batch_size(len(sources), batch_size, self.workers),
-                                                  beam_size=1, max_decoding_length=max_new_tokens,
-                                                  num_hypotheses=1)
+        size = even_batch_size(len(sources), batch_size, self.workers)
+        results = self.translator.translate_batch(sources, max_batch_size=size, beam_size=1,
+                                                  max_decoding_length=max_new_tokens, num_hypotheses=1)
         texts = []
         with session.tokenizer_lock:
             for result in results:
@@ -174,6 +174,12 @@ class LabelEngine:
 
     def _fall_back(self, reason: str) -> None:
         self.mode, self.captioner, self.reason = "transformers", None, f"{reason}; using transformers"
+
+
+def images_per_step(runners: Sequence[LabelEngine], batch_size: int) -> int:
+    """How many images to hand every label at a time: a batch for each of the busiest engine's
+    workers (CTranslate2 runs that many at once), so cancel and progress still come per step."""
+    return batch_size * max((r.workers for r in runners), default=1)
 
 
 def prepare(session: "Session", use: Any, adapters: Sequence[str | None], settings: "GenerationSettings",
