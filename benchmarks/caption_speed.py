@@ -11,9 +11,10 @@ split; greedy decoding with ``max_new_tokens = --tokens`` (24: IGRAG's target le
 ``--batch``, float32 on both sides, the same torch thread count for both.
 
 Both sides run in this process through the code ``igrag eval`` uses (``ModelUse.generate`` and
-the label's engine, ``LabelEngine.generate``, handed ``batch x workers`` prompts a step as
-``run_batch`` hands them: CTranslate2 runs one batch per worker thread at once, no batch above
-``--batch``), rounds alternating which side goes first. Printed: each round's
+the label's engine, ``LabelEngine.generate``, handed prompts a step as ``run_batch`` hands them:
+CTranslate2 runs one batch per worker thread at once, all of them together holding no more padded
+prompt tokens than one batch of ``--batch`` at max_source_length 512), rounds alternating which
+side goes first. Printed: each round's
 seconds per side with medians and min-max, images/s, the conversion time (done once, cached
 after), the share of identical captions, a roofline (the FLOPs of the base model's linear layers in
 one pass, counted with forward hooks, against the fp32 GEMM peak measured in the same run: the
@@ -123,6 +124,7 @@ def main() -> None:
             if engine.captioner is None:
                 raise SystemExit(f"CTranslate2 cannot run here: {engine.reason}")
             step = images_per_step([engine], args.batch)  # as run_batch hands them
+            most, tokens = engine.captioner.limits(args.batch)
 
             def fast() -> list[str]:
                 return [text for start in range(0, len(prompts), step)
@@ -148,8 +150,10 @@ def main() -> None:
           f"{args.tokens}, batch {args.batch}, transformers float32, CTranslate2 {kind}, {args.rounds} rounds "
           f"alternating:")
     print(f"  CTranslate2 conversion (merge + convert, once; cached after): {convert_s:.1f} s")
-    print(f"  CTranslate2: {engine.workers} worker(s) of {max(1, threads // engine.workers)} thread(s), batches of "
-          f"at most {args.batch}; torch threads after loading it: {torch_after} (before: {threads})")
+    workers = engine.captioner.workers
+    print(f"  CTranslate2: {workers} worker(s) of {max(1, threads // workers)} thread(s), {step} images a step, "
+          f"batches of at most {most} prompts and {tokens} padded tokens; torch threads after loading it: "
+          f"{torch_after} (before: {threads})")
     for side in ("transformers", "ct2"):
         print(f"  {side:<12} seconds: {spread(times[side], '{:.2f}')}; "
               f"{n / statistics.median(times[side]):.1f} images/s")

@@ -21,10 +21,12 @@ RUNS = {
                         "--switches", "2"], "ratio per round"),
     "caption_speed": (["benchmarks/caption_speed.py", "--size", "demo", "--rounds", "1", "--images", "4",
                        "--tokens", "4"], "caption speed ratio: "),
+    "caption_memory": (["benchmarks/caption_memory.py", "--size", "demo", "--batch", "2", "--max-source", "64",
+                        "--tokens", "4"], "caption memory ratio: "),
     "train_mfu": (["benchmarks/train_mfu.py", "--size", "demo", "--rounds", "1", "--steps", "1", "--source", "16",
                    "--target", "4"], "train step ratio: "),
 }
-NEEDS = {"caption_speed": "ctranslate2"}
+NEEDS = {"caption_speed": "ctranslate2", "caption_memory": "ctranslate2"}
 
 
 @pytest.mark.parametrize("name", list(RUNS))

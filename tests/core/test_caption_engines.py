@@ -11,7 +11,7 @@ import torch
 
 from igrag_gui.core.errors import UserError
 from igrag_gui.core.playground import GenerationSettings, Session, run_batch
-from igrag_gui.core.playground.engines import even_batch_size, prepare
+from igrag_gui.core.playground.engines import plan_batches, prepare
 from igrag_gui.resources import demo_model_path
 from tests.core.test_playground import copy_adapter, demo_run_dir, save_peft
 
@@ -56,7 +56,8 @@ def test_ct2_gives_transformers_greedy_captions_for_a_trained_lora(run, cache):
     again = run_batch(s, val, [name], GREEDY, batch_size=8, metrics=["cider"], engine="auto", say=said.append)
     assert len(said) == 2 and captions(again, name) == captions(fast, name)
     engine, why = again.engines[name]
-    first = 8 * torch.get_num_threads()  # one batch of 8 per CTranslate2 worker, one worker per thread
+    workers = torch.get_num_threads()  # one CTranslate2 worker per thread, each taking up to 8 x workers
+    first = min(24, 8 * workers * workers)  # short prompts; the split has 24 images
     assert engine == "ct2" and why.endswith(f"from the cache, checked on the first images; {first} of {first} greedy "
                                             f"captions of the first images identical to transformers'")
 
@@ -138,21 +139,37 @@ def test_engine_requests_are_checked_before_anything_runs(run):
                                                        "a minimum length); using transformers")
 
 
-@pytest.mark.parametrize("count, most, workers, size", [(48, 16, 2, 12), (100, 16, 2, 13), (32, 16, 2, 16),
-                                                         (5, 16, 2, 3), (1, 16, 2, 1), (16, 16, 1, 16),
-                                                         (17, 16, 1, 9), (48, 16, 4, 12), (0, 16, 2, 16)])
-def test_ct2_batches_are_even_across_workers_and_never_above_the_batch_size(count, most, workers, size):
-    assert even_batch_size(count, most, workers) == size
+@pytest.mark.parametrize("lengths, most, tokens, workers, sizes", [
+    ([71] * 48, 32, 4096, 2, [24, 24]),  # the demo's prompts at batch 16 x 512 tokens: one batch per worker
+    ([71] * 100, 32, 4096, 2, [25, 25, 25, 25]),
+    ([512] * 32, 32, 4096, 2, [8, 8, 8, 8]),  # full-length prompts: the user's batch shared by the workers
+    ([10] * 5, 32, 4096, 2, [3, 2]),
+    ([10], 32, 4096, 2, [1]),
+    ([10] * 17, 16, 8192, 1, [9, 8]),
+    ([900, 10], 4, 512, 1, [1, 1]),  # longer than the bound: alone
+    ([], 32, 4096, 2, []),
+])
+def test_ct2_batches_are_even_and_within_the_examples_and_the_tokens(lengths, most, tokens, workers, sizes):
+    assert [len(b) for b in plan_batches(lengths, most, tokens, workers)] == sizes
 
 
-def test_even_batches_hold_for_every_small_case():
-    for count in range(1, 70):
-        for most in range(1, 20):
-            for workers in range(1, 5):
-                size = even_batch_size(count, most, workers)
-                batches = -(-count // size)
-                least = -(-(-(-count // most)) // workers) * workers  # the fewest batches, rounded to the workers
-                assert 1 <= size <= most and batches <= least, (count, most, workers, size)
+def test_planned_batches_hold_for_many_cases():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(3000):
+        lengths = [rng.randint(1, 600) for _ in range(rng.randint(1, 70))]
+        most, workers = rng.randint(1, 40), rng.randint(1, 4)
+        tokens = rng.randint(1, 40) * 512 // workers
+        batches = plan_batches(lengths, most, tokens, workers)
+        assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+        for batch in batches:
+            longest = max(lengths[i] for i in batch)
+            assert len(batch) <= most and (len(batch) == 1 or len(batch) * longest <= tokens), (lengths, batch)
+            assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
+        assert max(map(len, batches)) - min(map(len, batches)) <= 1  # even: no worker waits on an extra batch
+        if len(lengths) >= workers:
+            assert len(batches) % workers == 0 or len(batches) == len(lengths)
 
 
 def test_two_workers_caption_as_transformers_and_leave_torch_its_threads(run, cache):
@@ -165,14 +182,15 @@ def test_two_workers_caption_as_transformers_and_leave_torch_its_threads(run, ca
         name = s.add_adapter(run[0])
         with s.exclusive("the test is using the model") as use:
             engine = prepare(s, use, [name], GREEDY, "ct2", None)[0]
-        assert engine.engine == "ct2" and engine.workers == 2 and engine.captioner.workers == 2
+        assert engine.engine == "ct2" and engine.captioner.workers == 2
+        assert engine.captioner.limits(4) == (8, 512) and engine.images_per_step(4) == 16
         assert torch.get_num_threads() == 2
         plain = run_batch(s, run[1], [name], GREEDY, limit=20, batch_size=4, metrics=["cider"])
         seen: list[tuple[int, int]] = []
         fast = run_batch(s, run[1], [name], GREEDY, limit=20, batch_size=4, metrics=["cider"], engine="ct2",
                          progress=lambda done, total: seen.append((done, total)))
         assert captions(fast, name) == captions(plain, name)
-        assert seen == [(8, 20), (16, 20), (20, 20)]  # two batches of 4 at a time, one per worker
+        assert seen == [(16, 20), (20, 20)]  # a batch of up to 8 short prompts per worker at a time
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

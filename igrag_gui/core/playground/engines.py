@@ -78,10 +78,12 @@ class Ct2Captioner:
     """A converted model that captions prompts as the session would (same token ids in, greedy).
 
     On CPU it runs ``workers`` batches at once, one thread each (CTranslate2's ``inter_threads``),
-    instead of one batch over all threads: decoding a caption batch is bound by reading the
-    weights at every step, and two one-thread workers keep both cores reading where one two-thread
-    GEMM leaves them waiting on each other (``docs/performance.md`` has the figures). No batch is
-    larger than the ``batch_size`` asked for, so memory stays what the user set."""
+    instead of one batch over all threads: two one-thread workers keep both cores busy where one
+    two-thread GEMM on a few rows leaves them waiting on each other. Its batches are planned by
+    ``plan_batches`` within the user's memory bound: all workers together hold no more padded
+    prompt tokens than one batch of ``batch_size`` prompts at ``max_source_length`` (what the user
+    already lets transformers hold), so short prompts make larger batches and long ones smaller
+    (``docs/performance.md`` has the memory and the speed measured)."""
 
     def __init__(self, session: "Session", folder: Any):
         import ctranslate2
@@ -98,6 +100,16 @@ class Ct2Captioner:
         # intra_threads: give torch back its own, or training and the Playground run on one core.
         torch.set_num_threads(threads)
 
+    def limits(self, batch_size: int) -> tuple[int, int]:
+        """(examples, padded prompt tokens) one batch may hold: the user's batch at full length
+        shared among the workers, and up to ``batch_size x workers`` prompts when they are short."""
+        tokens = batch_size * self._session.max_source_length
+        return batch_size * self.workers, max(self._session.max_source_length, tokens // self.workers)
+
+    def images_per_step(self, batch_size: int) -> int:
+        """How many prompts to hand ``generate`` at a time: enough to fill every worker's batch."""
+        return self.limits(batch_size)[0] * self.workers
+
     def generate(self, prompts: Sequence[str], max_new_tokens: int, batch_size: int) -> list[str]:
         session = self._session
         tokenizer = session.tokenizer
@@ -106,26 +118,44 @@ class Ct2Captioner:
             ids = session.prepare_prompt(prompt).input_ids
             with session.tokenizer_lock:
                 sources.append(tokenizer.convert_ids_to_tokens(ids))
-        size = even_batch_size(len(sources), batch_size, self.workers)
-        results = self.translator.translate_batch(sources, max_batch_size=size, beam_size=1,
-                                                  max_decoding_length=max_new_tokens, num_hypotheses=1)
-        texts = []
-        with session.tokenizer_lock:
-            for result in results:
-                ids = tokenizer.convert_tokens_to_ids(result.hypotheses[0])
-                texts.append(tokenizer.decode(ids, skip_special_tokens=True).strip())
+        most, tokens = self.limits(batch_size)
+        batches = plan_batches([len(s) for s in sources], most, tokens, self.workers)
+        # One job per batch, all queued at once: each worker takes the next as soon as it is free.
+        pending = [(batch, self.translator.translate_batch([sources[i] for i in batch], asynchronous=True,
+                                                           beam_size=1, max_decoding_length=max_new_tokens,
+                                                           num_hypotheses=1))
+                   for batch in batches]
+        texts = [""] * len(sources)
+        for batch, results in pending:
+            for i, result in zip(batch, results):
+                hypothesis = result.result().hypotheses[0]
+                with session.tokenizer_lock:
+                    ids = tokenizer.convert_tokens_to_ids(hypothesis)
+                    texts[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
         return texts
 
 
-def even_batch_size(count: int, most: int, workers: int) -> int:
-    """The size of CTranslate2's batches for ``count`` prompts: at most ``most``, in a number of
-    batches that is a multiple of ``workers`` and as even as can be, so no worker waits for
-    another's extra batch (48 prompts at 16 on 2 workers: 4 batches of 12, not 16, 16 and 16)."""
-    if count <= 0:
-        return max(1, most)
-    batches = -(-count // most)
-    batches = -(-batches // workers) * workers
-    return max(1, -(-count // batches))
+def plan_batches(lengths: Sequence[int], most: int, tokens: int, workers: int) -> list[list[int]]:
+    """CTranslate2's batches for prompts of ``lengths`` (indices, each exactly once): sorted by
+    length so little is padding, each holding at most ``most`` prompts and at most ``tokens``
+    padded tokens (its count times its longest; a prompt longer than that alone), in a number of
+    batches that is a multiple of ``workers`` where there are enough prompts, as even as can be, so
+    no worker waits for another's extra batch."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    if not order:
+        return []
+    count = -(-len(order) // max(1, most))
+    count = min(len(order), -(-count // workers) * workers)
+    while True:
+        small, extra = divmod(len(order), count)
+        batches, start = [], 0
+        for b in range(count):
+            size = small + (b < extra)
+            batches.append(order[start:start + size])
+            start += size
+        if all(len(b) == 1 or len(b) * lengths[b[-1]] <= tokens for b in batches):
+            return batches
+        count = min(len(order), count + workers)
 
 
 @dataclass
@@ -143,10 +173,12 @@ class LabelEngine:
     def engine(self) -> str:
         return "ct2" if self.mode == "ct2" else "transformers"
 
-    @property
-    def workers(self) -> int:
-        """How many batches this engine captions at once (CTranslate2's workers; 1 for transformers)."""
-        return self.captioner.workers if self.captioner is not None and self.mode != "transformers" else 1
+    def images_per_step(self, batch_size: int) -> int:
+        """How many images this engine takes at a time: a batch for each CTranslate2 worker (as
+        ``Ct2Captioner.limits`` bounds them), or one batch for transformers."""
+        if self.captioner is not None and self.mode != "transformers":
+            return self.captioner.images_per_step(batch_size)
+        return batch_size
 
     def generate(self, use: Any, prompts: Sequence[str], settings: "GenerationSettings", batch_size: int,
                  seed_offset: int) -> list[str]:
@@ -177,9 +209,9 @@ class LabelEngine:
 
 
 def images_per_step(runners: Sequence[LabelEngine], batch_size: int) -> int:
-    """How many images to hand every label at a time: a batch for each of the busiest engine's
-    workers (CTranslate2 runs that many at once), so cancel and progress still come per step."""
-    return batch_size * max((r.workers for r in runners), default=1)
+    """How many images to hand every label at a time: what the hungriest engine takes at once
+    (a batch for each CTranslate2 worker), so cancel and progress still come per step."""
+    return max((r.images_per_step(batch_size) for r in runners), default=batch_size)
 
 
 def prepare(session: "Session", use: Any, adapters: Sequence[str | None], settings: "GenerationSettings",
