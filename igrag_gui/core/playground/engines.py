@@ -102,7 +102,8 @@ class Ct2Captioner:
 
     def limits(self, batch_size: int) -> tuple[int, int]:
         """(examples, padded prompt tokens) one batch may hold: the user's batch at full length
-        shared among the workers, and up to ``batch_size x workers`` prompts when they are short."""
+        shared among the workers (never less than one full-length prompt, so a batch of 1 on 2
+        workers may hold two at once), and up to ``batch_size x workers`` prompts when short."""
         tokens = batch_size * self._session.max_source_length
         return batch_size * self.workers, max(self._session.max_source_length, tokens // self.workers)
 
