@@ -71,11 +71,11 @@ def make_flan_t5_small(folder: Path) -> Path:
     return folder
 
 
-def gemm_peak(n: int = 2048, calls: int = 8, repeats: int = 5) -> float:
-    """The best fp32 matmul rate in GFLOP/s."""
+def gemm_peak(n: int = 2048, calls: int = 8, repeats: int = 5, dtype: str = "float32") -> float:
+    """The best matmul rate in GFLOP/s (float32 unless ``dtype`` names another torch dtype)."""
     import torch
 
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, dtype=getattr(torch, dtype)), torch.randn(n, n, dtype=getattr(torch, dtype))
     torch.mm(a, b)
     best = 0.0
     for _ in range(repeats):

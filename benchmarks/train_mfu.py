@@ -1,9 +1,10 @@
 """Training against the machine's limit: the FLOPs of a LoRA step counted from the model's shapes,
 the step time, the machine's fp32 GEMM peak measured in the same run, and the MFU; with variants
-(fused AdamW, the other attention path, a thread count) side by side against plain PyTorch + PEFT.
+(fused AdamW, the other attention path, a thread count, torch.compile; bf16 autocast where the CPU
+has native bf16) side by side against plain PyTorch + PEFT.
 
     .venv/bin/python benchmarks/train_mfu.py [--size small|demo] [--batch 8] [--source 128]
-        [--target 24] [--rounds 5] [--steps 3] [--threads N] [--profile STEPS]
+        [--target 24] [--rounds 5] [--steps 3] [--threads N] [--profile STEPS] [--compile]
 
 The model: a FLAN-T5-small-shaped T5 with random weights (77M, ``_common.FLAN_T5_SMALL``) or the
 demo model, LoRA r 8 on q and v (IGRAG's), AdamW lr 1e-4; every step is ``loss = model(**batch).loss;
@@ -157,11 +158,15 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
                         help="after the rounds, profile this many plain steps (torch.profiler) and print where "
                              "the time goes, by kind of operator")
+    parser.add_argument("--compile", action="store_true",
+                        help="also a variant whose model is wrapped in torch.compile (inductor; its first step "
+                             "compiles, about a minute at the small shape, and is printed apart)")
     args = parser.parse_args()
 
     import torch
 
     from benchmarks._common import gemm_peak, make_flan_t5_small, spread
+    from igrag_gui.core.training.precision import cpu_bf16
     from igrag_gui.resources import demo_model_path
 
     default_threads = torch.get_num_threads()
@@ -183,6 +188,11 @@ def main() -> None:
             variants[f"fused AdamW + {other_attn}"] = {"attn": other_attn, "fused": True, "threads": default_threads}
         if args.threads and args.threads != default_threads:
             variants[f"{args.threads} threads"] = {"attn": None, "fused": False, "threads": args.threads}
+        if args.compile:
+            variants["torch.compile"] = {"attn": None, "fused": False, "threads": default_threads, "compile": True}
+        bf16_feature = cpu_bf16()
+        if bf16_feature:  # lower precision: timed beside the rest, never counted as the float32 best
+            variants["bf16 autocast"] = {"attn": None, "fused": False, "threads": default_threads, "bf16": True}
         g = torch.Generator().manual_seed(1)
         vocab = config.vocab_size
         steps = args.rounds * args.steps + 1 + args.profile
@@ -193,6 +203,10 @@ def main() -> None:
         del probe
         peak_before = gemm_peak()
         built = {name: make_variant(base, v["attn"], v["fused"]) for name, v in variants.items()}
+        for name, v in variants.items():
+            if v.get("compile"):
+                built[name] = (torch.compile(built[name][0]), built[name][1])  # the same module and optimizer
+        first_step: dict[str, float] = {}
         times: dict[str, list[float]] = {name: [] for name in variants}
         losses: dict[str, float] = {}
         cursor = {name: 0 for name in variants}
@@ -201,15 +215,18 @@ def main() -> None:
             model, opt = built[name]
             batch = batches[cursor[name]]
             cursor[name] += 1
-            loss = model(**batch).loss
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=variants[name].get("bf16", False)):
+                loss = model(**batch).loss
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
             return float(loss.detach())
 
-        for name in variants:  # warm-up: the first step allocates (the same batch for all)
+        for name in variants:  # warm-up: the first step allocates, or compiles (the same batch for all)
             torch.set_num_threads(variants[name]["threads"])
+            start = time.perf_counter()
             one_step(name)
+            first_step[name] = time.perf_counter() - start
         names = list(variants)
         for r in range(args.rounds):
             for name in (names if r % 2 == 0 else names[::-1]):
@@ -223,6 +240,7 @@ def main() -> None:
         torch.set_num_threads(default_threads)
         profiled = profile_steps(lambda: one_step("plain"), args.profile) if args.profile else None
         peak = max(peak_before, gemm_peak())
+        bf16_peak = gemm_peak(dtype="bfloat16") if bf16_feature else None
     print(f"{args.size} T5 + LoRA r8 (q, v), batch {args.batch}, source/target {args.source}/{args.target} tokens, "
           f"float32, AdamW; {args.rounds} rounds x {args.steps} steps per variant, alternating; "
           f"the model's default attention: {default_attn}")
@@ -241,7 +259,20 @@ def main() -> None:
     print(f"  rounds, plain: {spread(times['plain'], '{:.3f}')}")
     if profiled:
         print_profile(profiled, flops, peak)
-    best = min(variants, key=lambda n: statistics.median(times[n]))
+    if args.compile:
+        print(f"  torch.compile: its first step (compiling) took {first_step['torch.compile']:.1f} s, plain's "
+              f"{first_step['plain']:.1f} s; the steps after reuse the compiled graph (these batches all have one "
+              f"shape)")
+    if bf16_feature:
+        med = statistics.median(times["bf16 autocast"])
+        print(f"  bf16 autocast (this CPU has {bf16_feature}): the Trainer's training.bf16 on a CPU; its MFU "
+              f"against the bf16 GEMM peak (torch.mm 2048^2, {bf16_peak:.1f} GFLOP/s) is "
+              f"{100 * flops / med / 1e9 / bf16_peak:.1f}%; lower precision, so its loss is not the float32 curve "
+              f"(docs/performance.md) and it is not a candidate for the ratio below")
+    else:
+        print("  bf16 autocast: not timed (this CPU has no native bf16 arithmetic: emulated, it is slower than "
+              "float32, and training.bf16 trains in float32 here)")
+    best = min((n for n in variants if not variants[n].get("bf16")), key=lambda n: statistics.median(times[n]))
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print(f"train step ratio: {plain / statistics.median(times[best]):.3f} (best: {best}; plain PyTorch + PEFT "
           f"/ best, {args.size}, batch {args.batch}); MFU plain {100 * flops / plain / 1e9 / peak:.1f}%")

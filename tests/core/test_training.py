@@ -237,6 +237,41 @@ def test_fp16_on_a_cpu_trains_in_fp32_with_a_warning(small_run):
     assert sink.of(Started)[0].precision == "fp32"
 
 
+@pytest.mark.parametrize("feature", ["AVX512_BF16", None])
+def test_bf16_on_a_cpu_autocasts_only_where_the_cpu_has_native_bf16(small_run, monkeypatch, feature):
+    from igrag_gui.core.training import precision
+    from igrag_gui.core.training.train import prepare
+
+    monkeypatch.setattr(precision, "cpu_bf16", lambda: feature)  # the two kinds of CPU, on whichever this is
+    cfg = small_run("training.bf16=true", "training.eval_strategy=no", "training.save_strategy=no")
+    sink = Collect()
+    run_ = prepare(cfg, sink, max_steps=1)
+    texts = [m.text for m in sink.of(Message)]
+    if feature:
+        assert ("training in bf16 mixed precision on the CPU (AVX512_BF16); the weights and the saved adapter "
+                "stay fp32") in texts
+        assert run_.trainer.accelerator.mixed_precision == "bf16"
+    else:
+        assert precision.NO_NATIVE_BF16 in texts
+        assert run_.trainer.accelerator.mixed_precision == "no"
+    assert sum("bf16" in t for t in texts) == 1  # one line says what precision it is
+
+
+def test_bf16_on_a_cpu_with_native_bf16_trains_and_saves_an_fp32_adapter(small_run, monkeypatch):
+    from safetensors import safe_open
+
+    from igrag_gui.core.training import precision
+
+    monkeypatch.setattr(precision, "cpu_bf16", lambda: "AVX512_BF16")
+    cfg = small_run("training.bf16=true", "training.eval_strategy=no", "training.save_strategy=no")
+    closing, sink = run(cfg, max_steps=2)
+    assert isinstance(closing, Finished) and closing.step == 2
+    assert sink.of(Started)[0].precision == "bf16"
+    assert all(e.loss > 0 for e in sink.of(Logged))
+    with safe_open(cfg.output_path / "adapter_model.safetensors", "pt") as f:
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F32"}
+
+
 def test_truncation_is_reported(small_run):
     cfg = small_run("data.max_source_length=8", "training.eval_strategy=no", "training.save_strategy=no")
     closing, sink = run(cfg, max_steps=1)

@@ -144,7 +144,7 @@ class TrainingSection:
     )
     seed: int = _spec(42, "Random seed for initialisation, dropout and data order; the same seed repeats a run exactly (recorded in the run's started event).", int, min=0, max=2**32 - 1)
     fp16: bool = _spec(False, "Train in float16 mixed precision (CUDA GPUs only).", bool)
-    bf16: bool = _spec(False, "Train in bfloat16 mixed precision (recent GPUs).", bool)
+    bf16: bool = _spec(False, "Train in bfloat16 mixed precision (recent GPUs, and CPUs with native bf16: AVX512_BF16, AMX or Arm BF16; elsewhere fp32).", bool)
     report_to: list = _spec(
         [], "Experiment trackers that also record the run, through their own libraries: "
         "tensorboard (event files in the run folder's tensorboard/), mlflow (MLFLOW_TRACKING_URI, "

@@ -45,6 +45,7 @@ from ..methods.checks import target_key, unsupported, unsupported_message
 from ..models.loading import load_model, load_tokenizer, model_kind, load_model_config, resolve_model_ref
 # RunState, is_main_process and leave_process_group are the CLI's too (cli/train_cmd.py)
 from . import trackers as tracking
+from .precision import choose as choose_precision
 from ..metrics.settings import caption_metric_plan
 from .run_folder import claim_output_dir, save_final, trim_metrics, write_run_yaml
 from .callbacks import (AdaLoraAllocation, EngineCallback, RunState, attach_trackers, is_main_process,  # noqa: F401
@@ -193,18 +194,6 @@ class PreparedRun:
     output_dir: Path
 
 
-def _precision(cfg: RunConfig, sink: Sink) -> tuple[bool, bool, str]:
-    import torch
-
-    fp16, bf16 = cfg.training.fp16, cfg.training.bf16
-    if (fp16 or bf16) and not torch.cuda.is_available():
-        which = "fp16" if fp16 else "bf16"
-        sink(Message("warning", f"training.{which} is true but there is no CUDA GPU here; training in "
-                                f"fp32 on the CPU instead"))
-        return False, False, "fp32"
-    return fp16, bf16, "fp16" if fp16 else "bf16" if bf16 else "fp32"
-
-
 def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps: int | None = None,
             resume: str | bool | None = None, scratch: bool = False) -> PreparedRun:
     """Load model, tokenizer and data, wrap with PEFT, and build the Trainer. ``scratch``: mark
@@ -252,7 +241,8 @@ def prepare(cfg: RunConfig, sink: Sink, state: RunState | None = None, max_steps
     reason = unsupported(cfg.method, kind, str(getattr(hf_config, "model_type", "")))
     if reason:
         raise UserError(f"method: {unsupported_message(cfg.method, kind, reason)}")
-    fp16, bf16, precision = _precision(cfg, sink if main else (lambda e: None))
+    fp16, bf16, precision = choose_precision(cfg, sink if main else (lambda e: None),
+                                             cuda=torch.cuda.is_available())
     trackers = tracking.check(cfg.training.report_to)  # a missing package stops here, before the model loads
     if main and "mlflow" in trackers:
         tracking.open_mlflow(tracking.tracking_uri(output_dir))  # and a store that cannot be opened
