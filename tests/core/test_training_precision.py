@@ -51,9 +51,12 @@ def config(**training):
     ({"bf16": True}, False, "AMX-BF16", (False, True, "bf16"),
      ("note", "training in bf16 mixed precision on the CPU (AMX-BF16); the weights and the saved adapter stay fp32")),
 ])
-def test_the_precision_chosen_and_what_the_user_is_told(training, cuda, feature, expected, message):
+def test_the_precision_chosen_and_what_the_user_is_told(training, cuda, feature, expected, message, monkeypatch):
+    from igrag_gui.core.training import precision
+
+    monkeypatch.setattr(precision, "cpu_bf16", lambda: feature or None)  # each kind of CPU, on whichever this is
     sink = Collect()
-    assert choose(config(**training), sink, cuda=cuda, detect=lambda: feature or None) == expected
+    assert choose(config(**training), sink, cuda=cuda) == expected
     assert [(m.level, m.text) for m in sink.of(Message)] == ([message] if message else [])
 
 

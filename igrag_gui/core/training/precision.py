@@ -1,7 +1,7 @@
 """Which precision a run trains in, and why.
 
-On a CUDA GPU ``training.fp16`` / ``training.bf16`` are used as asked. On a CPU, fp16 is refused
-(the Trainer has no CPU fp16 autocast worth using) and bf16 is used only where the CPU has native
+On a CUDA GPU ``training.fp16`` / ``training.bf16`` are used as asked. On a CPU, fp16 stays
+refused (as before: it trains in fp32 with a warning) and bf16 is used only where the CPU has native
 bf16 arithmetic: AVX512_BF16 or AMX-BF16 on x86, BF16 on Arm. There the Trainer's bf16 (a
 ``torch.autocast("cpu", bfloat16)`` around the forward; the weights, optimizer state and saved
 adapter stay float32) runs the matrix products at several times the float32 rate
@@ -16,7 +16,6 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from ..config import RunConfig
@@ -60,10 +59,9 @@ def cpu_bf16() -> str | None:
     return None
 
 
-def choose(cfg: RunConfig, sink, cuda: bool, detect: Callable[[], str | None] | None = None) -> tuple[bool, bool, str]:
+def choose(cfg: RunConfig, sink, cuda: bool) -> tuple[bool, bool, str]:
     """(fp16, bf16, the name shown with the run) for the Trainer; a warning to ``sink`` where the
-    config asks for what this machine cannot do well. ``detect``: what tells the CPU's native bf16
-    (``cpu_bf16`` unless given), asked only when the answer matters."""
+    config asks for what this machine cannot do well. The CPU is asked only when the answer matters."""
     fp16, bf16 = cfg.training.fp16, cfg.training.bf16
     if cuda or not (fp16 or bf16):
         return fp16, bf16, "fp16" if fp16 else "bf16" if bf16 else "fp32"
@@ -71,7 +69,7 @@ def choose(cfg: RunConfig, sink, cuda: bool, detect: Callable[[], str | None] | 
         sink(Message("warning", "training.fp16 is true but there is no CUDA GPU here; training in fp32 on the CPU "
                                 "instead"))
         return False, False, "fp32"
-    cpu_feature = (detect or cpu_bf16)()
+    cpu_feature = cpu_bf16()
     if cpu_feature is None:
         sink(Message("warning", NO_NATIVE_BF16))
         return False, False, "fp32"
